@@ -1,0 +1,32 @@
+# The two commands a user needs: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test check clean install
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the whole application: Kafka, registry, PostgreSQL, Redis, then migrations, topology and processes.
+run: $(STAMP)
+	$(VPY) -m devstack run
+
+## Run the whole test suite against a stack of its own (other ports and data than `make run`).
+test: $(STAMP)
+	$(VPY) -m devstack exec --profile test -- $(VPY) -m pytest $(PYTEST_ARGS)
+
+## Lint and check the import contracts.
+check: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+## Delete all local state: data, logs, downloaded jars (the virtualenv stays).
+clean:
+	@if [ -x $(VPY) ]; then $(VPY) -m devstack clean; else rm -rf .stack .stack.env; fi

@@ -1,0 +1,1 @@
+"""Customers (read side) and ledger accounts (command side) arrive with the command-handler issue."""

@@ -1,0 +1,37 @@
+"""Fixtures shared by every app's tests."""
+
+import pytest
+from confluent_kafka.admin import AdminClient
+from django.conf import settings
+
+from kafka_bridge.codecs import registry_client
+from kafka_bridge.logging import silent_librdkafka_logger
+
+
+def _require_stack() -> None:
+    admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "logger": silent_librdkafka_logger()})
+    try:
+        admin.list_topics(timeout=10)
+        registry_client().get_subjects()
+    except Exception as error:  # noqa: BLE001
+        pytest.fail(
+            f"integration tests need the real stack ({settings.KAFKA_BOOTSTRAP_SERVERS}, "
+            f"{settings.SCHEMA_REGISTRY_URL}): run them with `make test`. ({error})",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def stack() -> None:
+    """The real Kafka broker and schema registry that `make test` started."""
+    _require_stack()
+
+
+@pytest.fixture
+def admin(stack) -> AdminClient:
+    return AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "logger": silent_librdkafka_logger()})
+
+
+@pytest.fixture
+def registry(stack):
+    return registry_client()

@@ -1,0 +1,63 @@
+"""Where each stack keeps its state and which ports it listens on.
+
+Two profiles, so that `make test` can run while `make run` is up: each has its own ports and data.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+STACK_ROOT = PROJECT_ROOT / ".stack"
+DOWNLOADS = STACK_ROOT / "downloads"
+STACK_ENV_FILE = PROJECT_ROOT / ".stack.env"
+
+
+@dataclass(frozen=True)
+class Ports:
+    postgres: int
+    redis: int
+    kafka: int
+    kafka_controller: int
+    registry: int
+    web: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    ports: Ports
+    durable: bool  # False trades crash safety for speed (fsync off): fine for throwaway test data
+
+    @property
+    def state(self) -> Path:
+        return STACK_ROOT / self.name
+
+    @property
+    def logs(self) -> Path:
+        return self.state / "logs"
+
+
+PROFILES = {
+    "run": Profile(
+        "run",
+        Ports(postgres=54320, redis=63790, kafka=9092, kafka_controller=9093, registry=8081, web=8000),
+        durable=True,
+    ),
+    "test": Profile(
+        "test",
+        Ports(postgres=54330, redis=63800, kafka=19092, kafka_controller=19093, registry=18081, web=18000),
+        durable=False,
+    ),
+}
+
+
+def get_profile(name: str) -> Profile:
+    profile = PROFILES[name]
+    web_port = os.environ.get("WEB_PORT")
+    if web_port:
+        ports = Ports(**{**profile.ports.__dict__, "web": int(web_port)})
+        profile = Profile(profile.name, ports, profile.durable)
+    return profile

@@ -1,0 +1,47 @@
+"""Bring the four services of a profile up, and describe how to reach them."""
+
+from __future__ import annotations
+
+import time
+
+from devstack import kafka, postgres, redis, registry
+from devstack.processes import Supervisor
+from devstack.profiles import STACK_ENV_FILE, Profile
+
+READY_TIMEOUT = 180.0
+
+
+def connection_settings(profile: Profile) -> dict[str, str]:
+    """The environment variables that point the application at this profile's stack."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers(profile),
+        "SCHEMA_REGISTRY_URL": registry.confluent_url(profile),
+        "DATABASE_URL": postgres.url(profile, "bank"),
+        "LEDGER_DATABASE_URL": postgres.url(profile, "ledger"),
+        "REDIS_URL": redis.url(profile),
+        "WEB_URL": f"http://127.0.0.1:{profile.ports.web}",
+    }
+
+
+def write_stack_env(profile: Profile) -> None:
+    lines = [f"{key}={value}" for key, value in connection_settings(profile).items()]
+    STACK_ENV_FILE.write_text("# Written by `make run`: how to reach the running stack.\n" + "\n".join(lines) + "\n")
+
+
+def start_services(profile: Profile, supervisor: Supervisor) -> None:
+    """Start PostgreSQL, Redis, Kafka and the registry, in parallel where they do not depend on each other."""
+    started = time.monotonic()
+    profile.logs.mkdir(parents=True, exist_ok=True)
+    # Prepare everything first (downloads, initdb, storage format), so that a missing tool fails fast.
+    specs = {
+        "postgres": postgres.spec(profile),
+        "redis": redis.spec(profile),
+        "kafka": kafka.spec(profile),
+        "registry": registry.spec(profile),
+    }
+    running = {name: supervisor.start(spec) for name, spec in specs.items()}
+    for name, process in running.items():
+        process.wait_until_ready(READY_TIMEOUT)
+        print(f"{name} is ready ({time.monotonic() - started:.1f}s)", flush=True)
+    postgres.create_databases(profile)
+    print(f"stack '{profile.name}' is up in {time.monotonic() - started:.1f}s; logs in {profile.logs}", flush=True)

@@ -1,0 +1,126 @@
+"""Avro bytes to typed messages and back, with the schema registry and the Confluent framing.
+
+Values use confluent-kafka's AvroSerializer/AvroDeserializer with TopicRecordNameStrategy set
+explicitly; producers never register schemas (`manage.py sync_topology` does). Keys are usernames
+as UTF-8 strings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from functools import cache
+from typing import Any
+from uuid import UUID
+
+from confluent_kafka.schema_registry import SchemaRegistryClient, topic_record_subject_name_strategy
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.serde import SchemaId
+from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
+from django.conf import settings
+
+from kafka_bridge.messages import MESSAGE_TYPES, Message
+from kafka_bridge.topology import Topology, get_topology
+
+SERIALIZER_CONF = {
+    "auto.register.schemas": False,
+    "use.latest.version": False,
+    "normalize.schemas": False,
+    "subject.name.strategy": topic_record_subject_name_strategy,
+}
+
+
+class DecodeError(Exception):
+    """A record that cannot become a message: bad framing, unknown schema, or a record not bound to its topic."""
+
+
+def message_to_avro(message: Message, ctx: SerializationContext | None = None) -> dict[str, Any]:
+    return {
+        message.WIRE_NAMES.get(field.name, field.name): _to_wire(getattr(message, field.name))
+        for field in dataclasses.fields(message)
+    }
+
+
+def _to_wire(value: Any) -> Any:
+    return value.bytes if isinstance(value, UUID) else value
+
+
+def avro_to_message(cls: type[Message], record: dict[str, Any]) -> Message:
+    values = {}
+    for field in dataclasses.fields(cls):
+        value = record[cls.WIRE_NAMES.get(field.name, field.name)]
+        values[field.name] = UUID(bytes=value) if field.type in ("UUID", UUID) else value
+    return cls(**values)
+
+
+def encode_key(username: str) -> bytes:
+    return username.encode("utf-8")
+
+
+def decode_key(key: bytes | None) -> str | None:
+    return None if key is None else key.decode("utf-8", errors="replace")
+
+
+class Codec:
+    """Encode and decode the values of every topic in the topology."""
+
+    def __init__(self, registry: SchemaRegistryClient, topology: Topology) -> None:
+        self._registry = registry
+        # topic -> the full names of the records bound to it, by short name
+        self._bound = {topic.name: {r.short_name: r.name for r in topic.records} for topic in topology.topics}
+        schemas = {record.short_name: record.schema_str for topic in topology.topics for record in topic.records}
+        self._serializers = {
+            name: AvroSerializer(registry, schema_str, message_to_avro, conf=SERIALIZER_CONF)
+            for name, schema_str in schemas.items()
+        }
+        self._deserializers = {
+            name: AvroDeserializer(registry, schema_str, self._from_avro(MESSAGE_TYPES[name]))
+            for name, schema_str in schemas.items()
+        }
+
+    @staticmethod
+    def _from_avro(cls: type[Message]):
+        return lambda record, ctx: avro_to_message(cls, record)
+
+    def encode(self, topic: str, message: Message) -> bytes:
+        topic = str(topic)
+        if message.RECORD not in self._bound.get(topic, {}):
+            raise ValueError(f"{message.RECORD} is not bound to topic {topic!r} in the topology")
+        return self._serializers[message.RECORD](message, SerializationContext(topic, MessageField.VALUE))
+
+    def decode(self, topic: str, value: bytes | None) -> Message:
+        """Turn a record value into its message; raise DecodeError with the reason when it cannot."""
+        topic = str(topic)
+        if value is None:
+            raise DecodeError("the record has no value (a tombstone)")
+        record_name = self._writer_record_name(value)
+        if record_name not in self._bound.get(topic, {}).values():
+            raise DecodeError(f"record {record_name} is not bound to topic {topic!r}")
+        try:
+            return self._deserializers[record_name.rsplit(".", 1)[-1]](
+                value, SerializationContext(topic, MessageField.VALUE)
+            )
+        except (SerializationError, ValueError, TypeError, KeyError, EOFError) as error:
+            raise DecodeError(f"cannot decode {record_name}: {error}") from error
+
+    def _writer_record_name(self, value: bytes) -> str:
+        """Read the schema id in the Confluent framing and return the full name of the writer's record."""
+        try:
+            schema_id = SchemaId("AVRO")
+            schema_id.from_bytes(io.BytesIO(value))
+            schema = json.loads(self._registry.get_schema(schema_id.id).schema_str)
+        except Exception as error:  # noqa: BLE001 - framing, registry and JSON errors all mean "undecodable"
+            raise DecodeError(f"no readable Confluent-framed Avro schema id: {error}") from error
+        name = schema.get("name", "") if isinstance(schema, dict) else ""
+        namespace = schema.get("namespace") if isinstance(schema, dict) else None
+        return name if "." in name or not namespace else f"{namespace}.{name}"
+
+
+def registry_client(url: str | None = None) -> SchemaRegistryClient:
+    return SchemaRegistryClient({"url": url or settings.SCHEMA_REGISTRY_URL, "timeout": 10})
+
+
+@cache
+def get_codec() -> Codec:
+    return Codec(registry_client(), get_topology())

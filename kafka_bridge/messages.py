@@ -1,0 +1,89 @@
+"""The seven Avro records of the wire contract, as typed Python messages.
+
+Field names are ours (`amount_cents`, `from_account`); `WIRE_NAMES` maps them to the Avro field names
+of the original (`amount`, `from`). Ids are `uuid.UUID` here and fixed(16) on the wire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Message:
+    RECORD: ClassVar[str]
+    WIRE_NAMES: ClassVar[dict[str, str]] = {}
+
+
+@dataclass(frozen=True)
+class ConfirmAccountCreation(Message):
+    RECORD = "ConfirmAccountCreation"
+    id: UUID
+    username: str
+
+
+@dataclass(frozen=True)
+class AccountCreationConfirmed(Message):
+    RECORD = "AccountCreationConfirmed"
+    id: UUID
+    iban: str
+    token: str
+
+
+@dataclass(frozen=True)
+class AccountCreationFailed(Message):
+    RECORD = "AccountCreationFailed"
+    id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConfirmMoneyTransfer(Message):
+    RECORD = "ConfirmMoneyTransfer"
+    WIRE_NAMES = {"amount_cents": "amount", "from_account": "from", "to_account": "to"}
+    id: UUID
+    token: str
+    amount_cents: int
+    from_account: str  # an IBAN, or "cash"
+    to_account: str  # an IBAN, or "cash"
+    description: str
+
+
+@dataclass(frozen=True)
+class MoneyTransferConfirmed(Message):
+    RECORD = "MoneyTransferConfirmed"
+    id: UUID
+
+
+@dataclass(frozen=True)
+class MoneyTransferFailed(Message):
+    RECORD = "MoneyTransferFailed"
+    id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class BalanceChanged(Message):
+    RECORD = "BalanceChanged"
+    WIRE_NAMES = {"new_balance_cents": "new_balance", "changed_by_cents": "changed_by", "counterparty": "from_to"}
+    iban: str
+    new_balance_cents: int
+    changed_by_cents: int  # negative for a debit
+    counterparty: str  # the other IBAN, or "cash"
+    description: str
+
+
+MESSAGE_TYPES: dict[str, type[Message]] = {
+    cls.RECORD: cls
+    for cls in (
+        ConfirmAccountCreation,
+        AccountCreationConfirmed,
+        AccountCreationFailed,
+        ConfirmMoneyTransfer,
+        MoneyTransferConfirmed,
+        MoneyTransferFailed,
+        BalanceChanged,
+    )
+}

@@ -1,0 +1,273 @@
+"""Compare the cluster and the schema registry with the topology, and make them match.
+
+`plan_sync` only reads: it returns the changes that would make the cluster match, and the problems no
+change can fix (an incompatible schema, a topic with more partitions than declared). `apply` carries a
+plan out, schemas first, as the original synchronizer did.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    ConfigSource,
+    NewPartitions,
+    NewTopic,
+)
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient, SchemaRegistryError
+
+from kafka_bridge.topology import TopicSpec, Topology
+
+SUBJECT_NOT_FOUND = 40401
+SCHEMA_NOT_FOUND = 40403
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One step towards the topology, e.g. `create topic commands (24 partitions, ...)`."""
+
+    action: str
+    target: str
+    detail: str = ""
+    run: Callable[[], Any] = field(default=lambda: None, compare=False, repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.changes and not self.problems
+
+
+def is_transient(error: Exception) -> bool:
+    """Errors worth retrying: the broker or registry is busy, restarting, or not reachable yet."""
+    if isinstance(error, KafkaException):
+        kafka_error = error.args[0] if error.args else None
+        return bool(getattr(kafka_error, "retriable", lambda: False)()) or "timed out" in str(error).lower()
+    if isinstance(error, SchemaRegistryError):
+        return error.http_status_code >= 500 or error.http_status_code == -1
+    return isinstance(error, (OSError, TimeoutError)) or "connect" in type(error).__name__.lower()
+
+
+def with_retries(operation: Callable[[], T], attempts: int = 6, first_delay: float = 0.5) -> T:
+    """Run `operation`, retrying transient errors with exponential backoff."""
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            return operation()
+        except Exception as error:
+            if attempt == attempts or not is_transient(error):
+                raise
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+class TopologySync:
+    def __init__(
+        self, admin: AdminClient, registry: SchemaRegistryClient, topology: Topology, timeout: float = 15.0
+    ) -> None:
+        self.admin = admin
+        self.registry = registry
+        self.topology = topology
+        self.timeout = timeout
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def wait_until_reachable(self, seconds: float) -> None:
+        """Poll the broker and the registry until both answer, or raise the last error after `seconds`."""
+        deadline = time.monotonic() + seconds
+        delay = 0.25
+        while True:
+            try:
+                self.admin.list_topics(timeout=min(5.0, max(seconds, 0.5)))
+                self.registry.get_subjects()
+                return
+            except Exception:
+                if time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 3.0)
+
+    def plan(self, prune: bool = False) -> Plan:
+        plan = Plan()
+        self._plan_schemas(plan)
+        self._plan_topics(plan, prune)
+        return plan
+
+    def _plan_schemas(self, plan: Plan) -> None:
+        wanted = self.topology.compatibility
+        current = with_retries(lambda: self.registry.get_compatibility())
+        if current != wanted:
+            plan.changes.append(
+                Change(
+                    "set compatibility",
+                    "of the registry",
+                    f"{current} -> {wanted}",
+                    lambda: self.registry.set_compatibility(level=wanted),
+                )
+            )
+        for subject, record in self.topology.subjects().items():
+            schema = Schema(record.schema_str, "AVRO")
+            status = self._registration_status(subject, schema)
+            if status == "registered":
+                continue
+            if status == "new version" and not self._is_compatible(subject, schema):
+                plan.problems.append(
+                    f"schema {record.name} is not {wanted}-compatible with the latest version of subject {subject}"
+                )
+                continue
+            plan.changes.append(
+                Change(
+                    "register schema",
+                    subject,
+                    status,
+                    lambda s=subject, sc=schema: self.registry.register_schema(s, sc),
+                )
+            )
+
+    def _is_compatible(self, subject: str, schema: Schema) -> bool:
+        return with_retries(lambda: self.registry.test_compatibility(subject, schema))
+
+    def _registration_status(self, subject: str, schema: Schema) -> str:
+        try:
+            with_retries(lambda: self.registry.lookup_schema(subject, schema))
+            return "registered"
+        except SchemaRegistryError as error:
+            if error.error_code == SUBJECT_NOT_FOUND:
+                return "new subject"
+            if error.error_code == SCHEMA_NOT_FOUND or error.http_status_code == 404:
+                return "new version"
+            raise
+
+    def _plan_topics(self, plan: Plan, prune: bool) -> None:
+        metadata = with_retries(lambda: self.admin.list_topics(timeout=self.timeout))
+        brokers = len(metadata.brokers)
+        existing = metadata.topics
+        declared = {topic.name for topic in self.topology.topics}
+        for topic in self.topology.topics:
+            replication = min(topic.replication_factor, brokers)
+            if topic.name not in existing:
+                detail = f"{topic.partitions} partitions, replication {replication}"
+                detail += "".join(f", {key}={value}" for key, value in topic.config.items())
+                plan.changes.append(
+                    Change("create topic", topic.name, detail, lambda t=topic, r=replication: self._create(t, r))
+                )
+                continue
+            partitions = existing[topic.name].partitions
+            if len(partitions) < topic.partitions:
+                plan.changes.append(
+                    Change(
+                        "add partitions",
+                        topic.name,
+                        f"{len(partitions)} -> {topic.partitions}",
+                        lambda t=topic: self._wait(self.admin.create_partitions([NewPartitions(t.name, t.partitions)])),
+                    )
+                )
+            elif len(partitions) > topic.partitions:
+                plan.problems.append(
+                    f"topic {topic.name} has {len(partitions)} partitions, more than the "
+                    f"{topic.partitions} declared; Kafka cannot remove partitions"
+                )
+            current_replication = min((len(p.replicas) for p in partitions.values()), default=replication)
+            if current_replication != replication:
+                plan.problems.append(
+                    f"topic {topic.name} has replication {current_replication}, the topology wants "
+                    f"{replication}; reassign its partitions with kafka-reassign-partitions"
+                )
+            self._plan_config(plan, topic)
+        if prune:
+            for name in sorted(existing):
+                if name not in declared and not self._kept(name):
+                    plan.changes.append(
+                        Change(
+                            "delete topic",
+                            name,
+                            "not in the topology",
+                            lambda n=name: self._wait(self.admin.delete_topics([n])),
+                        )
+                    )
+
+    def _plan_config(self, plan: Plan, topic: TopicSpec) -> None:
+        resource = ConfigResource(ConfigResource.Type.TOPIC, topic.name)
+        entries = with_retries(lambda: self._wait(self.admin.describe_configs([resource]))[resource])
+        operations = []
+        for key, value in topic.config.items():
+            current = entries.get(key)
+            if current is None or current.value != value:
+                was = current.value if current is not None else "unset"
+                operations.append(
+                    (
+                        f"{key}={value}",
+                        f"was {was}",
+                        ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET),
+                    )
+                )
+        for key, entry in entries.items():
+            if key not in topic.config and entry.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value:
+                operations.append(
+                    (
+                        f"{key} back to default",
+                        f"was {entry.value}",
+                        ConfigEntry(key, None, incremental_operation=AlterConfigOpType.DELETE),
+                    )
+                )
+        for label, was, entry in operations:
+            plan.changes.append(
+                Change("alter config", topic.name, f"{label}, {was}", lambda e=entry: self._alter_config(topic.name, e))
+            )
+
+    def _kept(self, name: str) -> bool:
+        """Kafka's internal topics, and those the topology's `keep` patterns protect, are never pruned."""
+        return name.startswith("__") or any(re.search(pattern, name) for pattern in self.topology.keep)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _create(self, topic: TopicSpec, replication: int) -> None:
+        new_topic = NewTopic(
+            topic.name, num_partitions=topic.partitions, replication_factor=replication, config=dict(topic.config)
+        )
+        try:
+            self._wait(self.admin.create_topics([new_topic]))
+        except KafkaException as error:
+            if error.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:  # a retry after a slow success
+                raise
+
+    def _alter_config(self, topic: str, entry: ConfigEntry) -> None:
+        resource = ConfigResource(ConfigResource.Type.TOPIC, topic, incremental_configs=[entry])
+        self._wait(self.admin.incremental_alter_configs([resource]))
+
+    def _wait(self, futures: dict[Any, Any]) -> dict[Any, Any]:
+        return {key: future.result(timeout=self.timeout) for key, future in futures.items()}
+
+    def settled_plan(self, prune: bool = False, seconds: float = 15.0) -> Plan:
+        """Plan again until nothing is left to do or `seconds` pass: new topics take a moment to show up."""
+        deadline = time.monotonic() + seconds
+        delay = 0.1
+        while True:
+            plan = self.plan(prune=prune)
+            if plan.in_sync or time.monotonic() + delay > deadline:
+                return plan
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    def apply(self, plan: Plan, report: Callable[[str], None] = print) -> None:
+        for change in plan.changes:
+            with_retries(change.run)
+            report(f"  done: {change}")

@@ -1,0 +1,181 @@
+"""sync_topology against the real broker and registry that `make test` starts.
+
+Each test syncs a copy of the real topology whose topic names carry a unique prefix, so tests start
+from an empty cluster of their own however often the suite has run before.
+"""
+
+import json
+import shutil
+import uuid
+
+import pytest
+from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from kafka_bridge.sync import TopologySync
+from kafka_bridge.topology import SCHEMAS_DIR, get_topology, parse_topology
+
+pytestmark = pytest.mark.integration
+
+ORIGINAL_TOPOLOGY = (SCHEMAS_DIR.parent / "topology.toml").read_text()
+
+
+@pytest.fixture
+def prefix():
+    return f"t{uuid.uuid4().hex[:8]}-"
+
+
+@pytest.fixture
+def topology_file(tmp_path, prefix, settings):
+    """The shipped topology with prefixed topic names, made the active one for management commands."""
+    text = ORIGINAL_TOPOLOGY
+    for name in ("commands", "account_creation_feedback", "money_transfer_feedback", "balance_changed"):
+        text = text.replace(f"[topics.{name}]", f'[topics."{prefix}{name}"]')
+    path = tmp_path / "topology.toml"
+    path.write_text(text)
+    shutil.copytree(SCHEMAS_DIR, tmp_path / "schemas")
+    settings.KAFKA_TOPOLOGY_FILE = path
+    get_topology.cache_clear()
+    yield path
+    get_topology.cache_clear()
+
+
+def topic_names(admin, prefix):
+    return {name for name in admin.list_topics(timeout=10).topics if name.startswith(prefix)}
+
+
+def retention_of(admin, topic):
+    resource = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    return admin.describe_configs([resource])[resource].result(10)["retention.ms"].value
+
+
+def test_a_first_sync_creates_the_four_topics_and_the_seven_subjects(admin, registry, prefix, topology_file, capsys):
+    call_command("sync_topology")
+
+    metadata = admin.list_topics(timeout=10)
+    created = sorted(topic_names(admin, prefix))
+    assert created == [
+        f"{prefix}{name}"
+        for name in ("account_creation_feedback", "balance_changed", "commands", "money_transfer_feedback")
+    ]
+    for name in created:
+        assert len(metadata.topics[name].partitions) == 24
+        assert retention_of(admin, name) == "-1"
+    subjects = [subject for subject in registry.get_subjects() if subject.startswith(prefix)]
+    assert len(subjects) == 7
+    assert f"{prefix}commands-nl.openweb.data.ConfirmMoneyTransfer" in subjects
+    assert registry.get_compatibility() == "BACKWARD"
+    assert "Done: 11 change(s) applied." in capsys.readouterr().out
+
+
+def test_a_second_sync_changes_nothing(topology_file, stack, capsys):
+    call_command("sync_topology")
+    capsys.readouterr()
+
+    call_command("sync_topology")
+    call_command("sync_topology", "--check")
+
+    assert capsys.readouterr().out.count("Nothing to do") == 2
+
+
+def test_check_finds_a_drifted_retention_and_a_sync_puts_it_back(admin, prefix, topology_file, capsys):
+    call_command("sync_topology")
+    topic = f"{prefix}balance_changed"
+    drift = ConfigResource(
+        ConfigResource.Type.TOPIC,
+        topic,
+        incremental_configs=[
+            ConfigEntry("retention.ms", "3600000", incremental_operation=AlterConfigOpType.SET),
+            ConfigEntry("cleanup.policy", "compact", incremental_operation=AlterConfigOpType.SET),
+        ],
+    )
+    admin.incremental_alter_configs([drift])[drift].result(10)
+    capsys.readouterr()
+
+    with pytest.raises(SystemExit) as check:
+        call_command("sync_topology", "--check")
+    assert check.value.code == 1
+    plan = capsys.readouterr().out
+    assert f"alter config {topic} (retention.ms=-1, was 3600000)" in plan
+    assert f"alter config {topic} (cleanup.policy back to default, was compact)" in plan
+
+    call_command("sync_topology")
+
+    assert retention_of(admin, topic) == "-1"
+    call_command("sync_topology", "--check")
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(admin, prefix, topology_file, capsys):
+    call_command("sync_topology", "--dry-run")
+
+    assert f"create topic {prefix}commands (24 partitions, replication 1, retention.ms=-1)" in capsys.readouterr().out
+    assert topic_names(admin, prefix) == set()
+
+
+def test_a_topic_with_too_few_partitions_gets_more(admin, prefix, topology_file):
+    topic = f"{prefix}commands"
+    admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1, config={"retention.ms": "-1"})])[
+        topic
+    ].result(10)
+
+    call_command("sync_topology")
+
+    assert len(admin.list_topics(topic, timeout=10).topics[topic].partitions) == 24
+
+
+def test_prune_deletes_undeclared_topics_but_never_internal_ones(admin, prefix, topology_file, capsys):
+    # Other tests' topics share this cluster: let this prune see only the topics of this test.
+    topology_file.write_text(f'keep = ["^(?!{prefix})"]\n' + topology_file.read_text().replace('keep = ["^_"]', ""))
+    get_topology.cache_clear()
+    stray = f"{prefix}stray"
+    admin.create_topics([NewTopic(stray, num_partitions=1, replication_factor=1)])[stray].result(10)
+    call_command("sync_topology")
+    assert stray in topic_names(admin, prefix)  # without --prune, strangers stay
+
+    call_command("sync_topology", "--prune")
+
+    assert stray not in topic_names(admin, prefix)
+    output = capsys.readouterr().out
+    assert f"delete topic {stray} (not in the topology)" in output
+    assert "__consumer_offsets" not in output
+
+
+def incompatible_copy(topology_file, record, change):
+    """Change one schema next to the test topology and declare one more topic, so a sync has work to do."""
+    path = topology_file.parent / "schemas" / f"{record}.avsc"
+    schema = json.loads(path.read_text())
+    change(schema)
+    path.write_text(json.dumps(schema))
+    topology_file.write_text(topology_file.read_text() + '\n[topics."extra"]\npartitions = 1\nreplication_factor = 1\n')
+    get_topology.cache_clear()
+
+
+def test_an_incompatible_schema_is_a_problem_and_the_rest_waits(admin, registry, prefix, topology_file):
+    call_command("sync_topology")
+    incompatible_copy(
+        topology_file,
+        "ConfirmMoneyTransfer",
+        lambda schema: schema["fields"].append({"name": "currency", "type": "string"}),
+    )
+
+    plan = TopologySync(admin, registry, parse_topology(topology_file)).plan()
+
+    assert plan.problems == [
+        f"schema nl.openweb.data.ConfirmMoneyTransfer is not BACKWARD-compatible with the latest version of "
+        f"subject {prefix}commands-nl.openweb.data.ConfirmMoneyTransfer"
+    ]
+    assert [str(change) for change in plan.changes] == ["create topic extra (1 partitions, replication 1)"]
+
+
+def test_the_command_refuses_an_incompatible_schema_and_changes_nothing(admin, prefix, topology_file, capsys):
+    call_command("sync_topology")
+    incompatible_copy(
+        topology_file, "BalanceChanged", lambda schema: schema["fields"][1].update(type="string")
+    )  # new_balance: long -> string
+
+    with pytest.raises(CommandError, match="nothing was changed"):
+        call_command("sync_topology")
+
+    assert "BalanceChanged is not BACKWARD-compatible" in capsys.readouterr().err
+    assert "extra" not in admin.list_topics(timeout=10).topics

@@ -1,0 +1,1 @@
+"""Processed transfers (command side) and transactions (read side) arrive with later issues."""
