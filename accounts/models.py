@@ -1,1 +1,40 @@
-"""Customers (read side) and ledger accounts (command side) arrive with the command-handler issue."""
+"""Ledger accounts and processed account creations: the command side, in the `ledger` database."""
+
+from django.db import models
+
+
+class LedgerAccount(models.Model):
+    """An account as the command handler knows it: the only place where balances change."""
+
+    database = "ledger"  # see bankproject.routers
+
+    username = models.CharField(max_length=150, db_index=True)
+    iban = models.CharField(max_length=34, unique=True)
+    token = models.CharField(max_length=20)
+    balance_cents = models.BigIntegerField(default=0)
+    limit_cents = models.BigIntegerField(default=-50_000, help_text="lowest balance allowed (an overdraft limit)")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["iban"]
+
+    def __str__(self) -> str:
+        return f"{self.iban} ({self.username})"
+
+
+class ProcessedAccountCreation(models.Model):
+    """The outcome of one ConfirmAccountCreation command, kept so that a repeat gets the same answer."""
+
+    database = "ledger"
+
+    command_id = models.UUIDField(primary_key=True)
+    username = models.CharField(max_length=150)
+    iban = models.CharField(max_length=34, blank=True)
+    token = models.CharField(max_length=20, blank=True)
+    reason = models.TextField(blank=True, help_text="why it failed; empty when it succeeded")
+    delivery = models.CharField(max_length=64, help_text="where the command was read from (topic partition:offset)")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.command_id}: {self.reason or self.iban}"

@@ -68,6 +68,7 @@ DATABASES = {
 for database in DATABASES.values():
     database.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     database.setdefault("CONN_HEALTH_CHECKS", True)
+DATABASES["ledger"].setdefault("TEST", {})["DEPENDENCIES"] = []  # tests may use the ledger alone
 DATABASE_ROUTERS = ["bankproject.routers.CommandQueryRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -84,6 +85,8 @@ CELERY_RESULT_BACKEND = REDIS_URL
 # Kafka and the schema registry (Confluent-compatible API; Apicurio's is at /apis/ccompat/v7).
 KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:9092")
 SCHEMA_REGISTRY_URL = env.str("SCHEMA_REGISTRY_URL", default="http://127.0.0.1:8081/apis/ccompat/v7")
+# The original hard-coded linger.ms (0, 10, 25 and 100 in its load tests); here it is a setting.
+KAFKA_LINGER_MS = env.int("KAFKA_LINGER_MS", default=5)
 KAFKA_TOPOLOGY_FILE = env.path("KAFKA_TOPOLOGY_FILE", default=BASE_DIR / "kafka_bridge" / "topology.toml")
 
 WEB_URL = env.str("WEB_URL", default="http://127.0.0.1:8000")

@@ -25,6 +25,7 @@ class Topic(StrEnum):
     ACCOUNT_CREATION_FEEDBACK = "account_creation_feedback"
     MONEY_TRANSFER_FEEDBACK = "money_transfer_feedback"
     BALANCE_CHANGED = "balance_changed"
+    COMMANDS_DEAD_LETTER = "commands_dead_letter"
 
 
 class TopologyError(Exception):

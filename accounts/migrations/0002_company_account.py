@@ -1,0 +1,31 @@
+"""Seed the company account, as the original's set-up script did (seed-inventory §5.2)."""
+
+from django.db import migrations
+
+COMPANY = {
+    "username": "open_web",
+    "iban": "NL66OPEN0000000000",
+    "token": "0" * 20,
+    "balance_cents": 10**17,
+    "limit_cents": -50_000,
+}
+
+
+def create_company_account(apps, schema_editor):
+    LedgerAccount = apps.get_model("accounts", "LedgerAccount")
+    LedgerAccount.objects.using(schema_editor.connection.alias).get_or_create(
+        iban=COMPANY["iban"], defaults=COMPANY
+    )
+
+
+def remove_company_account(apps, schema_editor):
+    LedgerAccount = apps.get_model("accounts", "LedgerAccount")
+    LedgerAccount.objects.using(schema_editor.connection.alias).filter(iban=COMPANY["iban"]).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("accounts", "0001_initial")]
+
+    operations = [
+        migrations.RunPython(create_company_account, remove_company_account, hints={"target_db": "ledger"}),
+    ]

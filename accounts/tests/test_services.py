@@ -1,0 +1,63 @@
+import uuid
+
+import pytest
+
+from accounts.iban import is_open_iban
+from accounts.models import LedgerAccount, ProcessedAccountCreation
+from accounts.services import IBAN_ALREADY_EXISTS, USERNAME_REQUIRED, OpenAccount
+from transfers.services import execute_commands
+
+pytestmark = pytest.mark.django_db(databases=["ledger"])
+
+
+def open_account(username="alice", command_id=None, delivery="commands:0:1"):
+    command = OpenAccount(command_id=command_id or uuid.uuid4(), username=username, delivery=delivery)
+    return execute_commands([command])[0]
+
+
+def test_the_company_account_is_seeded():
+    company = LedgerAccount.objects.get(iban="NL66OPEN0000000000")
+    assert (company.username, company.token, company.balance_cents, company.limit_cents) == (
+        "open_web",
+        "0" * 20,
+        10**17,
+        -50_000,
+    )
+
+
+def test_opening_an_account_gives_a_new_iban_and_token_and_an_empty_account():
+    outcome = open_account("alice")
+
+    assert outcome.reason is None
+    assert is_open_iban(outcome.iban) and len(outcome.token) == 20
+    account = LedgerAccount.objects.get(iban=outcome.iban)
+    assert (account.username, account.token, account.balance_cents, account.limit_cents) == (
+        "alice",
+        outcome.token,
+        0,
+        -50_000,
+    )
+
+
+def test_the_same_command_id_gets_the_same_account_back():
+    command_id = uuid.uuid4()
+    first = open_account("bob", command_id)
+
+    again = open_account("bob", command_id, delivery="commands:0:99")
+
+    assert again == first
+    assert LedgerAccount.objects.filter(username="bob").count() == 1
+
+
+def test_a_generated_iban_that_exists_fails_with_the_original_reason(monkeypatch):
+    monkeypatch.setattr("accounts.services.new_iban", lambda: "NL66OPEN0000000000")
+
+    outcome = open_account("carol")
+
+    assert outcome.reason == IBAN_ALREADY_EXISTS
+    assert ProcessedAccountCreation.objects.get(command_id=outcome.command_id).reason == IBAN_ALREADY_EXISTS
+    assert not LedgerAccount.objects.filter(username="carol").exists()
+
+
+def test_a_blank_username_is_refused():
+    assert open_account("  ").reason == USERNAME_REQUIRED

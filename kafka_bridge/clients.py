@@ -1,0 +1,42 @@
+"""Kafka producers and consumers, configured the same way everywhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from confluent_kafka import Consumer, Producer
+from django.conf import settings
+
+LIBRDKAFKA_LOGGER = logging.getLogger("librdkafka")  # librdkafka's own log lines, through Python logging
+
+
+def _common(**overrides: Any) -> dict[str, Any]:
+    return {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "logger": LIBRDKAFKA_LOGGER, **overrides}
+
+
+def producer(**overrides: Any) -> Producer:
+    """An idempotent producer that waits for every in-sync replica (acks=all, as the original)."""
+    return Producer(
+        _common(**{"acks": "all", "enable.idempotence": True, "linger.ms": settings.KAFKA_LINGER_MS, **overrides})
+    )
+
+
+def transactional_producer(transactional_id: str, **overrides: Any) -> Producer:
+    """A producer for exactly-once work; a restart with the same id fences and aborts the old transaction."""
+    return producer(**{"transactional.id": transactional_id, "transaction.timeout.ms": 30_000, **overrides})
+
+
+def consumer(group_id: str, **overrides: Any) -> Consumer:
+    """A consumer that sees committed records only and leaves committing offsets to its owner."""
+    return Consumer(
+        _common(
+            **{
+                "group.id": group_id,
+                "isolation.level": "read_committed",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                **overrides,
+            }
+        )
+    )

@@ -1,0 +1,38 @@
+"""manage.py run_command_handler: consume commands, run them on the ledger, emit feedback and events."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+
+from django.core.management.base import BaseCommand
+
+from kafka_bridge import clients
+from kafka_bridge.codecs import get_codec
+from kafka_bridge.command_handler import GROUP_ID, CommandHandler
+
+
+class Command(BaseCommand):
+    help = "Handle the commands topic exactly once until SIGTERM or SIGINT; run several to share the partitions."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--instance",
+            default=socket.gethostname(),
+            help="a name unique among running handlers and stable across restarts: a restart "
+            "with the same name aborts the transaction its crashed predecessor left open",
+        )
+        parser.add_argument("--batch-size", type=int, default=500, help="most commands per transaction")
+
+    def handle(self, *args, instance: str, batch_size: int, **options):
+        stop = threading.Event()
+        for stop_signal in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop_signal, lambda *_: stop.set())
+        handler = CommandHandler(
+            consumer=clients.consumer(GROUP_ID, **{"client.id": f"{GROUP_ID}-{instance}"}),
+            producer=clients.transactional_producer(f"{GROUP_ID}-{instance}"),
+            codec=get_codec(),
+            batch_size=batch_size,
+        )
+        handler.run(stop)
