@@ -94,6 +94,7 @@ def spec(profile: Profile) -> ProcessSpec:
             "-Xmx1g",
             "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20",
+            "-XX:+ExitOnOutOfMemoryError",
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={HERE / 'log4j2.yaml'}",
             f"-Dkafka.logs.dir={logs}",

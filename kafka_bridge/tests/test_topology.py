@@ -29,11 +29,14 @@ ORIGINAL_RECORDS = {
 }
 
 
-def test_the_topology_declares_the_four_topics_of_the_original():
+def test_the_topology_declares_the_four_topics_of_the_original_and_a_dead_letter_topic():
     topology = get_topology()
 
     assert {topic.name for topic in topology.topics} == {topic.value for topic in Topic}
+    assert topology.topic("commands_dead_letter").records == ()
     for topic in topology.topics:
+        if topic.name == "commands_dead_letter":
+            continue
         assert topic.partitions == 24
         assert topic.replication_factor == 3
         assert topic.config == {"retention.ms": "-1"}

@@ -24,14 +24,16 @@ class Command(BaseCommand):
             "with the same name aborts the transaction its crashed predecessor left open",
         )
         parser.add_argument("--batch-size", type=int, default=500, help="most commands per transaction")
+        parser.add_argument("--group", default=GROUP_ID, help="consumer group; handlers in one group share the work")
 
-    def handle(self, *args, instance: str, batch_size: int, **options):
+    def handle(self, *args, instance: str, batch_size: int, group: str, **options):
         stop = threading.Event()
         for stop_signal in (signal.SIGTERM, signal.SIGINT):
             signal.signal(stop_signal, lambda *_: stop.set())
         handler = CommandHandler(
-            consumer=clients.consumer(GROUP_ID, **{"client.id": f"{GROUP_ID}-{instance}"}),
-            producer=clients.transactional_producer(f"{GROUP_ID}-{instance}"),
+            # A short session: when a handler dies, its partitions move to the others within 10 s.
+            consumer=clients.consumer(group, **{"client.id": f"{group}-{instance}", "session.timeout.ms": 10_000}),
+            producer=clients.transactional_producer(f"{group}-{instance}"),
             codec=get_codec(),
             batch_size=batch_size,
         )

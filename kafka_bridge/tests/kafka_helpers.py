@@ -1,0 +1,163 @@
+"""Real-broker helpers for integration tests: produce commands, run handler processes, collect what they emit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+from django.conf import settings
+from django.db import connections
+
+from kafka_bridge.codecs import decode_key, encode_key, get_codec
+from kafka_bridge.logging import silent_librdkafka_logger
+from kafka_bridge.messages import Message
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _consumer(group: str | None = None) -> Consumer:
+    return Consumer(
+        {
+            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+            "group.id": group or f"test-{uuid.uuid4()}",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+            "logger": silent_librdkafka_logger(),
+        }
+    )
+
+
+def end_offsets(topic: str) -> list[TopicPartition]:
+    consumer = _consumer()
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        return [
+            TopicPartition(topic, p, consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1])
+            for p in partitions
+        ]
+    finally:
+        consumer.close()
+
+
+def new_group_at_end(topic: str) -> str:
+    """A consumer group whose committed offsets are the topic's current ends: it sees only what comes next."""
+    group = f"test-handler-{uuid.uuid4().hex[:8]}"
+    consumer = _consumer(group)
+    try:
+        consumer.commit(offsets=end_offsets(topic), asynchronous=False)
+    finally:
+        consumer.close()
+    return group
+
+
+def produce(records: list[tuple[str, str | None, bytes | None]]) -> None:
+    """Produce raw (topic, key, value) records and wait until the broker has them all."""
+    producer = Producer(
+        {
+            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+            "acks": "all",
+            "linger.ms": 5,
+            "logger": silent_librdkafka_logger(),
+        }
+    )
+    failures = []
+    for topic, key, value in records:
+        producer.produce(
+            topic,
+            key=None if key is None else encode_key(key),
+            value=value,
+            on_delivery=lambda err, msg: err and failures.append(err),
+        )
+        producer.poll(0)
+    assert producer.flush(30) == 0 and not failures, failures
+
+
+def produce_commands(commands: list[tuple[str, Message]], topic: str = "commands") -> None:
+    codec = get_codec()
+    produce([(topic, key, codec.encode(topic, message)) for key, message in commands])
+
+
+class Collector:
+    """Reads a topic from given offsets, read-committed, decoding each record with the codec."""
+
+    def __init__(self, start: list[TopicPartition], decode: bool = True) -> None:
+        self.consumer = _consumer()
+        self.consumer.assign(start)
+        self.decode = decode
+        self.records: list = []
+
+    def until(self, done: Callable[[list], bool], timeout: float = 60.0) -> list:
+        deadline = time.monotonic() + timeout
+        codec = get_codec()
+        while not done(self.records):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s with {len(self.records)} records")
+            for record in self.consumer.consume(500, 0.2):
+                if record.error():
+                    continue
+                value = codec.decode(record.topic(), record.value()) if self.decode else record
+                self.records.append((decode_key(record.key()), value))
+        return self.records
+
+    def settle(self, seconds: float = 2.0) -> list:
+        """Keep reading for `seconds` more, to catch anything that should not be there."""
+        end = time.monotonic() + seconds
+        return self.until(lambda _: time.monotonic() > end, timeout=seconds + 30)
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
+class HandlerProcess:
+    """`manage.py run_command_handler` in a child process, pointed at the test databases."""
+
+    def __init__(self, group: str, instance: str, log: Path, batch_size: int = 500) -> None:
+        env = {
+            **os.environ,
+            "LEDGER_DATABASE_URL": _url_of("ledger"),
+            "DATABASE_URL": _url_of("default"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.log = log
+        with open(log, "ab") as output:  # the child keeps its own copy of the descriptor
+            self.process = self._spawn(group, instance, batch_size, env, output)
+
+    @staticmethod
+    def _spawn(group, instance, batch_size, env, output) -> subprocess.Popen:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "manage.py",
+                "run_command_handler",
+                f"--group={group}",
+                f"--instance={instance}",
+                f"--batch-size={batch_size}",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self, timeout: float = 30) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _url_of(alias: str) -> str:
+    s = connections[alias].settings_dict
+    return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"

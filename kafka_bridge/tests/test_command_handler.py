@@ -1,0 +1,311 @@
+"""The command handler on the real stack: feedback and events, replays, dead letters, crashes, rebalances."""
+
+import random
+import uuid
+from collections import Counter
+
+import pytest
+from confluent_kafka import Consumer
+
+from accounts.iban import is_open_iban
+from accounts.models import LedgerAccount
+from accounts.tests.factories import LedgerAccountFactory
+from kafka_bridge.codecs import get_codec
+from kafka_bridge.command_handler import CommandHandler
+from kafka_bridge.messages import (
+    AccountCreationConfirmed,
+    BalanceChanged,
+    ConfirmAccountCreation,
+    ConfirmMoneyTransfer,
+    MoneyTransferConfirmed,
+    MoneyTransferFailed,
+)
+from kafka_bridge.tests.kafka_helpers import (
+    Collector,
+    HandlerProcess,
+    end_offsets,
+    new_group_at_end,
+    produce,
+    produce_commands,
+)
+from transfers.models import ProcessedTransfer
+from transfers.services import INVALID_TOKEN
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases=["ledger"])]
+
+
+@pytest.fixture(autouse=True)
+def synced(stack, django_db_blocker):
+    from django.core.management import call_command
+
+    call_command("sync_topology", "--wait=30")
+
+
+@pytest.fixture
+def group():
+    return new_group_at_end("commands")
+
+
+@pytest.fixture
+def collectors():
+    """Collectors of feedback, events and dead letters, from the ends of their topics as the test starts."""
+    opened = {
+        topic: Collector(end_offsets(topic), decode=topic != "commands_dead_letter")
+        for topic in ("money_transfer_feedback", "account_creation_feedback", "balance_changed", "commands_dead_letter")
+    }
+    yield opened
+    for collector in opened.values():
+        collector.close()
+
+
+@pytest.fixture
+def start_handler(group, tmp_path):
+    started = []
+
+    def start(instance="one", batch_size=500):
+        process = HandlerProcess(group, f"{group}-{instance}", tmp_path / f"handler-{instance}.log", batch_size)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.process.poll() is None:
+            process.stop()
+
+
+def transfer_command(source, target, amount, token=None):
+    return ConfirmMoneyTransfer(
+        id=uuid.uuid4(),
+        token=token if token is not None else getattr(source, "token", ""),
+        amount_cents=amount,
+        from_account=getattr(source, "iban", source),
+        to_account=getattr(target, "iban", target),
+        description="test",
+    )
+
+
+def test_a_transfer_gives_the_debit_and_credit_events_and_then_its_feedback(start_handler, collectors):
+    alice = LedgerAccountFactory(username="alice", balance_cents=10_000)
+    bob = LedgerAccountFactory(username="bob")
+    command = transfer_command(alice, bob, 1_111)
+    start_handler()
+
+    produce_commands([("alice", command)])
+
+    feedback = collectors["money_transfer_feedback"].until(lambda r: len(r) == 1)
+    assert feedback == [("alice", MoneyTransferConfirmed(id=command.id))]
+    events = collectors["balance_changed"].until(lambda r: len(r) == 2)
+    assert sorted(events, key=lambda e: e[0]) == [
+        (
+            "alice",
+            BalanceChanged(
+                iban=alice.iban,
+                new_balance_cents=8_889,
+                changed_by_cents=-1_111,
+                counterparty=bob.iban,
+                description="test",
+            ),
+        ),
+        (
+            "bob",
+            BalanceChanged(
+                iban=bob.iban,
+                new_balance_cents=1_111,
+                changed_by_cents=1_111,
+                counterparty=alice.iban,
+                description="test",
+            ),
+        ),
+    ]
+
+
+def test_an_account_creation_repeated_gets_the_same_iban_and_token(start_handler, collectors):
+    command = ConfirmAccountCreation(id=uuid.uuid4(), username="dave")
+    start_handler()
+
+    produce_commands([("dave", command), ("dave", command)])
+
+    (key1, first), (key2, again) = collectors["account_creation_feedback"].until(lambda r: len(r) == 2)
+    assert isinstance(first, AccountCreationConfirmed) and is_open_iban(first.iban)
+    assert (key1, key2) == ("dave", "dave")
+    assert again == first
+    assert LedgerAccount.objects.filter(username="dave").count() == 1
+
+
+def test_a_repeated_transfer_is_answered_again_but_moves_money_once(start_handler, collectors):
+    alice = LedgerAccountFactory(username="alice", balance_cents=10_000)
+    bob = LedgerAccountFactory(username="bob")
+    command = transfer_command(alice, bob, 500)
+    refused = transfer_command(alice, bob, 500, token="wrong")
+    start_handler()
+
+    produce_commands([("alice", command), ("alice", refused), ("alice", command), ("alice", refused)])
+
+    feedback = collectors["money_transfer_feedback"].until(lambda r: len(r) == 4)
+    assert [message for _, message in feedback] == [
+        MoneyTransferConfirmed(id=command.id),
+        MoneyTransferFailed(id=refused.id, reason=INVALID_TOKEN),
+        MoneyTransferConfirmed(id=command.id),
+        MoneyTransferFailed(id=refused.id, reason=INVALID_TOKEN),
+    ]
+    assert len(collectors["balance_changed"].settle(2)) == 2
+    assert LedgerAccount.objects.get(pk=alice.pk).balance_cents == 9_500
+
+
+def test_unreadable_records_are_dead_lettered_and_the_partition_moves_on(start_handler, collectors):
+    bob = LedgerAccountFactory(username="bob")
+    codec = get_codec()
+    wrong_type = codec.encode(
+        "balance_changed",
+        BalanceChanged(iban=bob.iban, new_balance_cents=1, changed_by_cents=1, counterparty="cash", description=""),
+    )
+    deposit = transfer_command("cash", bob, 1_000)
+    start_handler()
+
+    produce(
+        [
+            ("commands", "bob", b"not avro at all"),
+            ("commands", "bob", wrong_type),
+            ("commands", "bob", None),
+            ("commands", "bob", codec.encode("commands", deposit)),
+        ]
+    )
+
+    assert collectors["money_transfer_feedback"].until(lambda r: len(r) == 1) == [
+        ("bob", MoneyTransferConfirmed(id=deposit.id))
+    ]
+    letters = [record for _, record in collectors["commands_dead_letter"].until(lambda r: len(r) == 3)]
+    assert [record.value() for record in letters] == [b"not avro at all", wrong_type, None]
+    headers = dict(letters[1].headers())
+    assert headers["original.topic"] == b"commands"
+    assert int(headers["original.offset"]) >= 0 and headers["original.partition"].isdigit()
+    assert b"BalanceChanged is not bound to topic 'commands'" in headers["error"]
+    assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 1_000
+
+
+# -- exactly once under crashes and rebalances ---------------------------------------------------------------
+
+
+def make_stream(accounts, count, seed):
+    """Transfers between the accounts, with deposits from and withdrawals to the outside world among them."""
+    rng = random.Random(seed)
+    commands = []
+    for _ in range(count):
+        roll = rng.random()
+        if roll < 0.1:
+            source, target = "cash", rng.choice(accounts)
+        elif roll < 0.2:
+            source, target = rng.choice(accounts), "cash"
+        else:
+            source, target = rng.sample(accounts, 2)
+        commands.append((getattr(source, "username", "cash"), transfer_command(source, target, rng.randint(1, 20_000))))
+    return commands
+
+
+def assert_exactly_once(commands, accounts, balances_before, collectors):
+    """Each command answered once; every balance equals its start plus its events; money only enters and
+    leaves through cash."""
+    ids = {command.id for _, command in commands}
+    feedback = collectors["money_transfer_feedback"].until(lambda r: {m.id for _, m in r} >= ids, timeout=120)
+    feedback = collectors["money_transfer_feedback"].settle(3)
+    answers = Counter(message.id for _, message in feedback if message.id in ids)
+    assert set(answers) == ids
+    assert max(answers.values()) == 1, f"{sum(n > 1 for n in answers.values())} commands answered twice"
+
+    by_id = {command.id: command for _, command in commands}
+    confirmed = [by_id[m.id] for _, m in feedback if isinstance(m, MoneyTransferConfirmed) and m.id in ids]
+    expected_events = sum((c.from_account != "cash") + (c.to_account != "cash") for c in confirmed)
+    ibans = {account.iban for account in accounts}
+    events = [
+        m
+        for _, m in collectors["balance_changed"].until(
+            lambda r: sum(m.iban in ibans for _, m in r) >= expected_events, timeout=60
+        )
+    ]
+    events = [m for _, m in collectors["balance_changed"].settle(2) if m.iban in ibans]
+    assert len(events) == expected_events
+
+    after = {a.iban: a.balance_cents for a in LedgerAccount.objects.filter(iban__in=ibans)}
+    for iban in ibans:
+        moved = sum(event.changed_by_cents for event in events if event.iban == iban)
+        assert after[iban] == balances_before[iban] + moved, f"{iban} moved money twice or lost an event"
+    deposits = sum(c.amount_cents for c in confirmed if c.from_account == "cash")
+    withdrawals = sum(c.amount_cents for c in confirmed if c.to_account == "cash")
+    assert sum(after.values()) == sum(balances_before.values()) + deposits - withdrawals
+    assert ProcessedTransfer.objects.filter(command_id__in=ids).count() == len(ids)
+
+
+@pytest.fixture
+def accounts():
+    return [LedgerAccountFactory(username=f"crash{n}", balance_cents=50_000) for n in range(8)]
+
+
+def test_sigkill_in_the_middle_of_a_stream_neither_loses_nor_doubles_a_transfer(start_handler, collectors, accounts):
+    before = {a.iban: a.balance_cents for a in accounts}
+    commands = make_stream(accounts, 1_500, seed=7)
+    handler = start_handler("crashy", batch_size=20)
+
+    produce_commands(commands)
+    collectors["money_transfer_feedback"].until(lambda r: len(r) >= 300, timeout=60)
+    handler.kill()
+    start_handler("crashy", batch_size=20)  # same instance: its open transaction is aborted at once
+
+    assert_exactly_once(commands, accounts, before, collectors)
+
+
+def test_two_handlers_share_the_partitions_and_a_rebalance_loses_nothing(start_handler, collectors, accounts):
+    before = {a.iban: a.balance_cents for a in accounts}
+    commands = make_stream(accounts, 900, seed=11)
+    first = start_handler("first", batch_size=20)
+
+    produce_commands(commands[:300])
+    collectors["money_transfer_feedback"].until(lambda r: len(r) >= 100, timeout=60)
+    second = start_handler("second", batch_size=20)
+    produce_commands(commands[300:600])
+    collectors["money_transfer_feedback"].until(lambda r: len(r) >= 450, timeout=60)
+    assert first.stop() == 0  # SIGTERM: the batch in hand is finished and committed
+    produce_commands(commands[600:])
+
+    assert_exactly_once(commands, accounts, before, collectors)
+    assert "assigned" in second.output()
+
+
+def test_a_kafka_commit_lost_after_the_ledger_committed_is_repaired_by_the_retry(group, collectors):
+    """The window the SIGKILL test can only hope to hit: ledger committed, Kafka transaction not."""
+    from kafka_bridge import clients
+
+    alice = LedgerAccountFactory(username="alice", balance_cents=10_000)
+    bob = LedgerAccountFactory(username="bob")
+    command = transfer_command(alice, bob, 2_500)
+    produce_commands([("alice", command)])
+
+    class CommitFailsOnce:
+        def __init__(self, producer):
+            self.producer, self.failed = producer, False
+
+        def __getattr__(self, name):
+            return getattr(self.producer, name)
+
+        def commit_transaction(self, timeout):
+            if not self.failed:
+                self.failed = True
+                from confluent_kafka import KafkaError, KafkaException
+
+                raise KafkaException(KafkaError(KafkaError._TIMED_OUT, "simulated lost commit", retriable=True))
+            return self.producer.commit_transaction(timeout)
+
+    consumer: Consumer = clients.consumer(group)
+    consumer.subscribe(["commands"])
+    producer = CommitFailsOnce(clients.transactional_producer(f"{group}-flaky"))
+    handler = CommandHandler(consumer, producer, get_codec())
+    producer.init_transactions(30)
+    records = []
+    while not records:
+        records = [r for r in consumer.consume(10, 1.0) if not r.error()]
+    handler.process(records)
+    consumer.close()
+
+    assert producer.failed
+    assert collectors["money_transfer_feedback"].settle(2) == [("alice", MoneyTransferConfirmed(id=command.id))]
+    assert len(collectors["balance_changed"].settle(1)) == 2
+    assert LedgerAccount.objects.get(pk=alice.pk).balance_cents == 7_500
