@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, Message, Producer
 from django.conf import settings
 
 LIBRDKAFKA_LOGGER = logging.getLogger("librdkafka")  # librdkafka's own log lines, through Python logging
@@ -40,3 +40,15 @@ def consumer(group_id: str, **overrides: Any) -> Consumer:
             }
         )
     )
+
+
+def consume_available(consumer: Consumer, max_records: int, timeout: float) -> list[Message]:
+    """Wait up to `timeout` for one record, then take what else has already arrived, up to `max_records`.
+
+    `Consumer.consume(n, timeout)` waits out the whole timeout unless n records come: at light load
+    that adds the timeout to every record's latency.
+    """
+    first = consumer.consume(1, timeout)
+    if not first:
+        return []
+    return first + consumer.consume(max_records - 1, 0)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from django.db import DatabaseError, close_old_connections, connections
 
+from kafka_bridge import clients
 from kafka_bridge.codecs import Codec, DecodeError, decode_key, encode_key
 from kafka_bridge.ledger_handlers import NotACommand, Outgoing, to_command, to_records
 from kafka_bridge.topology import Topic
@@ -88,7 +89,8 @@ class CommandHandler:
         reported_at, reported = time.monotonic(), 0
         try:
             while not stop.is_set():
-                records = [r for r in self.consumer.consume(self.batch_size, self.poll_timeout) if self._usable(r)]
+                batch = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
+                records = [r for r in batch if self._usable(r)]
                 if records:
                     self.process(records)
                 if time.monotonic() - reported_at >= 10 and self.handled != reported:
@@ -120,9 +122,11 @@ class CommandHandler:
         while True:
             attempt += 1
             close_old_connections()
+            started = time.perf_counter()
             self.producer.begin_transaction()
             try:
                 outgoing, poisoned = self._run_on_ledger(delivered)
+                ledger_done = time.perf_counter()
                 for item in outgoing:
                     self._produce(item)
                 for letter in [*dead, *poisoned]:
@@ -130,8 +134,16 @@ class CommandHandler:
                 self.producer.send_offsets_to_transaction(
                     next_offsets(records), self.consumer.consumer_group_metadata(), self.kafka_timeout
                 )
+                offsets_sent = time.perf_counter()
                 self.producer.commit_transaction(self.kafka_timeout)
                 self.handled += len(records)
+                logger.debug(
+                    "batch of %d: ledger %.1f ms, produce and offsets %.1f ms, commit %.1f ms",
+                    len(records),
+                    (ledger_done - started) * 1000,
+                    (offsets_sent - ledger_done) * 1000,
+                    (time.perf_counter() - offsets_sent) * 1000,
+                )
                 return
             except DatabaseError as error:  # deadlock, lost connection...: the ledger rolled back
                 logger.warning("ledger transaction failed (attempt %d), retrying the batch: %s", attempt, error)

@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (
@@ -25,11 +25,11 @@ from confluent_kafka.admin import (
 )
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient, SchemaRegistryError
 
+from kafka_bridge.retry import with_retries
 from kafka_bridge.topology import TopicSpec, Topology
 
 SUBJECT_NOT_FOUND = 40401
 SCHEMA_NOT_FOUND = 40403
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,30 +53,6 @@ class Plan:
     @property
     def in_sync(self) -> bool:
         return not self.changes and not self.problems
-
-
-def is_transient(error: Exception) -> bool:
-    """Errors worth retrying: the broker or registry is busy, restarting, or not reachable yet."""
-    if isinstance(error, KafkaException):
-        kafka_error = error.args[0] if error.args else None
-        return bool(getattr(kafka_error, "retriable", lambda: False)()) or "timed out" in str(error).lower()
-    if isinstance(error, SchemaRegistryError):
-        return error.http_status_code >= 500 or error.http_status_code == -1
-    return isinstance(error, (OSError, TimeoutError)) or "connect" in type(error).__name__.lower()
-
-
-def with_retries(operation: Callable[[], T], attempts: int = 6, first_delay: float = 0.5) -> T:
-    """Run `operation`, retrying transient errors with exponential backoff."""
-    delay = first_delay
-    for attempt in range(1, attempts + 1):
-        try:
-            return operation()
-        except Exception as error:
-            if attempt == attempts or not is_transient(error):
-                raise
-            time.sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")
 
 
 class TopologySync:

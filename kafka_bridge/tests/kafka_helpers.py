@@ -7,54 +7,24 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer, TopicPartition
 from django.conf import settings
 from django.db import connections
 
+from kafka_bridge import clients, offsets
 from kafka_bridge.codecs import decode_key, encode_key, get_codec
 from kafka_bridge.logging import silent_librdkafka_logger
 from kafka_bridge.messages import Message
+from kafka_bridge.offsets import end_offsets  # noqa: F401 - re-exported for the tests
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _consumer(group: str | None = None) -> Consumer:
-    return Consumer(
-        {
-            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
-            "group.id": group or f"test-{uuid.uuid4()}",
-            "enable.auto.commit": False,
-            "isolation.level": "read_committed",
-            "logger": silent_librdkafka_logger(),
-        }
-    )
-
-
-def end_offsets(topic: str) -> list[TopicPartition]:
-    consumer = _consumer()
-    try:
-        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-        return [
-            TopicPartition(topic, p, consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1])
-            for p in partitions
-        ]
-    finally:
-        consumer.close()
-
-
 def new_group_at_end(topic: str) -> str:
-    """A consumer group whose committed offsets are the topic's current ends: it sees only what comes next."""
-    group = f"test-handler-{uuid.uuid4().hex[:8]}"
-    consumer = _consumer(group)
-    try:
-        consumer.commit(offsets=end_offsets(topic), asynchronous=False)
-    finally:
-        consumer.close()
-    return group
+    return offsets.new_group_at_end(topic, prefix="test-handler")
 
 
 def produce(records: list[tuple[str, str | None, bytes | None]]) -> None:
@@ -88,8 +58,7 @@ class Collector:
     """Reads a topic from given offsets, read-committed, decoding each record with the codec."""
 
     def __init__(self, start: list[TopicPartition], decode: bool = True) -> None:
-        self.consumer = _consumer()
-        self.consumer.assign(start)
+        self.consumer = offsets.reader_from(start)
         self.decode = decode
         self.records: list = []
 
@@ -99,7 +68,7 @@ class Collector:
         while not done(self.records):
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout}s with {len(self.records)} records")
-            for record in self.consumer.consume(500, 0.2):
+            for record in clients.consume_available(self.consumer, 500, 0.2):
                 if record.error():
                     continue
                 value = codec.decode(record.topic(), record.value()) if self.decode else record
