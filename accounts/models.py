@@ -38,3 +38,20 @@ class ProcessedAccountCreation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.command_id}: {self.reason or self.iban}"
+
+
+class Customer(models.Model):
+    """A user of the bank as the read side knows them: the login, and the account the ledger opened.
+
+    `command_id` is the id of their ConfirmAccountCreation command: logging in sends it again, and
+    the command handler answers with the same IBAN and token.
+    """
+
+    user = models.OneToOneField("auth.User", on_delete=models.CASCADE, related_name="customer")
+    command_id = models.UUIDField(unique=True)
+    iban = models.CharField(max_length=34, blank=True)
+    token = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user.username} ({self.iban or 'pending'})"

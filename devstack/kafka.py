@@ -126,6 +126,8 @@ def _answers_metadata(profile: Profile) -> bool:
     admin = AdminClient({"bootstrap.servers": bootstrap_servers(profile), "logger": _quiet})
     try:
         metadata = admin.list_topics(timeout=2)
-        return bool(metadata.brokers)
+        # After a restart the broker answers before it leads its partitions again: wait for that too.
+        partitions = [p for topic in metadata.topics.values() for p in topic.partitions.values()]
+        return bool(metadata.brokers) and all(p.leader >= 0 and p.error is None for p in partitions)
     except Exception:  # noqa: BLE001 - any failure means "not ready yet"
         return False

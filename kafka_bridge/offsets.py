@@ -12,6 +12,10 @@ from kafka_bridge.retry import with_retries
 
 def end_offsets(topic: str) -> list[TopicPartition]:
     """The offset after the last record of every partition of `topic`."""
+    return with_retries(lambda: _end_offsets(topic))
+
+
+def _end_offsets(topic: str) -> list[TopicPartition]:
     consumer = clients.consumer(f"offsets-{uuid.uuid4()}")
     try:
         partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions

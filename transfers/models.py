@@ -20,3 +20,38 @@ class ProcessedTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.command_id}: {self.reason or 'confirmed'}"
+
+
+class Transaction(models.Model):
+    """A balance change as the read side shows it: one row per BalanceChanged event, never two.
+
+    `source` (topic partition and offset of the event) makes projecting idempotent: a replayed or
+    duplicated event finds its row already there.
+    """
+
+    class Direction(models.TextChoices):
+        DEBIT = "DEBIT"
+        CREDIT = "CREDIT"
+
+    iban = models.CharField(max_length=34)
+    new_balance_cents = models.BigIntegerField()
+    changed_by_cents = models.BigIntegerField(help_text="negative for a debit")
+    counterparty = models.CharField(max_length=255, help_text="the other IBAN, or a name such as cash")
+    description = models.TextField(blank=True)
+    source_partition = models.IntegerField()
+    source_offset = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source_partition", "source_offset"], name="one_transaction_per_event")
+        ]
+        indexes = [models.Index(fields=["iban", "-id"], name="transaction_iban_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.iban} {self.changed_by_cents:+d}"
+
+    @property
+    def direction(self) -> str:
+        """DEBIT when money left the account, CREDIT otherwise (0 counts as CREDIT, as in the original)."""
+        return self.Direction.DEBIT if self.changed_by_cents < 0 else self.Direction.CREDIT

@@ -1,0 +1,192 @@
+"""The projector and rebuild_projections on the real stack: rows once, answers to customers, live notices."""
+
+import threading
+import uuid
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.db import connections
+
+from accounts.models import Customer
+from kafka_bridge import clients
+from kafka_bridge.codecs import get_codec
+from kafka_bridge.messages import AccountCreationConfirmed, AccountCreationFailed, BalanceChanged, MoneyTransferFailed
+from kafka_bridge.offsets import new_group_at_end
+from kafka_bridge.projector import TOPICS, Projector
+from kafka_bridge.tests.kafka_helpers import produce
+from transfers.models import Transaction
+from transfers.notifications import command_group, transactions_group
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def synced(stack):
+    call_command("sync_topology", "--wait=30")
+
+
+@pytest.fixture
+def running_projector():
+    """A projector in a thread, in a consumer group that starts at the current ends of its topics."""
+    group = new_group_at_end(TOPICS[0], prefix="test-projector")
+    for topic in TOPICS[1:]:
+        consumer = clients.consumer(group)
+        from kafka_bridge.offsets import end_offsets
+
+        consumer.commit(offsets=end_offsets(topic), asynchronous=False)
+        consumer.close()
+    stop = threading.Event()
+
+    def run():
+        try:
+            Projector(clients.consumer(group), get_codec()).run(stop)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(30)
+
+
+def listen(*groups):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    for group in groups:
+        async_to_sync(layer.group_add)(group, channel)
+    return lambda: async_to_sync(layer.receive)(channel)
+
+
+def wait_for(condition, timeout=30):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def balance_changed(iban, change, description="deposit"):
+    return BalanceChanged(
+        iban=iban,
+        new_balance_cents=10_000 + change,
+        changed_by_cents=change,
+        counterparty="cash",
+        description=description,
+    )
+
+
+def test_events_become_transactions_once_and_reach_listeners_of_their_iban(running_projector):
+    iban = f"NL{uuid.uuid4().hex[:6]}"
+    receive = listen(transactions_group(iban))
+    codec = get_codec()
+    value = codec.encode("balance_changed", balance_changed(iban, -1234, "rent"))
+
+    produce([("balance_changed", "alice", value), ("balance_changed", "alice", value)])  # a duplicate event
+
+    notice = receive()["transaction"]
+    assert {k: notice[k] for k in ("iban", "changed_by", "direction", "descr", "from_to")} == {
+        "iban": iban,
+        "changed_by": "€12,34",
+        "direction": "DEBIT",
+        "descr": "rent",
+        "from_to": "cash",
+    }
+    wait_for(lambda: Transaction.objects.filter(iban=iban).count() == 2)
+    assert Transaction.objects.get(pk=notice["id"]).changed_by_cents == -1234
+
+
+def test_an_account_answer_completes_the_customer_and_a_failure_frees_the_username(running_projector):
+    confirmed_id, failed_id = uuid.uuid4(), uuid.uuid4()
+    Customer.objects.create(
+        user=User.objects.create_user("confirmed-user", password="secret123"), command_id=confirmed_id
+    )
+    Customer.objects.create(user=User.objects.create_user("failed-user", password="secret123"), command_id=failed_id)
+    receive = listen(command_group(confirmed_id))
+    codec = get_codec()
+
+    produce(
+        [
+            (
+                "account_creation_feedback",
+                "confirmed-user",
+                codec.encode(
+                    "account_creation_feedback",
+                    AccountCreationConfirmed(id=confirmed_id, iban="NL66OPEN0000000000", token="1" * 20),
+                ),
+            ),
+            (
+                "account_creation_feedback",
+                "failed-user",
+                codec.encode(
+                    "account_creation_feedback",
+                    AccountCreationFailed(id=failed_id, reason="generated iban already exists, try again"),
+                ),
+            ),
+        ]
+    )
+
+    assert receive() == {"type": "command.answered", "iban": "NL66OPEN0000000000", "token": "1" * 20, "reason": None}
+    wait_for(lambda: not User.objects.filter(username="failed-user").exists())
+    assert Customer.objects.get(command_id=confirmed_id).iban == "NL66OPEN0000000000"
+
+
+def test_a_transfer_answer_reaches_listeners_of_its_command(running_projector):
+    command_id = uuid.uuid4()
+    receive = listen(command_group(command_id))
+
+    produce(
+        [
+            (
+                "money_transfer_feedback",
+                "bob",
+                get_codec().encode(
+                    "money_transfer_feedback", MoneyTransferFailed(id=command_id, reason="insufficient funds")
+                ),
+            )
+        ]
+    )
+
+    assert receive() == {
+        "type": "command.answered",
+        "uuid": str(command_id),
+        "success": False,
+        "reason": "insufficient funds",
+    }
+
+
+def snapshot():
+    return sorted(
+        Transaction.objects.values_list(
+            "iban",
+            "new_balance_cents",
+            "changed_by_cents",
+            "counterparty",
+            "description",
+            "source_partition",
+            "source_offset",
+        )
+    )
+
+
+def test_rebuild_projections_gives_back_the_same_read_model(running_projector, capsys):
+    call_command("rebuild_projections")
+    iban = f"NL{uuid.uuid4().hex[:6]}"
+    codec = get_codec()
+    produce(
+        [
+            ("balance_changed", "carol", codec.encode("balance_changed", balance_changed(iban, n)))
+            for n in (100, 200, 300)
+        ]
+    )
+    wait_for(lambda: Transaction.objects.filter(iban=iban).count() == 3)
+    before = snapshot()
+
+    call_command("rebuild_projections")
+
+    assert snapshot() == before
+    assert "rebuilt in" in capsys.readouterr().out

@@ -1,0 +1,52 @@
+"""Write the read model from events: idempotent, so replays and duplicates change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from transfers.models import Transaction
+
+
+@dataclass(frozen=True)
+class BalanceChangedEvent:
+    """A BalanceChanged event and where it sits in its topic."""
+
+    partition: int
+    offset: int
+    iban: str
+    new_balance_cents: int
+    changed_by_cents: int
+    counterparty: str
+    description: str
+
+
+def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transaction]:
+    """Store one transaction per event (events already stored are skipped); return the rows of all of them."""
+    if not events:
+        return []
+    with transaction.atomic():
+        Transaction.objects.bulk_create(
+            [
+                Transaction(
+                    iban=e.iban,
+                    new_balance_cents=e.new_balance_cents,
+                    changed_by_cents=e.changed_by_cents,
+                    counterparty=e.counterparty,
+                    description=e.description,
+                    source_partition=e.partition,
+                    source_offset=e.offset,
+                )
+                for e in events
+            ],
+            ignore_conflicts=True,
+        )
+    partitions = {e.partition for e in events}
+    offsets = {e.offset for e in events}
+    stored = {
+        (t.source_partition, t.source_offset): t
+        for t in Transaction.objects.filter(source_partition__in=partitions, source_offset__in=offsets)
+    }
+    return [stored[(e.partition, e.offset)] for e in events]

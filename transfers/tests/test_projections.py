@@ -1,0 +1,31 @@
+import pytest
+
+from transfers.models import Transaction
+from transfers.projections import BalanceChangedEvent, record_balance_changes
+from transfers.selectors import list_last_transaction_per_iban, list_transactions_for_iban
+
+pytestmark = pytest.mark.django_db
+
+
+def event(offset, iban="NL66OPEN0000000000", change=1000, partition=0):
+    return BalanceChangedEvent(partition, offset, iban, 5000, change, "cash", "deposit")
+
+
+def test_an_event_stored_twice_is_one_transaction():
+    first = record_balance_changes([event(1), event(2)])
+    again = record_balance_changes([event(2), event(1)])
+
+    assert Transaction.objects.count() == 2
+    assert [row.pk for row in again] == [first[1].pk, first[0].pk]
+
+
+def test_direction_follows_the_sign():
+    debit, credit = record_balance_changes([event(1, change=-5), event(2, change=0)])
+    assert (debit.direction, credit.direction) == ("DEBIT", "CREDIT")
+
+
+def test_transactions_of_an_iban_come_newest_first_and_limited():
+    record_balance_changes([event(n, iban="NL1") for n in range(5)] + [event(9, iban="NL2")])
+
+    assert [t.source_offset for t in list_transactions_for_iban("NL1", 3)] == [4, 3, 2]
+    assert [(t.iban, t.source_offset) for t in list_last_transaction_per_iban()] == [("NL1", 4), ("NL2", 9)]
