@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check clean install
+.PHONY: run test check clean install schema
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -26,6 +26,10 @@ test: $(STAMP)
 check: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+
+## Print the GraphQL schema into graphql_api/schema.graphql (a test fails when the two differ).
+schema: $(STAMP)
+	$(VPY) -c 'import django, os; os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bankproject.settings"); django.setup(); from graphql_api.schema import schema; open("graphql_api/schema.graphql", "w").write(schema.as_str() + "\n")'
 
 ## Delete all local state: data, logs, downloaded jars (the virtualenv stays).
 clean:

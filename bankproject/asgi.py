@@ -1,4 +1,4 @@
-"""ASGI entry point: Django for HTTP; websocket routes join as the GraphQL and live pages arrive."""
+"""ASGI entry point: GraphQL over HTTP (/graphql) and websockets (/graphql-ws); Django for everything else."""
 
 import os
 
@@ -7,6 +7,21 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bankproject.settings")
 django_application = get_asgi_application()
 
-from channels.routing import ProtocolTypeRouter  # noqa: E402 - Django must be set up first
+# Django must be set up before these imports.
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_application})
+from graphql_api.consumers import BankGraphQLHTTPConsumer, BankGraphQLWSConsumer  # noqa: E402
+from graphql_api.schema import schema  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": URLRouter(
+            [
+                re_path(r"^graphql/?$", BankGraphQLHTTPConsumer.as_asgi(schema=schema, graphql_ide="graphiql")),
+                re_path(r"", django_application),
+            ]
+        ),
+        "websocket": URLRouter([re_path(r"^graphql-ws/?$", BankGraphQLWSConsumer.as_asgi(schema=schema))]),
+    }
+)

@@ -76,7 +76,9 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:63790/0")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        # redis-py 8 times out socket reads after 5 s by default, exactly as long as channels_redis blocks
+        # on BZPOPMIN: allow longer, or idle websockets die with "Timeout reading from ...".
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
     },
 }
 CELERY_BROKER_URL = REDIS_URL
@@ -88,6 +90,9 @@ SCHEMA_REGISTRY_URL = env.str("SCHEMA_REGISTRY_URL", default="http://127.0.0.1:8
 # The original hard-coded linger.ms (0, 10, 25 and 100 in its load tests); here it is a setting.
 KAFKA_LINGER_MS = env.int("KAFKA_LINGER_MS", default=0)
 KAFKA_TOPOLOGY_FILE = env.path("KAFKA_TOPOLOGY_FILE", default=BASE_DIR / "kafka_bridge" / "topology.toml")
+
+# How long get_account and money_transfer wait for the command handler's answer.
+COMMAND_ANSWER_TIMEOUT = env.float("COMMAND_ANSWER_TIMEOUT", default=10.0)
 
 WEB_URL = env.str("WEB_URL", default="http://127.0.0.1:8000")
 

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated
+
+import strawberry
+
+from graphql_api import operations
+from graphql_api.live import listening
+from graphql_api.types import AccountResult, Direction, MoneyTransferResult, TransactionType
+from transfers.notifications import ALL_TRANSACTIONS, TRANSACTION_CREATED, transactions_group
+
+
+def matches(payload: dict, *, min_amount, max_amount, direction, descr_includes) -> bool:
+    """The stream's filters, fixed: amounts compare the absolute value, direction and text really match."""
+    amount = abs(payload["changed_by_cents"])
+    return (
+        (min_amount is None or amount >= min_amount)
+        and (max_amount is None or amount <= max_amount)
+        and (direction is None or payload["direction"] == direction.value)
+        and (descr_includes is None or descr_includes.lower() in (payload["descr"] or "").lower())
+    )
+
+
+@strawberry.type(name="SubscriptionRoot", description="Root of all subscriptions.")
+class SubscriptionRoot:
+    @strawberry.subscription(description="Get transactions as they happen, with optional filtering")
+    async def stream_transactions(
+        self,
+        direction: Annotated[
+            Direction | None, strawberry.argument(description="optional filter on DEBIT or CREDIT")
+        ] = None,
+        iban: Annotated[str | None, strawberry.argument(description="optional filter on matching iban")] = None,
+        min_amount: Annotated[
+            int | None, strawberry.argument(description="optional filter based on transferred amount")
+        ] = None,
+        max_amount: Annotated[
+            int | None, strawberry.argument(description="optional filter based on transferred amount")
+        ] = None,
+        descr_includes: Annotated[
+            str | None, strawberry.argument(description="optional filter based on description")
+        ] = None,
+    ) -> AsyncGenerator[TransactionType | None, None]:
+        group = transactions_group(iban) if iban else ALL_TRANSACTIONS
+        async with listening(group) as receive:
+            while True:
+                message = await receive()
+                payload = message.get("transaction")
+                if message.get("type") != TRANSACTION_CREATED or payload is None:
+                    continue
+                if iban and payload["iban"] != iban:
+                    continue
+                if matches(
+                    payload,
+                    min_amount=min_amount,
+                    max_amount=max_amount,
+                    direction=direction,
+                    descr_includes=descr_includes,
+                ):
+                    yield TransactionType.from_payload(payload)
+
+    @strawberry.subscription(
+        description="Get the result of account creation, account may be just created or already exist"
+    )
+    async def get_account(
+        self,
+        password: Annotated[str, strawberry.argument(description="Password needed to log in some other time")],
+        username: Annotated[str, strawberry.argument(description="The username used to log in some other time")],
+    ) -> AsyncGenerator[AccountResult | None, None]:
+        yield await operations.get_account(username, password)
+
+    @strawberry.subscription(description="Try to make a money transfer")
+    async def money_transfer(
+        self,
+        amount: Annotated[int, strawberry.argument(description="The amount in euro cents to transfer")],
+        descr: Annotated[str, strawberry.argument(description="The description of the money transfer")],
+        from_: Annotated[
+            str, strawberry.argument(name="from", description="The iban of the account the money is debited")
+        ],
+        to: Annotated[str, strawberry.argument(description="The iban of the account the money is credited")],
+        token: Annotated[str, strawberry.argument(description="The token needed to authenticate the transaction")],
+        username: Annotated[str, strawberry.argument(description="The username linked to the account")],
+        uuid: Annotated[
+            str,
+            strawberry.argument(
+                description="This will be used to prevent duplication, and to allow to retrieve the status later on"
+            ),
+        ],
+    ) -> AsyncGenerator[MoneyTransferResult | None, None]:
+        yield await operations.money_transfer(
+            uuid_=uuid, username=username, token=token, amount=amount, from_=from_, to=to, descr=descr
+        )

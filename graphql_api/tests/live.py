@@ -1,0 +1,169 @@
+"""The whole application in child processes (command handler, projector, web servers) on the test stack,
+and small GraphQL clients that talk to it the way real clients do: HTTP and both websocket protocols."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.db import connections
+from websockets.sync.client import connect
+
+from kafka_bridge import clients
+from kafka_bridge.offsets import end_offsets, new_group_at_end
+from kafka_bridge.projector import TOPICS as PROJECTOR_TOPICS
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_env() -> dict[str, str]:
+    def url(alias: str) -> str:
+        s = connections[alias].settings_dict
+        return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+    return {"DATABASE_URL": url("default"), "LEDGER_DATABASE_URL": url("ledger"), "PYTHONUNBUFFERED": "1"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class App:
+    """Processes of the application, each logging to a file in `logs`."""
+
+    def __init__(self, logs: Path) -> None:
+        self.logs = logs
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, argv: list[str], **env: str) -> subprocess.Popen:
+        with open(self.logs / f"{name}.log", "ab") as output:
+            process = subprocess.Popen(
+                argv,
+                cwd=PROJECT_ROOT,
+                env={**os.environ, **database_env(), **env},
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        self.processes[name] = process
+        return process
+
+    def start_handler(self) -> None:
+        group = new_group_at_end("commands", prefix="test-live-handler")
+        self.start(
+            "handler", [sys.executable, "manage.py", "run_command_handler", f"--group={group}", f"--instance={group}"]
+        )
+
+    def start_projector(self) -> None:
+        group = new_group_at_end(PROJECTOR_TOPICS[0], prefix="test-live-projector")
+        consumer = clients.consumer(group)
+        try:
+            consumer.commit(offsets=[tp for t in PROJECTOR_TOPICS[1:] for tp in end_offsets(t)], asynchronous=False)
+        finally:
+            consumer.close()
+        self.start("projector", [sys.executable, "manage.py", "run_projector", f"--group={group}"])
+
+    def start_web(self, name: str, **env: str) -> str:
+        port = free_port()
+        self.start(
+            name,
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "bankproject.asgi:application",
+            ],
+            **env,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/", timeout=1):
+                    return url
+            except OSError:
+                if time.monotonic() > deadline or self.processes[name].poll() is not None:
+                    log = (self.logs / f"{name}.log").read_text()
+                    raise AssertionError(f"{name} did not start:\n{log}") from None
+                time.sleep(0.1)
+
+    def pause(self, name: str) -> None:
+        self.processes[name].send_signal(signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        self.processes[name].send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.send_signal(signal.SIGCONT)
+            process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def post(url: str, query: str, variables: dict | None = None) -> tuple[int, dict]:
+    """POST a GraphQL operation; return the HTTP status and the JSON body."""
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    request = urllib.request.Request(url + "/graphql", body, {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+@contextmanager
+def subscription(
+    url: str, query: str, variables: dict | None = None, *, protocol: str = "graphql-transport-ws", init: bool = True
+) -> Iterator:
+    """Open a subscription; yield a function returning its next message (payload dict) or None when done."""
+    ws_url = url.replace("http://", "ws://") + "/graphql-ws"
+    with connect(ws_url, subprotocols=[protocol], open_timeout=10) as websocket:
+        operation_id = str(uuid.uuid4())
+        if protocol == "graphql-transport-ws":
+            websocket.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(websocket.recv(10))["type"] == "connection_ack"
+            websocket.send(
+                json.dumps(
+                    {"type": "subscribe", "id": operation_id, "payload": {"query": query, "variables": variables or {}}}
+                )
+            )
+        else:
+            if init:
+                websocket.send(json.dumps({"type": "connection_init"}))
+                assert json.loads(websocket.recv(10))["type"] == "connection_ack"
+            websocket.send(
+                json.dumps(
+                    {"type": "start", "id": operation_id, "payload": {"query": query, "variables": variables or {}}}
+                )
+            )
+
+        def next_message(timeout: float = 30) -> dict | None:
+            while True:
+                message = json.loads(websocket.recv(timeout))
+                if message["type"] in ("next", "data"):
+                    return message["payload"]
+                if message["type"] in ("error",):
+                    return {"errors": message["payload"]}
+                if message["type"] == "complete":
+                    return None
+
+        yield next_message

@@ -1,0 +1,209 @@
+"""The GraphQL API end to end: real web servers, command handler and projector on the test stack."""
+
+import uuid
+
+import pytest
+from django.core.management import call_command
+
+from graphql_api.tests.live import App, post, subscription
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
+
+GET_ACCOUNT = """subscription ($username: String!, $password: String!) {
+  get_account(username: $username, password: $password) { iban token reason } }"""
+MONEY_TRANSFER = """subscription ($uuid: String!, $username: String!, $token: String!, $amount: Int!,
+  $from: String!, $to: String!, $descr: String!) {
+  money_transfer(uuid: $uuid, username: $username, token: $token, amount: $amount, from: $from, to: $to,
+                 descr: $descr) { uuid success reason } }"""
+TRANSFER_MUTATION = MONEY_TRANSFER.replace("subscription", "mutation", 1)
+STREAM = """subscription ($iban: String, $min: Int, $max: Int, $direction: dtype, $text: String) {
+  stream_transactions(iban: $iban, min_amount: $min, max_amount: $max, direction: $direction,
+                      descr_includes: $text) { id iban changed_by new_balance from_to descr direction } }"""
+
+
+@pytest.fixture(scope="module")
+def app(django_db_setup, django_db_blocker, tmp_path_factory):
+    with django_db_blocker.unblock():
+        call_command("sync_topology", "--wait=30")
+        running = App(tmp_path_factory.mktemp("app-logs"))
+        try:
+            running.start_handler()
+            running.start_projector()
+            running.web = running.start_web("web-1")
+            running.other_web = running.start_web("web-2")
+            running.impatient_web = running.start_web("web-3", COMMAND_ANSWER_TIMEOUT="1")
+            yield running
+        finally:
+            running.stop()
+
+
+def new_user(web, protocol="graphql-transport-ws", init=True):
+    username = f"user-{uuid.uuid4().hex[:8]}"
+    with subscription(
+        web, GET_ACCOUNT, {"username": username, "password": "secret-password"}, protocol=protocol, init=init
+    ) as receive:
+        account = receive()["data"]["get_account"]
+    assert account["reason"] is None, account
+    return username, account
+
+
+def transfer(web, username, token, amount, source, target, descr="test", command_id=None, mutation=False):
+    variables = {
+        "uuid": command_id or str(uuid.uuid4()),
+        "username": username,
+        "token": token,
+        "amount": amount,
+        "from": source,
+        "to": target,
+        "descr": descr,
+    }
+    if mutation:
+        status, body = post(web, TRANSFER_MUTATION, variables)
+        assert status == 200
+        return body["data"]["money_transfer"]
+    with subscription(web, MONEY_TRANSFER, variables) as receive:
+        return receive()["data"]["money_transfer"]
+
+
+def test_get_account_creates_an_account_and_logging_in_again_gives_the_same_one(app):
+    username, account = new_user(app.web)
+
+    with subscription(app.other_web, GET_ACCOUNT, {"username": username, "password": "secret-password"}) as receive:
+        again = receive()["data"]["get_account"]
+
+    assert again == account
+    assert account["iban"].startswith("NL") and len(account["token"]) == 20
+
+
+def test_the_legacy_protocol_works_without_connection_init_as_the_original_client_sends_it(app):
+    username, account = new_user(app.web, protocol="graphql-ws", init=False)
+
+    assert account["iban"]
+
+
+def test_a_wrong_password_is_refused_with_the_original_reason(app):
+    username, _ = new_user(app.web)
+
+    with subscription(app.web, GET_ACCOUNT, {"username": username, "password": "wrong-password"}) as receive:
+        assert receive()["data"]["get_account"] == {"iban": None, "token": None, "reason": "incorrect password"}
+
+
+def test_short_usernames_and_passwords_are_refused(app):
+    with subscription(app.web, GET_ACCOUNT, {"username": "short", "password": "secret-password"}) as receive:
+        assert receive()["data"]["get_account"]["reason"] == "username needs at least 8 characters"
+
+
+def test_a_deposit_shows_up_newest_first_in_the_original_money_format(app):
+    username, account = new_user(app.web)
+    iban = account["iban"]
+
+    assert transfer(app.web, username, account["token"], 1000, "cash", iban)["success"] is True
+    assert transfer(app.web, username, account["token"], 123456, "cash", iban)["success"] is True
+
+    query = """query ($iban: String!) {
+      transactions_by_iban(iban: $iban, max_items: 5) { iban changed_by new_balance direction from_to } }"""
+    for _ in range(50):
+        status, body = post(app.web, query, {"iban": iban})
+        if len(body["data"]["transactions_by_iban"]) == 2:
+            break
+    assert body["data"]["transactions_by_iban"] == [
+        {"iban": iban, "changed_by": "€1.234,56", "new_balance": "€1.244,56", "direction": "CREDIT", "from_to": "cash"},
+        {"iban": iban, "changed_by": "€10,00", "new_balance": "€10,00", "direction": "CREDIT", "from_to": "cash"},
+    ]
+
+
+def test_a_refused_transfer_gives_its_reason_and_a_repeat_gives_the_same_answer(app):
+    username, account = new_user(app.web)
+    command_id = str(uuid.uuid4()).upper()  # matched case-insensitively, unlike the original
+
+    first = transfer(app.web, username, account["token"], 100, account["iban"], "cash", command_id=command_id)
+    again = transfer(app.other_web, username, account["token"], 100, account["iban"], "cash", command_id=command_id)
+
+    assert first == again == {"uuid": command_id, "success": True, "reason": None}
+    refused = transfer(app.web, username, "0" * 20, 100, account["iban"], "cash")
+    assert (refused["success"], refused["reason"]) == (False, "invalid token")
+
+
+def test_the_mutation_returns_the_outcome(app):
+    username, account = new_user(app.web)
+
+    command_id = str(uuid.uuid4())
+
+    outcome = transfer(
+        app.web, username, account["token"], 0, "cash", account["iban"], command_id=command_id, mutation=True
+    )
+
+    assert outcome == {"uuid": command_id, "success": False, "reason": "amount must be positive"}
+
+
+def test_a_malformed_uuid_is_an_error_not_a_hang(app):
+    variables = {
+        "uuid": "not-a-uuid",
+        "username": "x",
+        "token": "t",
+        "amount": 1,
+        "from": "cash",
+        "to": "NL66OPEN0000000000",
+        "descr": "",
+    }
+    with subscription(app.web, MONEY_TRANSFER, variables) as receive:
+        message = receive(10)
+    assert "not a valid UUID" in str(message["errors"])
+
+    status, body = post(app.web, TRANSFER_MUTATION, variables)
+    assert status == 200 and "not a valid UUID" in body["errors"][0]["message"]
+
+
+def test_the_mutation_times_out_with_a_reason_when_the_handler_does_not_answer(app):
+    username, account = new_user(app.web)
+    app.pause("handler")
+    try:
+        outcome = transfer(app.impatient_web, username, account["token"], 100, "cash", account["iban"], mutation=True)
+    finally:
+        app.resume("handler")
+
+    assert outcome["success"] is False
+    assert outcome["reason"] == "no answer from the bank within 1 seconds; try again"
+
+
+def test_stream_filters_work_on_absolute_amounts_direction_and_text(app):
+    username, account = new_user(app.web)
+    iban, token = account["iban"], account["token"]
+    variables = {"iban": iban, "min": 500, "max": 5000, "direction": "DEBIT", "text": "RENT"}
+
+    with subscription(app.other_web, STREAM, variables) as receive:
+        transfer(app.web, username, token, 100_000, "cash", iban, descr="salary")  # credit: filtered out
+        transfer(app.web, username, token, 100, iban, "cash", descr="rent, small")  # too small
+        transfer(app.web, username, token, 9_000, iban, "cash", descr="rent, big")  # too big
+        transfer(app.web, username, token, 1_500, iban, "cash", descr="groceries")  # no text match
+        transfer(app.web, username, token, 2_500, iban, "cash", descr="Rent for May")  # the one
+        event = receive()["data"]["stream_transactions"]
+
+    assert (event["descr"], event["changed_by"], event["direction"]) == ("Rent for May", "€25,00", "DEBIT")
+
+
+def test_a_stream_opened_on_one_web_process_hears_a_transfer_made_on_another(app):
+    username, account = new_user(app.web)
+
+    with subscription(app.web, STREAM, {"iban": account["iban"]}) as receive:
+        transfer(app.other_web, username, account["token"], 777, "cash", account["iban"], mutation=True)
+        event = receive()["data"]["stream_transactions"]
+
+    assert (event["iban"], event["changed_by"]) == (account["iban"], "€7,77")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{ transactions_by_iban(iban: 1, max_items: "x") { id } }',
+        "{ nonsense }",
+        "query { " + "a: all_last_transactions { id } " * 30 + "}",
+        "{ all_last_transactions { id " + "iban " * 3000 + "} }",
+        "{",
+    ],
+)
+def test_malformed_and_abusive_queries_get_a_graphql_error_not_a_500(app, body):
+    status, answer = post(app.web, body)
+
+    assert status in (200, 400)
+    assert answer["errors"]
