@@ -207,3 +207,37 @@ def test_malformed_and_abusive_queries_get_a_graphql_error_not_a_500(app, body):
 
     assert status in (200, 400)
     assert answer["errors"]
+
+
+def test_transaction_by_id_and_the_last_transaction_of_every_account(app):
+    username, account = new_user(app.web)
+    iban = account["iban"]
+    transfer(app.web, username, account["token"], 500, "cash", iban, descr="first")
+    transfer(app.web, username, account["token"], 200, iban, "cash", descr="second")
+    listing = """query ($iban: String!) { transactions_by_iban(iban: $iban, max_items: 1) { id descr } }"""
+    for _ in range(50):
+        newest = post(app.web, listing, {"iban": iban})[1]["data"]["transactions_by_iban"]
+        if newest and newest[0]["descr"] == "second":
+            break
+
+    by_id = post(
+        app.web,
+        "query ($id: Int!) { transaction_by_id(id: $id) { iban descr direction changed_by } }",
+        {"id": newest[0]["id"]},
+    )[1]["data"]["transaction_by_id"]
+    missing = post(app.web, "{ transaction_by_id(id: -1) { id } }")[1]["data"]["transaction_by_id"]
+    last = post(app.web, "{ all_last_transactions { id iban } }")[1]["data"]["all_last_transactions"]
+
+    assert by_id == {"iban": iban, "descr": "second", "direction": "DEBIT", "changed_by": "€2,00"}
+    assert missing is None
+    assert {"id": newest[0]["id"], "iban": iban} in last
+    assert len({row["iban"] for row in last}) == len(last)
+
+
+def test_graphiql_answers_a_browser(app):
+    import urllib.request
+
+    request = urllib.request.Request(app.web + "/graphql", headers={"Accept": "text/html"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        assert b"graphiql" in response.read().lower()
