@@ -241,3 +241,10 @@ def test_graphiql_answers_a_browser(app):
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
         assert b"graphiql" in response.read().lower()
+
+
+def test_the_web_process_serves_static_files_in_development(app):
+    import urllib.request
+
+    with urllib.request.urlopen(app.web + "/static/admin/css/base.css", timeout=10) as response:
+        assert response.status == 200
