@@ -43,10 +43,12 @@ def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transa
             ],
             ignore_conflicts=True,
         )
-    partitions = {e.partition for e in events}
-    offsets = {e.offset for e in events}
-    stored = {
-        (t.source_partition, t.source_offset): t
-        for t in Transaction.objects.filter(source_partition__in=partitions, source_offset__in=offsets)
-    }
-    return [stored[(e.partition, e.offset)] for e in events]
+        # Read the rows back in the same transaction, so nothing (a rebuild's delete) can come between.
+        partitions = {e.partition for e in events}
+        offsets = {e.offset for e in events}
+        stored = {
+            (t.source_partition, t.source_offset): t
+            for t in Transaction.objects.filter(source_partition__in=partitions, source_offset__in=offsets)
+        }
+    # A row can be missing only if a rebuild deleted it meanwhile; the rebuild's replay brings it back.
+    return [stored[key] for key in ((e.partition, e.offset) for e in events) if key in stored]
