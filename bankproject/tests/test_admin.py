@@ -1,0 +1,58 @@
+import uuid
+
+import pytest
+from django.contrib.auth.models import User
+
+from accounts.models import Customer
+from accounts.tests.factories import LedgerAccountFactory
+from transfers.models import ProcessedTransfer
+from transfers.projections import BalanceChangedEvent, record_balance_changes
+
+pytestmark = pytest.mark.django_db(databases=["default", "ledger"])
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(User.objects.create_superuser("admin-user", password="x"))
+    return client
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "accounts/ledgeraccount",
+        "accounts/processedaccountcreation",
+        "accounts/customer",
+        "transfers/processedtransfer",
+        "transfers/transaction",
+    ],
+)
+def test_every_admin_list_shows_and_searches(staff_client, page):
+    LedgerAccountFactory(username="searchable")
+    ProcessedTransfer.objects.create(command_id=uuid.uuid4(), reason="insufficient funds", delivery="commands:0:1")
+    record_balance_changes([BalanceChangedEvent(0, 1, "NL66OPEN0000000000", 100, -100, "cash", "rent")])
+    Customer.objects.create(user=User.objects.create_user("customer-1"), command_id=uuid.uuid4(), iban="NL1")
+
+    assert staff_client.get(f"/admin/{page}/").status_code == 200
+    assert staff_client.get(f"/admin/{page}/", {"q": "searchable"}).status_code == 200
+
+
+def test_the_ledger_cannot_be_edited_in_the_admin(staff_client):
+    account = LedgerAccountFactory()
+
+    assert staff_client.get("/admin/accounts/ledgeraccount/add/").status_code == 403
+    page = staff_client.get(f"/admin/accounts/ledgeraccount/{account.pk}/change/")
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+
+
+def test_transactions_filter_by_direction(staff_client):
+    record_balance_changes(
+        [
+            BalanceChangedEvent(0, 1, "NL-debit", 0, -100, "cash", "out"),
+            BalanceChangedEvent(0, 2, "NL-credit", 100, 100, "cash", "in"),
+        ]
+    )
+
+    page = staff_client.get("/admin/transfers/transaction/", {"direction": "DEBIT"}).content
+
+    assert b"NL-debit" in page and b"NL-credit" not in page
