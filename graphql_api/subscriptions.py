@@ -6,8 +6,8 @@ from typing import Annotated
 import strawberry
 
 from graphql_api import operations
-from graphql_api.live import listening
 from graphql_api.types import AccountResult, Direction, MoneyTransferResult, TransactionType
+from transfers.live import listening
 from transfers.notifications import ALL_TRANSACTIONS, TRANSACTION_CREATED, transactions_group
 
 
