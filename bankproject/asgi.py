@@ -15,6 +15,7 @@ from django.urls import re_path  # noqa: E402
 
 from graphql_api.consumers import BankGraphQLHTTPConsumer, BankGraphQLWSConsumer  # noqa: E402
 from graphql_api.schema import schema  # noqa: E402
+from pages.consumers import TransactionFeedConsumer  # noqa: E402
 
 if settings.DEBUG:  # daphne serves no static files; in development Django does (admin CSS, htmx)
     django_application = ASGIStaticFilesHandler(django_application)
@@ -27,6 +28,11 @@ application = ProtocolTypeRouter(
                 re_path(r"", django_application),
             ]
         ),
-        "websocket": URLRouter([re_path(r"^graphql-ws/?$", BankGraphQLWSConsumer.as_asgi(schema=schema))]),
+        "websocket": URLRouter(
+            [
+                re_path(r"^graphql-ws/?$", BankGraphQLWSConsumer.as_asgi(schema=schema)),
+                re_path(r"^ws/transactions/$", TransactionFeedConsumer.as_asgi()),
+            ]
+        ),
     }
 )

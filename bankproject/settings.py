@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "transfers",
     "kafka_bridge",
     "graphql_api",
+    "pages",
 ]
 
 MIDDLEWARE = [

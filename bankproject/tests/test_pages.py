@@ -1,4 +1,4 @@
-def test_the_home_page_says_what_the_system_is(client):
+def test_the_home_page_says_what_the_system_is(client, db):
     response = client.get("/")
 
     assert response.status_code == 200

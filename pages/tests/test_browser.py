@@ -1,0 +1,112 @@
+"""The pages in headless Chromium against the whole application: what a person at the bank would do."""
+
+import os
+import uuid
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect, sync_playwright
+
+from graphql_api.tests.live import App
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
+
+CHROMIUM = "/usr/bin/chromium"
+# Playwright's sync API keeps an event loop running in this thread, which makes Django refuse the test
+# database's own set-up and flushes; those are safe here, as nothing else uses the thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="module")
+def web(django_db_setup, django_db_blocker, tmp_path_factory):
+    with django_db_blocker.unblock():
+        call_command("sync_topology", "--wait=30")
+        app = App(tmp_path_factory.mktemp("browser-app-logs"))
+        try:
+            app.start_handler()
+            app.start_projector()
+            yield app.start_web("web")
+        finally:
+            app.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-background-networking"]
+        )
+        yield chromium
+        chromium.close()
+
+
+def log_in(page, web, username, password="secret-password"):
+    page.goto(web + "/client/")
+    page.fill("#login-form input[name=username]", username)
+    page.fill("#login-form input[name=password]", password)
+    page.click("#login-form button")
+
+
+def newest(page):
+    return page.locator("#transactions .transaction").first
+
+
+def test_a_new_client_deposits_transfers_and_sees_it_all(web, browser):
+    page = browser.new_page()
+    username = f"browser-{uuid.uuid4().hex[:8]}"
+    log_in(page, web, username)
+    iban = page.inner_text("#iban")
+
+    page.click("#deposit-1000")
+    expect(newest(page)).to_contain_text("€10,00", timeout=20_000)
+
+    page.fill("#transfer-form input[name=amount]", "11,11")
+    page.fill("#transfer-form input[name=to]", "NL66OPEN0000000000")
+    page.fill("#transfer-form input[name=description]", "to the company")
+    page.click("#transfer-form button")
+    expect(newest(page)).to_contain_text("€11,11", timeout=20_000)
+    expect(newest(page)).to_contain_text("debit")
+    expect(page.locator("#balance")).to_have_text("-€1,11")
+
+    page.fill("#transfer-form input[name=amount]", "1000")
+    page.fill("#transfer-form input[name=to]", "cash")
+    page.click("#transfer-form button")
+    expect(page.locator("#outcome")).to_have_text("insufficient funds", timeout=20_000)
+
+    page.click("text=Log out")
+    log_in(page, web, username)
+    expect(page.locator("#iban")).to_have_text(iban, timeout=20_000)
+
+
+def test_a_second_browser_following_the_account_sees_a_deposit_without_reloading(web, browser):
+    client = browser.new_page()
+    log_in(client, web, f"browser-{uuid.uuid4().hex[:8]}")
+    iban = client.inner_text("#iban")
+    follower = browser.new_page(viewport={"width": 390, "height": 844})
+    follower.goto(f"{web}/accounts/{iban}/")
+    follower.wait_for_timeout(500)  # the page's websocket connects after load
+
+    client.click("#deposit-5000")
+
+    expect(newest(follower)).to_contain_text("€50,00", timeout=20_000)
+
+
+def test_a_wrong_password_shows_the_original_message(web, browser):
+    page = browser.new_page()
+    username = f"browser-{uuid.uuid4().hex[:8]}"
+    log_in(page, web, username)
+    page.click("text=Log out")
+
+    log_in(page, web, username, password="another-password")
+
+    expect(page.locator("#outcome")).to_have_text("incorrect password")
+
+
+def test_every_page_reads_without_javascript(web, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    for path in ("/", "/employee/", "/client/", "/results/", "/accounts/NL66OPEN0000000000/"):
+        response = page.goto(web + path)
+        assert response.status == 200, path
+        assert page.locator("#flex-main-menu a").nth(1).inner_text() == "Client"
+    context.close()

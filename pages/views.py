@@ -1,0 +1,121 @@
+"""Server-rendered pages. Every page reads without JavaScript; htmx and a websocket add the live feed."""
+
+from __future__ import annotations
+
+import uuid
+
+from asgiref.sync import sync_to_async
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.iban import CASH, COMPANY_IBAN
+from kafka_bridge.requests import open_or_log_in, transfer_money
+from pages.amounts import AmountError, parse_euros
+from pages.feed import FIELDS, SIZES, FeedOptions, balance_text, entry
+from transfers.notifications import transaction_payload
+from transfers.selectors import list_last_transaction_per_iban, list_transactions_for_iban
+
+DEPOSITS = (1000, 2000, 5000, 10000, 20000, 50000)
+SESSION_KEY = "bank_account"
+
+
+def feed_context(request: HttpRequest, iban: str | None) -> dict:
+    options = FeedOptions.from_query(request.GET)
+    rows = list(list_transactions_for_iban(iban, options.size)) if iban else []
+    return {
+        "feed_iban": iban,
+        "feed": [entry(transaction_payload(row)) for row in rows],
+        "options": options,
+        "sizes": SIZES,
+        "all_fields": FIELDS,
+        "balance": balance_text(rows[0].new_balance_cents if rows else None),
+    }
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "pages/home.html", {**feed_context(request, COMPANY_IBAN), "company_iban": COMPANY_IBAN})
+
+
+@require_GET
+def employee(request: HttpRequest) -> HttpResponse:
+    accounts = Paginator(list_last_transaction_per_iban(), 20).get_page(request.GET.get("page"))
+    return render(request, "pages/employee.html", {"accounts": accounts})
+
+
+@require_GET
+def account(request: HttpRequest, iban: str) -> HttpResponse:
+    return render(request, "pages/account.html", feed_context(request, iban))
+
+
+@require_GET
+def results(request: HttpRequest) -> HttpResponse:
+    return render(request, "pages/results.html")
+
+
+async def client(request: HttpRequest) -> HttpResponse:
+    """Log in or register (create-or-login); logged in, the account with deposits, a transfer form and its feed."""
+    outcome = None
+    if request.method == "POST":
+        answer = await open_or_log_in(request.POST.get("username", ""), request.POST.get("password", ""))
+        if answer.reason:
+            outcome = {"ok": False, "text": answer.reason}
+        else:
+            await request.session.aset(
+                SESSION_KEY, {"username": request.POST["username"], "iban": answer.iban, "token": answer.token}
+            )
+            return redirect("client")
+    return await _client_page(request, outcome)
+
+
+async def _client_page(request: HttpRequest, outcome: dict | None, status: int = 200) -> HttpResponse:
+    me = await request.session.aget(SESSION_KEY)
+    context = {"me": me, "outcome": outcome, "deposits": [(cents, balance_text(cents)) for cents in DEPOSITS]}
+    if me:
+        context.update(await sync_to_async(feed_context)(request, me["iban"]))
+    return render(request, "pages/client.html", context, status=status)
+
+
+@require_POST
+async def deposit(request: HttpRequest, cents: int) -> HttpResponse:
+    return await _move_money(request, cents, source=CASH, target=None, description="deposit")
+
+
+@require_POST
+async def transfer(request: HttpRequest) -> HttpResponse:
+    try:
+        cents = parse_euros(request.POST.get("amount", ""))
+    except AmountError as error:
+        return await _client_page(request, {"ok": False, "text": str(error)}, status=400)
+    target = request.POST.get("to", "").strip()
+    return await _move_money(
+        request, cents, source=None, target=target, description=request.POST.get("description", "").strip()
+    )
+
+
+async def _move_money(request, cents: int, *, source: str | None, target: str | None, description: str):
+    me = await request.session.aget(SESSION_KEY)
+    if not me:
+        return redirect("client")
+    answer = await transfer_money(
+        command_id=uuid.uuid4(),
+        username=me["username"],
+        token=me["token"],
+        amount_cents=cents,
+        from_account=source or me["iban"],
+        to_account=target or me["iban"],
+        description=description,
+    )
+    if answer.success:
+        outcome = {"ok": True, "text": f"{balance_text(cents)} {'deposited' if source == CASH else 'sent'}"}
+    else:
+        outcome = {"ok": False, "text": answer.reason}
+    return await _client_page(request, outcome, status=200 if answer.success else 400)
+
+
+@require_POST
+async def logout(request: HttpRequest) -> HttpResponse:
+    await request.session.aflush()
+    return redirect("client")
