@@ -19,6 +19,7 @@ from transfers.selectors import list_last_transaction_per_iban, list_transaction
 
 DEPOSITS = (1000, 2000, 5000, 10000, 20000, 50000)
 SESSION_KEY = "bank_account"
+OUTCOME_KEY = "bank_outcome"  # the result of the last deposit or transfer, shown once after the redirect
 
 
 def feed_context(request: HttpRequest, iban: str | None) -> dict:
@@ -71,6 +72,7 @@ async def client(request: HttpRequest) -> HttpResponse:
 
 
 async def _client_page(request: HttpRequest, outcome: dict | None, status: int = 200) -> HttpResponse:
+    outcome = outcome or await request.session.apop(OUTCOME_KEY, None)
     me = await request.session.aget(SESSION_KEY)
     context = {"me": me, "outcome": outcome, "deposits": [(cents, balance_text(cents)) for cents in DEPOSITS]}
     if me:
@@ -88,7 +90,7 @@ async def transfer(request: HttpRequest) -> HttpResponse:
     try:
         cents = parse_euros(request.POST.get("amount", ""))
     except AmountError as error:
-        return await _client_page(request, {"ok": False, "text": str(error)}, status=400)
+        return await _show_after_redirect(request, {"ok": False, "text": str(error)})
     target = request.POST.get("to", "").strip()
     return await _move_money(
         request, cents, source=None, target=target, description=request.POST.get("description", "").strip()
@@ -112,7 +114,13 @@ async def _move_money(request, cents: int, *, source: str | None, target: str | 
         outcome = {"ok": True, "text": f"{balance_text(cents)} {'deposited' if source == CASH else 'sent'}"}
     else:
         outcome = {"ok": False, "text": answer.reason}
-    return await _client_page(request, outcome, status=200 if answer.success else 400)
+    return await _show_after_redirect(request, outcome)
+
+
+async def _show_after_redirect(request: HttpRequest, outcome: dict) -> HttpResponse:
+    """Post/redirect/get: reloading the page afterwards must never send the money again."""
+    await request.session.aset(OUTCOME_KEY, outcome)
+    return redirect("client")
 
 
 @require_POST

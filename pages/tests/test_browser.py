@@ -59,6 +59,9 @@ def test_a_new_client_deposits_transfers_and_sees_it_all(web, browser):
 
     page.click("#deposit-1000")
     expect(newest(page)).to_contain_text("€10,00", timeout=20_000)
+    page.reload()  # after post/redirect/get a reload sends nothing again
+    page.wait_for_timeout(1_000)
+    expect(page.locator("#transactions .transaction")).to_have_count(1)
 
     page.fill("#transfer-form input[name=amount]", "11,11")
     page.fill("#transfer-form input[name=to]", "NL66OPEN0000000000")
