@@ -119,6 +119,21 @@ class App:
                 process.kill()
 
 
+@contextmanager
+def running_app(logs: Path) -> Iterator[App]:
+    """The topology synced, a command handler and a projector running; the caller starts web servers."""
+    from django.core.management import call_command
+
+    call_command("sync_topology", "--wait=30")
+    app = App(logs)
+    try:
+        app.start_handler()
+        app.start_projector()
+        yield app
+    finally:
+        app.stop()
+
+
 def post(url: str, query: str, variables: dict | None = None) -> tuple[int, dict]:
     """POST a GraphQL operation; return the HTTP status and the JSON body."""
     body = json.dumps({"query": query, "variables": variables or {}}).encode()

@@ -3,9 +3,8 @@
 import uuid
 
 import pytest
-from django.core.management import call_command
 
-from graphql_api.tests.live import App, post, subscription
+from graphql_api.tests.live import post, running_app, subscription
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
@@ -23,18 +22,11 @@ STREAM = """subscription ($iban: String, $min: Int, $max: Int, $direction: dtype
 
 @pytest.fixture(scope="module")
 def app(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock():
-        call_command("sync_topology", "--wait=30")
-        running = App(tmp_path_factory.mktemp("app-logs"))
-        try:
-            running.start_handler()
-            running.start_projector()
-            running.web = running.start_web("web-1")
-            running.other_web = running.start_web("web-2")
-            running.impatient_web = running.start_web("web-3", COMMAND_ANSWER_TIMEOUT="1")
-            yield running
-        finally:
-            running.stop()
+    with django_db_blocker.unblock(), running_app(tmp_path_factory.mktemp("app-logs")) as running:
+        running.web = running.start_web("web-1")
+        running.other_web = running.start_web("web-2")
+        running.impatient_web = running.start_web("web-3", COMMAND_ANSWER_TIMEOUT="1")
+        yield running
 
 
 def new_user(web, protocol="graphql-transport-ws", init=True):

@@ -4,10 +4,9 @@ import os
 import uuid
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect, sync_playwright
 
-from graphql_api.tests.live import App
+from graphql_api.tests.live import running_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
@@ -19,15 +18,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(scope="module")
 def web(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock():
-        call_command("sync_topology", "--wait=30")
-        app = App(tmp_path_factory.mktemp("browser-app-logs"))
-        try:
-            app.start_handler()
-            app.start_projector()
-            yield app.start_web("web")
-        finally:
-            app.stop()
+    with django_db_blocker.unblock(), running_app(tmp_path_factory.mktemp("browser-app-logs")) as app:
+        yield app.start_web("web")
 
 
 @pytest.fixture(scope="module")
