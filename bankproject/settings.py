@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "kafka_bridge",
     "graphql_api",
     "pages",
+    "loadtest",
 ]
 
 MIDDLEWARE = [

@@ -44,6 +44,7 @@ class App:
     """Processes of the application, each logging to a file in `logs`."""
 
     def __init__(self, logs: Path) -> None:
+        logs.mkdir(parents=True, exist_ok=True)
         self.logs = logs
         self.processes: dict[str, subprocess.Popen] = {}
 

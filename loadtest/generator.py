@@ -1,0 +1,124 @@
+"""Load generators: websocket GraphQL clients running the original's transfer chain (seed-inventory §8.4).
+
+Each speaks the legacy `graphql-ws` protocol without `connection_init`, exactly as the original's
+client did, and does at most four transfers a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+import uuid
+
+import websockets
+
+logger = logging.getLogger(__name__)
+
+GET_ACCOUNT = (
+    "subscription ($u: String!, $p: String!) { get_account(username: $u, password: $p) { iban token reason } }"
+)
+MONEY_TRANSFER = """subscription ($uuid: String!, $username: String!, $token: String!, $amount: Int!, $from: String!,
+  $to: String!, $descr: String!) { money_transfer(uuid: $uuid, username: $username, token: $token, amount: $amount,
+  from: $from, to: $to, descr: $descr) { uuid success reason } }"""
+MIN_STEP_SECONDS = 0.25  # at most 4 transfers a second per generator
+EXPECTED_REASON = {"invalid_token": "invalid token", "insufficient_funds": "insufficient funds"}
+
+
+def next_step(kind: str, amount: int) -> tuple[str, int]:
+    """The original's chain: amounts ping-pong upwards by a euro cent hundred, with deliberate failures."""
+    if kind == "from":
+        return ("invalid_token", 100) if amount >= 5000 else ("to", amount + 100)
+    if kind == "to":
+        return ("insufficient_funds", 100_000) if amount >= 5000 else ("from", amount + 100)
+    if kind == "invalid_token":
+        return "from", 100
+    return "to", 100
+
+
+class Generators:
+    """Runs generators on an event loop in a thread of its own; the load test adds them one by one."""
+
+    def __init__(self, ws_url: str) -> None:
+        self.ws_url = ws_url
+        self.latencies: list[float] = []  # ms, taken (and emptied) by the load test every loop
+        self.errors: list[str] = []
+        self.count = 0
+        self._stop = threading.Event()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="generators")
+        self._thread.start()
+
+    def add(self) -> None:
+        self.count += 1
+        asyncio.run_coroutine_threadsafe(self._run(self.count), self._loop)
+
+    def take_latencies(self) -> list[float]:
+        taken, self.latencies = self.latencies, []
+        return taken
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    async def _run(self, number: int) -> None:
+        try:
+            async with websockets.connect(self.ws_url, subprotocols=["graphql-ws"], open_timeout=20) as ws:
+                first = await self._account(ws, f"account-first-{number}-{uuid.uuid4().hex[:6]}")
+                second = await self._account(ws, f"account-second-{number}-{uuid.uuid4().hex[:6]}")
+                kind, amount = "from", 100
+                while not self._stop.is_set():
+                    started = time.monotonic()
+                    answer = await self._transfer(ws, kind, amount, first, second)
+                    latency = (time.monotonic() - started) * 1000
+                    self.latencies.append(latency)
+                    self._check(kind, answer, number)
+                    kind, amount = next_step(kind, amount)
+                    await asyncio.sleep(max(0.0, MIN_STEP_SECONDS - latency / 1000))
+        except Exception as error:  # noqa: BLE001 - reported, never silent (the original's generators died quietly)
+            self.errors.append(f"generator {number} stopped: {error!r}")
+            logger.warning("generator %d stopped: %r", number, error)
+
+    async def _call(self, ws, query: str, variables: dict) -> dict:
+        operation = uuid.uuid4().hex
+        await ws.send(
+            json.dumps({"id": operation, "type": "start", "payload": {"query": query, "variables": variables}})
+        )
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if message.get("id") == operation and message["type"] == "data":
+                await ws.send(json.dumps({"id": operation, "type": "stop"}))
+                return message["payload"]
+            if message.get("id") == operation and message["type"] == "error":
+                raise RuntimeError(message["payload"])
+
+    async def _account(self, ws, username: str) -> dict:
+        payload = await self._call(ws, GET_ACCOUNT, {"u": username, "p": username})
+        account = payload["data"]["get_account"]
+        if account["reason"]:
+            raise RuntimeError(f"cannot open account {username}: {account['reason']}")
+        return {**account, "username": username}
+
+    async def _transfer(self, ws, kind: str, amount: int, first: dict, second: dict) -> dict:
+        source, target = (second, first) if kind == "to" else (first, second)
+        token = "bogus-token" if kind == "invalid_token" else source["token"]
+        variables = {
+            "uuid": str(uuid.uuid4()),
+            "username": source["username"],
+            "token": token,
+            "amount": amount,
+            "from": source["iban"],
+            "to": target["iban"],
+            "descr": f"{amount} {source['iban']} to {target['iban']}",
+        }
+        payload = await self._call(ws, MONEY_TRANSFER, variables)
+        return payload["data"]["money_transfer"]
+
+    def _check(self, kind: str, answer: dict, number: int) -> None:
+        expected = EXPECTED_REASON.get(kind)
+        ok = answer["success"] if expected is None else (not answer["success"] and answer["reason"] == expected)
+        if not ok:
+            self.errors.append(f"generator {number}: {kind} answered {answer}")

@@ -1,0 +1,55 @@
+"""`manage.py loadtest it` end to end, as the original's CI ran it; and the pieces that need no stack."""
+
+import json
+import os
+
+import pytest
+from django.core.management import call_command
+
+from graphql_api.tests.live import running_app
+from loadtest.config import load_config
+from loadtest.generator import next_step
+
+# Playwright's sync API keeps an event loop in this thread; Django's test database handling is safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def test_the_named_configurations_carry_the_original_settings():
+    full = load_config("full")
+    assert (full.max_interaction_ms, full.min_loop_ms, full.max_loops, full.max_time_outs) == (5000, 1000, 6000, 10)
+    assert (full.loops_per_generator, full.loops_for_success) == (60, 1000)
+    assert load_config("it").max_time_outs == 0
+
+
+def test_the_transfer_chain_ping_pongs_upwards_with_deliberate_failures():
+    assert next_step("from", 100) == ("to", 200)
+    assert next_step("to", 200) == ("from", 300)
+    assert next_step("from", 5000) == ("invalid_token", 100)
+    assert next_step("invalid_token", 100) == ("from", 100)
+    assert next_step("to", 5000) == ("insufficient_funds", 100_000)
+    assert next_step("insufficient_funds", 100_000) == ("to", 100)
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_it_configuration_passes_against_the_whole_application(tmp_path, django_db_blocker):
+    with running_app(tmp_path / "logs") as app:
+        web = app.start_web("web")
+        with _no_exit():
+            call_command("loadtest", "it", f"--web-url={web}", f"--results={tmp_path}")
+
+    rows = [json.loads(line) for line in next(tmp_path.glob("it-*.jsonl")).read_text().splitlines()]
+    assert [row["loop"] for row in rows] == [1, 2, 3]
+    assert all(row["interaction_ms"] is not None for row in rows)
+
+
+class _no_exit:
+    """Fail with the command's output when it exits non-zero (it calls sys.exit(1) on failure)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if kind is SystemExit and error.code not in (0, None):
+            pytest.fail(f"loadtest it exited with status {error.code}")
+        return False
