@@ -1,0 +1,42 @@
+import pytest
+
+from loadtest.analysis import aggregate, original_results
+
+
+def row(loop, generators, ui, latencies=(), resources=None):
+    r = {"loop": loop, "generators": generators, "interaction_ms": ui, "generator_latencies_ms": list(latencies)}
+    if resources:
+        r["resources"] = resources
+    return r
+
+
+def test_runs_are_grouped_by_generator_count_like_the_original():
+    rows = [row(1, 0, 100), row(2, 0, 300), row(3, 1, 200, [10, 30]), row(4, 1, None, [20])]  # loop 4 timed out
+
+    level0, level1 = aggregate(rows, "demo")
+
+    assert (level0["generators"], level0["data-points"], level0["average-latency"]) == (0, 2, 200)
+    assert level0["err-latency"] == pytest.approx(100.0)  # sample sd 141.4 / sqrt(2)
+    assert (level0["min-latency"], level0["max-latency"], level0["99-latency"]) == (100, 300, 300)
+    assert level1["average-generator-latency"] == 20
+    assert level1["transactions"] == 1 + 3
+    assert level1["transactions-per-second"] == 1 + 3 / 2
+
+
+def test_resources_are_averaged_per_part():
+    rows = [
+        row(20, 0, 100, resources={"kafka": {"cpu": 10, "mem": 500}}),
+        row(40, 0, 100, resources={"kafka": {"cpu": 20, "mem": 700}}),
+    ]
+
+    (level,) = aggregate(rows, "x")
+
+    assert (level["average-kafka-cpu"], level["average-kafka-mem"]) == (15, 600)
+
+
+def test_the_original_published_results_are_shipped_for_comparison():
+    original = original_results()
+
+    assert {item["category"] for item in original} == {f"original linger.ms={ms}" for ms in (0, 10, 25, 100)}
+    assert len(original) == 400
+    assert max(item["transactions-per-second"] for item in original) > 300
