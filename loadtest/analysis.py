@@ -77,3 +77,32 @@ def original_results() -> list[dict]:
             item["generators"] = int(item["generators"])
             items.append(item)
     return items
+
+
+RESULTS_DIR_SETTING = "LOADTEST_RESULTS_DIR"
+METRICS = {
+    "average-latency": "browser latency, mean (ms)",
+    "99-latency": "browser latency, p99 (ms)",
+    "max-latency": "browser latency, max (ms)",
+    "average-generator-latency": "generator round trip, mean (ms)",
+    "99-generator-latency": "generator round trip, p99 (ms)",
+    "max-generator-latency": "generator round trip, max (ms)",
+    "transactions-per-second": "transactions per second",
+    "data-points": "data points",
+}
+
+
+def load_test_results() -> list[dict]:
+    """Our runs (by configuration) and the original's, aggregated; what the Results page charts."""
+    from django.conf import settings
+
+    folder = Path(getattr(settings, RESULTS_DIR_SETTING))
+    runs: dict[str, list[Path]] = defaultdict(list)
+    for path in sorted(folder.glob("*.jsonl")):
+        runs[path.name.rsplit("-", 6)[0]].append(path)
+    ours = [item for name, paths in runs.items() for item in aggregate(read_rows(paths), name)]
+    return [_finite(item) for item in ours + original_results()]
+
+
+def _finite(item: dict) -> dict:
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in item.items()}

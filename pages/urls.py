@@ -11,4 +11,5 @@ urlpatterns = [
     path("client/transfer/", views.transfer, name="transfer"),
     path("client/logout/", views.logout, name="logout"),
     path("results/", views.results, name="results"),
+    path("results/data.json", views.results_data, name="results-data"),
 ]

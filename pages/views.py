@@ -6,12 +6,13 @@ import uuid
 
 from asgiref.sync import sync_to_async
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.iban import CASH, COMPANY_IBAN
 from kafka_bridge.requests import open_or_log_in, transfer_money
+from loadtest.analysis import METRICS, load_test_results
 from pages.amounts import AmountError, parse_euros
 from pages.feed import FIELDS, SIZES, FeedOptions, balance_text, entry
 from transfers.notifications import transaction_payload
@@ -53,7 +54,18 @@ def account(request: HttpRequest, iban: str) -> HttpResponse:
 
 @require_GET
 def results(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/results.html")
+    metric = request.GET.get("metric", "average-generator-latency")
+    return render(
+        request,
+        "pages/results.html",
+        {"metrics": METRICS, "metric": metric if metric in METRICS else "average-generator-latency"},
+    )
+
+
+@require_GET
+def results_data(request: HttpRequest) -> JsonResponse:
+    """Every run in loadtest-results/, aggregated by configuration and generators, and the original's runs."""
+    return JsonResponse({"items": load_test_results()}, json_dumps_params={"allow_nan": False})
 
 
 async def client(request: HttpRequest) -> HttpResponse:

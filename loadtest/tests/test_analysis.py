@@ -40,3 +40,16 @@ def test_the_original_published_results_are_shipped_for_comparison():
     assert {item["category"] for item in original} == {f"original linger.ms={ms}" for ms in (0, 10, 25, 100)}
     assert len(original) == 400
     assert max(item["transactions-per-second"] for item in original) > 300
+
+
+def test_the_results_page_serves_our_runs_beside_the_original(client, settings, tmp_path):
+    settings.LOADTEST_RESULTS_DIR = tmp_path
+    (tmp_path / "demo-2026-11-25-10-00-00.jsonl").write_text(
+        '{"loop": 1, "generators": 0, "interaction_ms": 120.5, "generator_latencies_ms": []}\n'
+    )
+
+    items = client.get("/results/data.json").json()["items"]
+
+    assert {"category": "demo", "generators": 0, "average-latency": 120.5}.items() <= items[0].items()
+    assert any(item["category"] == "original linger.ms=100" for item in items)
+    assert client.get("/results/?metric=99-latency").status_code == 200

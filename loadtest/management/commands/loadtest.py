@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--web-url", default=None, help="the application to test (default: WEB_URL)")
         parser.add_argument(
             "--results",
-            default=str(Path(settings.BASE_DIR) / "loadtest-results"),
+            default=str(settings.LOADTEST_RESULTS_DIR),
             help="folder for the results file (one JSON row per loop)",
         )
 

@@ -16,7 +16,7 @@ class Command(BaseCommand):
     help = "Group every results file by configuration and generator count; print a summary and write a CSV."
 
     def add_arguments(self, parser):
-        parser.add_argument("--results", default=str(Path(settings.BASE_DIR) / "loadtest-results"))
+        parser.add_argument("--results", default=str(settings.LOADTEST_RESULTS_DIR))
         parser.add_argument("--out", default=None, help="CSV to write (default: <results>/report.csv)")
         parser.add_argument("--with-original", action="store_true", help="include the original's 2019 results")
 
