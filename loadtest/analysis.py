@@ -17,7 +17,7 @@ def read_rows(paths: Iterable[Path]) -> list[dict]:
     rows = []
     for path in paths:
         rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return rows
+    return [row for row in rows if "loop" in row]  # the first line of a run is its ping-pong baseline
 
 
 def _describe(prefix: str, values: list[float]) -> dict[str, float | None]:

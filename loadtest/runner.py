@@ -13,6 +13,7 @@ from pathlib import Path
 from loadtest.browser_user import BrowserUser
 from loadtest.config import LoadTestConfig
 from loadtest.generator import Generators
+from loadtest.pingpong import measure_ping_pong
 from loadtest.resources import ResourceSampler
 
 SAMPLE_EVERY = 20  # loops between resource samples, as the original
@@ -25,6 +26,7 @@ class Outcome:
     generators: int
     results: Path
     errors: list[str]
+    floor: dict
 
     def succeeded(self, config: LoadTestConfig) -> bool:
         return self.last_loop >= config.loops_for_success
@@ -35,6 +37,9 @@ def run_load_test(
 ) -> Outcome:
     results_dir.mkdir(parents=True, exist_ok=True)
     results = results_dir / f"{config.name}-{datetime.now():%Y-%m-%d-%H-%M-%S}.jsonl"
+    report("measuring the floor: a bare Kafka ping-pong on the same broker...")
+    floor = measure_ping_pong()
+    report(f"ping-pong round trip p50 {floor['p50_ms']} ms, p99 {floor['p99_ms']} ms")
     sampler = ResourceSampler()
     generators = Generators(web_url.replace("http://", "ws://") + "/graphql-ws")
     user = BrowserUser(web_url)
@@ -42,6 +47,7 @@ def run_load_test(
     started = time.monotonic()
     try:
         with results.open("w") as out:
+            out.write(json.dumps({"baseline": {"ping_pong": floor}}) + "\n")
             while True:
                 loop += 1
                 interaction = user.interact(loop, config.max_interaction_ms)
@@ -74,4 +80,4 @@ def run_load_test(
     finally:
         generators.stop()
         user.close()
-    return Outcome(loop, time_outs, generators.count, results, generators.errors)
+    return Outcome(loop, time_outs, generators.count, results, generators.errors, floor)

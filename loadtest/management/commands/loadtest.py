@@ -8,6 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from loadtest.analysis import read_rows
 from loadtest.config import load_config
 from loadtest.runner import run_load_test
 
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         outcome = run_load_test(chosen, url, Path(results), report=self.stdout.write)
         for error in outcome.errors:
             self.stderr.write(error)
+        self._compare_with_floor(outcome)
         verdict = "succeeded" if outcome.succeeded(chosen) else "failed"
         self.stdout.write(
             f"{verdict}: {outcome.last_loop} loops, {outcome.time_outs} time-outs, "
@@ -41,3 +43,16 @@ class Command(BaseCommand):
         )
         if not outcome.succeeded(chosen) or outcome.errors:
             sys.exit(1)
+
+    def _compare_with_floor(self, outcome) -> None:
+        """Our generator round trip as a multiple of the bare Kafka ping-pong measured in the same run."""
+        rows = read_rows([outcome.results])
+        latencies = sorted(x for row in rows for x in row.get("generator_latencies_ms", []))
+        if not latencies:
+            return
+        p50 = latencies[len(latencies) // 2]
+        floor = outcome.floor["p50_ms"]
+        self.stdout.write(
+            f"generator round trip p50 {p50:.1f} ms = {p50 / floor:.1f} x the ping-pong floor "
+            f"({floor} ms) over {len(latencies)} round trips"
+        )
