@@ -38,7 +38,8 @@ def test_the_it_configuration_passes_against_the_whole_application(tmp_path, dja
         with _no_exit():
             call_command("loadtest", "it", f"--web-url={web}", f"--results={tmp_path}")
 
-    rows = [json.loads(line) for line in next(tmp_path.glob("it-*.jsonl")).read_text().splitlines()]
+    baseline, *rows = [json.loads(line) for line in next(tmp_path.glob("it-*.jsonl")).read_text().splitlines()]
+    assert baseline["baseline"]["ping_pong"]["round_trips"] == 200
     assert [row["loop"] for row in rows] == [1, 2, 3]
     assert all(row["interaction_ms"] is not None for row in rows)
 
