@@ -96,7 +96,7 @@ KAFKA_TOPOLOGY_FILE = env.path("KAFKA_TOPOLOGY_FILE", default=BASE_DIR / "kafka_
 # How long get_account and money_transfer wait for the command handler's answer.
 COMMAND_ANSWER_TIMEOUT = env.float("COMMAND_ANSWER_TIMEOUT", default=10.0)
 
-LOADTEST_RESULTS_DIR = env.path("LOADTEST_RESULTS_DIR", default=BASE_DIR / "loadtest-results")
+LOADTEST_RESULTS_DIR = Path(env.str("LOADTEST_RESULTS_DIR", default=str(BASE_DIR / "loadtest-results")))
 
 WEB_URL = env.str("WEB_URL", default="http://127.0.0.1:8000")
 

@@ -33,8 +33,13 @@ class Outcome:
 
 
 def run_load_test(
-    config: LoadTestConfig, web_url: str, results_dir: Path, report: Callable[[str], None] = print
+    config: LoadTestConfig,
+    web_url: str,
+    results_dir: Path,
+    report: Callable[[str], None] = print,
+    on_loop: Callable[[int, int], None] | None = None,
 ) -> Outcome:
+    """Run the load test; `report` gets a progress line per loop, `on_loop` the loop and generator count."""
     results_dir.mkdir(parents=True, exist_ok=True)
     results = results_dir / f"{config.name}-{datetime.now():%Y-%m-%d-%H-%M-%S}.jsonl"
     report("measuring the floor: a bare Kafka ping-pong on the same broker...")
@@ -72,6 +77,8 @@ def run_load_test(
                     f"ui {row['interaction_ms'] or 'time-out'} ms  generator p50 {p50} ({len(latencies)})  "
                     f"time-outs {time_outs}"
                 )
+                if on_loop:
+                    on_loop(loop, generators.count)
                 if time_outs > config.max_time_outs or loop >= config.max_loops:
                     break
                 time.sleep(max(0.0, started + loop * config.min_loop_ms / 1000 - time.monotonic()))

@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 
 from asgiref.sync import sync_to_async
+from celery.result import AsyncResult
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.iban import CASH, COMPANY_IBAN
 from kafka_bridge.requests import open_or_log_in, transfer_money
 from loadtest.analysis import METRICS, load_test_results
+from loadtest.tasks import STARTABLE, run_load_test_task
 from pages.amounts import AmountError, parse_euros
 from pages.feed import FIELDS, SIZES, FeedOptions, balance_text, entry
 from transfers.notifications import transaction_payload
@@ -55,11 +58,31 @@ def account(request: HttpRequest, iban: str) -> HttpResponse:
 @require_GET
 def results(request: HttpRequest) -> HttpResponse:
     metric = request.GET.get("metric", "average-generator-latency")
-    return render(
-        request,
-        "pages/results.html",
-        {"metrics": METRICS, "metric": metric if metric in METRICS else "average-generator-latency"},
-    )
+    context = {
+        "metrics": METRICS,
+        "metric": metric if metric in METRICS else "average-generator-latency",
+        "startable": STARTABLE,
+        "task_id": request.GET.get("task"),
+    }
+    return render(request, "pages/results.html", context)
+
+
+@require_POST
+def start_load_test(request: HttpRequest) -> HttpResponse:
+    """Start a short load test on the Celery worker; the Results page then follows its progress."""
+    config = request.POST.get("config", "")
+    if config not in STARTABLE:
+        return HttpResponse(f"unknown configuration {config!r}", status=400)
+    task = run_load_test_task.delay(config)
+    return redirect(f"{reverse('results')}?task={task.id}")
+
+
+@require_GET
+def load_test_progress(request: HttpRequest, task_id: str) -> HttpResponse:
+    """The progress bar of a running load test; it polls itself until the run has ended."""
+    result = AsyncResult(task_id)
+    info = result.info if isinstance(result.info, dict) else {}
+    return render(request, "pages/_progress.html", {"task_id": task_id, "state": result.state, "info": info})
 
 
 @require_GET
