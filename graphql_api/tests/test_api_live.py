@@ -232,7 +232,11 @@ def test_graphiql_answers_a_browser(app):
     request = urllib.request.Request(app.web + "/graphql", headers={"Accept": "text/html"})
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
-        assert b"graphiql" in response.read().lower()
+        page = response.read()
+        assert b"graphiql" in page.lower()
+        assert b"unpkg.com" not in page  # every file of the IDE is served by us, so it works offline
+    with urllib.request.urlopen(app.web + "/static/vendor/graphiql/graphiql-3.8.3.min.js", timeout=10) as script:
+        assert script.status == 200
 
 
 def test_the_web_process_serves_static_files_in_development(app):
