@@ -15,10 +15,11 @@ schema = strawberry.Schema(
     config=StrawberryConfig(auto_camel_case=False),  # the original's names are snake_case
     extensions=[
         # Without the two caches graphql-core parses and validates every operation again (~5 ms each).
-        ParserCache(maxsize=1000),
-        ValidationCache(maxsize=1000),
-        QueryDepthLimiter(max_depth=8),
-        MaxTokensLimiter(max_token_count=2000),
-        MaxAliasesLimiter(max_alias_count=20),
+        # Factories, as strawberry asks: an extension per request; the caches themselves are shared.
+        lambda: ParserCache(maxsize=1000),
+        lambda: ValidationCache(maxsize=1000),
+        lambda: QueryDepthLimiter(max_depth=8),
+        lambda: MaxTokensLimiter(max_token_count=2000),
+        lambda: MaxAliasesLimiter(max_alias_count=20),
     ],
 )
