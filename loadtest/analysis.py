@@ -79,7 +79,6 @@ def original_results() -> list[dict]:
     return items
 
 
-RESULTS_DIR_SETTING = "LOADTEST_RESULTS_DIR"
 METRICS = {
     "average-latency": "browser latency, mean (ms)",
     "99-latency": "browser latency, p99 (ms)",
@@ -92,15 +91,19 @@ METRICS = {
 }
 
 
+def aggregate_runs(folder: Path) -> list[dict]:
+    """Every results file in `folder`, grouped by configuration (the name before its start time)."""
+    runs: dict[str, list[Path]] = defaultdict(list)
+    for path in sorted(folder.glob("*.jsonl")):
+        runs[path.name.rsplit("-", 6)[0]].append(path)
+    return [item for name, paths in runs.items() for item in aggregate(read_rows(paths), name)]
+
+
 def load_test_results() -> list[dict]:
     """Our runs (by configuration) and the original's, aggregated; what the Results page charts."""
     from django.conf import settings
 
-    folder = Path(getattr(settings, RESULTS_DIR_SETTING))
-    runs: dict[str, list[Path]] = defaultdict(list)
-    for path in sorted(folder.glob("*.jsonl")):
-        runs[path.name.rsplit("-", 6)[0]].append(path)
-    ours = [item for name, paths in runs.items() for item in aggregate(read_rows(paths), name)]
+    ours = aggregate_runs(Path(settings.LOADTEST_RESULTS_DIR))
     return [_finite(item) for item in ours + original_results()]
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from confluent_kafka import Producer, TopicPartition
 from django.conf import settings
-from django.db import connections
 
+from graphql_api.tests.live import database_env
 from kafka_bridge import clients, offsets
 from kafka_bridge.codecs import decode_key, encode_key, get_codec
 from kafka_bridge.logging import silent_librdkafka_logger
@@ -90,9 +90,7 @@ class HandlerProcess:
     def __init__(self, group: str, instance: str, log: Path, batch_size: int = 500) -> None:
         env = {
             **os.environ,
-            "LEDGER_DATABASE_URL": _url_of("ledger"),
-            "DATABASE_URL": _url_of("default"),
-            "PYTHONUNBUFFERED": "1",
+            **database_env(),
         }
         self.log = log
         with open(log, "ab") as output:  # the child keeps its own copy of the descriptor
@@ -125,8 +123,3 @@ class HandlerProcess:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
-
-
-def _url_of(alias: str) -> str:
-    s = connections[alias].settings_dict
-    return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"

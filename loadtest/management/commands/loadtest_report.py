@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from loadtest.analysis import aggregate, original_results, read_rows
+from loadtest.analysis import aggregate_runs, original_results
 
 
 class Command(BaseCommand):
@@ -22,12 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, results, out, with_original, **options):
         folder = Path(results)
-        runs: dict[str, list[Path]] = defaultdict(list)
-        for path in sorted(folder.glob("*.jsonl")):
-            runs[path.name.rsplit("-", 6)[0]].append(path)
-        if not runs:
+        items = aggregate_runs(folder)
+        if not items:
             raise CommandError(f"no results in {folder}; run `manage.py loadtest demo` first")
-        items = [item for name, paths in runs.items() for item in aggregate(read_rows(paths), name)]
         for item in items:
             self.stdout.write(
                 f"{item['category']:>10} gen {item['generators']:>3}  ui {_ms(item['average-latency'])} "
