@@ -1,3 +1,4 @@
+import uuid
 from pathlib import Path
 
 from graphql import build_schema, find_breaking_changes
@@ -21,3 +22,24 @@ def test_nothing_a_client_of_the_original_api_uses_is_broken():
 
 def test_root_types_keep_the_original_names():
     assert (schema._schema.query_type.name, schema._schema.subscription_type.name) == ("QueryRoot", "SubscriptionRoot")
+
+
+def test_an_operation_seen_before_is_not_validated_again(monkeypatch):
+    """Validation is most of the CPU an operation costs; the cache must hit with the limits in place."""
+    import strawberry.schema.schema as strawberry_schema
+
+    calls = []
+    validate = strawberry_schema.validate
+    monkeypatch.setattr(strawberry_schema, "validate", lambda *args, **kw: calls.append(1) or validate(*args, **kw))
+    query = f"query Probe{uuid.uuid4().hex} {{ __typename }}"
+
+    results = [schema.execute_sync(query) for _ in range(3)]
+
+    assert [result.errors for result in results] == [None, None, None]
+    assert len(calls) == 1
+
+
+def test_an_operation_with_too_many_aliases_is_refused():
+    aliases = "{ " + " ".join(f"a{n}: __typename" for n in range(21)) + " }"
+
+    assert "21 aliases found. Allowed: 20" in str(schema.execute_sync(aliases).errors)
