@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from uuid import UUID
 
 from confluent_kafka import Consumer, Message
 from django.db import DatabaseError, close_old_connections, connections
@@ -25,7 +24,7 @@ from kafka_bridge.messages import (
     MoneyTransferFailed,
 )
 from kafka_bridge.topology import Topic
-from transfers.notifications import notify_command_answered, notify_transactions
+from transfers.notifications import Notification, Notifier, command_answered, transactions_created
 from transfers.projections import BalanceChangedEvent, record_balance_changes
 
 logger = logging.getLogger(__name__)
@@ -40,7 +39,7 @@ class Projector:
     ) -> None:
         self.consumer = consumer
         self.codec = codec
-        self.notify = notify
+        self.notifier = Notifier() if notify else None
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout
         self.counts = {"transactions": 0, "account answers": 0, "transfer answers": 0, "unreadable": 0}
@@ -61,6 +60,8 @@ class Projector:
         finally:
             logger.info("projector stopping: %s", self.counts)
             self.consumer.close()
+            if self.notifier:
+                self.notifier.close()
 
     def project_until_done(self, records: list[Message]) -> None:
         """Project a batch, retrying while the database is away: skipping it would lose read-model rows."""
@@ -101,24 +102,21 @@ class Projector:
                 answers.append(message)
         rows = record_balance_changes(events)
         self.counts["transactions"] += len(rows)
-        for answer in answers:
-            self._answer(answer)
-        if self.notify and rows:
-            notify_transactions(rows)
+        notifications = [self._answer(answer) for answer in answers]
+        if self.notifier:  # told after the rows are written, so a page reloaded on the answer shows them
+            self.notifier.send([*notifications, *transactions_created(rows)])
 
-    def _answer(self, message) -> None:
+    def _answer(
+        self, message: AccountCreationConfirmed | AccountCreationFailed | MoneyTransferConfirmed | MoneyTransferFailed
+    ) -> Notification:
+        """Record an account creation's outcome; the answer to tell whoever waits for the command."""
         if isinstance(message, AccountCreationConfirmed | AccountCreationFailed):
             iban = getattr(message, "iban", "")
             token = getattr(message, "token", "")
             reason = getattr(message, "reason", None)
             record_account_creation(command_id=message.id, iban=iban, token=token, reason=reason)
             self.counts["account answers"] += 1
-            self._tell(message.id, {"iban": iban or None, "token": token or None, "reason": reason})
-        elif isinstance(message, MoneyTransferConfirmed | MoneyTransferFailed):
-            reason = getattr(message, "reason", None)
-            self.counts["transfer answers"] += 1
-            self._tell(message.id, {"uuid": str(message.id), "success": reason is None, "reason": reason})
-
-    def _tell(self, command_id: UUID, answer: dict) -> None:
-        if self.notify:
-            notify_command_answered(command_id, answer)
+            return command_answered(message.id, {"iban": iban or None, "token": token or None, "reason": reason})
+        reason = getattr(message, "reason", None)
+        self.counts["transfer answers"] += 1
+        return command_answered(message.id, {"uuid": str(message.id), "success": reason is None, "reason": reason})
