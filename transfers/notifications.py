@@ -7,6 +7,7 @@ subscription on whichever process holds it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from typing import Any
 from uuid import UUID
@@ -15,6 +16,8 @@ from channels.layers import get_channel_layer
 
 from transfers.models import Transaction
 from transfers.money import format_euro
+
+logger = logging.getLogger(__name__)
 
 ALL_TRANSACTIONS = "transactions.all"
 TRANSACTION_CREATED = "transaction.created"
@@ -71,9 +74,18 @@ class Notifier:
         threading.Thread(target=self._loop.run_forever, daemon=True, name="notifier").start()
 
     def send(self, notifications: list[Notification], timeout: float = 30.0) -> None:
-        """Send all of them, concurrently, and return when the channel layer has every one."""
-        if notifications:
+        """Send them in order and return when the channel layer has every one.
+
+        Live notifications are best effort: the read model is already written, so when the channel
+        layer fails we say so and go on (a caller waiting for an answer then times out and is told
+        to try again), rather than stop the projector.
+        """
+        if not notifications:
+            return
+        try:
             asyncio.run_coroutine_threadsafe(_send_all(notifications), self._loop).result(timeout)
+        except Exception:
+            logger.exception("could not tell live listeners about %d notification(s)", len(notifications))
 
     def close(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -81,4 +93,5 @@ class Notifier:
 
 async def _send_all(notifications: list[Notification]) -> None:
     layer = get_channel_layer()
-    await asyncio.gather(*(layer.group_send(group, message) for group, message in notifications))
+    for group, message in notifications:  # one by one: all at once would empty channels_redis's connection pool
+        await layer.group_send(group, message)
