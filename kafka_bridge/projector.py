@@ -7,10 +7,12 @@ offsets committed. A crash in between replays the batch; the writes find their r
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from uuid import UUID
 
-from confluent_kafka import Consumer, Message
+from confluent_kafka import Consumer, KafkaException, Message
 from django.db import DatabaseError, close_old_connections, connections
 
 from accounts.projections import record_account_creation
@@ -24,7 +26,7 @@ from kafka_bridge.messages import (
     MoneyTransferFailed,
 )
 from kafka_bridge.topology import Topic
-from transfers.notifications import Notification, Notifier, command_answered, transactions_created
+from transfers.notifications import Notifier, commands_answered, transactions_created
 from transfers.projections import BalanceChangedEvent, record_balance_changes
 
 logger = logging.getLogger(__name__)
@@ -56,9 +58,12 @@ class Projector:
                 ]
                 if records:
                     self.project_until_done(records)
-                    self.consumer.commit(asynchronous=False)
+                    # Not waited for: the next commit covers a lost one, and a replay rewrites nothing.
+                    self.consumer.commit(asynchronous=True)
         finally:
             logger.info("projector stopping: %s", self.counts)
+            with contextlib.suppress(KafkaException):  # "no offset to commit" when nothing was read
+                self.consumer.commit(asynchronous=False)
             self.consumer.close()
             if self.notifier:
                 self.notifier.close()
@@ -102,21 +107,21 @@ class Projector:
                 answers.append(message)
         rows = record_balance_changes(events)
         self.counts["transactions"] += len(rows)
-        notifications = [self._answer(answer) for answer in answers]
+        answered = dict(self._answer(answer) for answer in answers)
         if self.notifier:  # told after the rows are written, so a page reloaded on the answer shows them
-            self.notifier.send([*notifications, *transactions_created(rows)])
+            self.notifier.send([*commands_answered(answered), *transactions_created(rows)])
 
     def _answer(
         self, message: AccountCreationConfirmed | AccountCreationFailed | MoneyTransferConfirmed | MoneyTransferFailed
-    ) -> Notification:
-        """Record an account creation's outcome; the answer to tell whoever waits for the command."""
+    ) -> tuple[UUID, dict]:
+        """Record an account creation's outcome; the command and the answer to tell whoever waits for it."""
         if isinstance(message, AccountCreationConfirmed | AccountCreationFailed):
             iban = getattr(message, "iban", "")
             token = getattr(message, "token", "")
             reason = getattr(message, "reason", None)
             record_account_creation(command_id=message.id, iban=iban, token=token, reason=reason)
             self.counts["account answers"] += 1
-            return command_answered(message.id, {"iban": iban or None, "token": token or None, "reason": reason})
+            return message.id, {"iban": iban or None, "token": token or None, "reason": reason}
         reason = getattr(message, "reason", None)
         self.counts["transfer answers"] += 1
-        return command_answered(message.id, {"uuid": str(message.id), "success": reason is None, "reason": reason})
+        return message.id, {"uuid": str(message.id), "success": reason is None, "reason": reason}

@@ -16,8 +16,7 @@ from django.conf import settings
 from accounts.services import register_or_log_in
 from kafka_bridge.messages import ConfirmAccountCreation, ConfirmMoneyTransfer, Message
 from kafka_bridge.publisher import get_publisher
-from transfers.live import listening
-from transfers.notifications import command_group
+from transfers.live import command_answers
 
 
 @dataclass(frozen=True)
@@ -42,12 +41,13 @@ def no_answer_reason() -> str:
 
 
 async def _send_and_wait(command_id: uuid.UUID, key: str, command: Message) -> dict:
-    async with listening(command_group(command_id)) as receive:
-        await get_publisher().publish(key, command)
-        try:
-            return await asyncio.wait_for(receive(), settings.COMMAND_ANSWER_TIMEOUT)
-        except TimeoutError:
-            raise NoAnswer from None
+    try:
+        async with asyncio.timeout(settings.COMMAND_ANSWER_TIMEOUT):
+            async with command_answers().waiting_for(command_id) as answer:
+                await get_publisher().publish(key, command)
+                return await answer
+    except TimeoutError:
+        raise NoAnswer from None
 
 
 async def open_or_log_in(username: str, password: str) -> AccountAnswer:

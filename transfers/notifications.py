@@ -21,15 +21,11 @@ logger = logging.getLogger(__name__)
 
 ALL_TRANSACTIONS = "transactions.all"
 TRANSACTION_CREATED = "transaction.created"
-COMMAND_ANSWERED = "command.answered"
+COMMAND_ANSWERS = "command.answers"  # the group every web process listens on for answers to commands
 
 
 def transactions_group(iban: str) -> str:
     return f"transactions.{''.join(c for c in iban if c.isalnum())[:80]}"
-
-
-def command_group(command_id: UUID) -> str:
-    return f"command.{command_id.hex}"
 
 
 def transaction_payload(row: Transaction) -> dict[str, Any]:
@@ -57,8 +53,13 @@ def transactions_created(rows: list[Transaction]) -> list[Notification]:
     ]
 
 
-def command_answered(command_id: UUID, answer: dict[str, Any]) -> Notification:
-    return command_group(command_id), {"type": COMMAND_ANSWERED, **answer}
+def commands_answered(answers: dict[UUID, dict[str, Any]]) -> list[Notification]:
+    """A batch's answers in one message, keyed by command id, for every web process (see `live.CommandAnswers`)."""
+    if not answers:
+        return []
+    return [
+        (COMMAND_ANSWERS, {"type": COMMAND_ANSWERS, "answers": {key.hex: answer for key, answer in answers.items()}})
+    ]
 
 
 class Notifier:

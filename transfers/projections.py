@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import operator
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
 
 from django.db import transaction
+from django.db.models import Q
 
 from transfers.models import Transaction
 
@@ -44,11 +48,15 @@ def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transa
             ignore_conflicts=True,
         )
         # Read the rows back in the same transaction, so nothing (a rebuild's delete) can come between.
-        partitions = {e.partition for e in events}
-        offsets = {e.offset for e in events}
-        stored = {
-            (t.source_partition, t.source_offset): t
-            for t in Transaction.objects.filter(source_partition__in=partitions, source_offset__in=offsets)
-        }
+        # Per partition, its own offsets: "partition in P and offset in O" would also match every
+        # other partition's rows at those offsets, up to |P| x |O| rows for a batch of |O| events.
+        offsets_by_partition = defaultdict(set)
+        for e in events:
+            offsets_by_partition[e.partition].add(e.offset)
+        these = reduce(
+            operator.or_,
+            (Q(source_partition=p, source_offset__in=offsets) for p, offsets in offsets_by_partition.items()),
+        )
+        stored = {(t.source_partition, t.source_offset): t for t in Transaction.objects.filter(these)}
     # A row can be missing only if a rebuild deleted it meanwhile; the rebuild's replay brings it back.
     return [stored[key] for key in ((e.partition, e.offset) for e in events) if key in stored]

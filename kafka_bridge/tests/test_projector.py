@@ -18,7 +18,7 @@ from kafka_bridge.offsets import new_group_at_end
 from kafka_bridge.projector import TOPICS, Projector
 from kafka_bridge.tests.kafka_helpers import produce
 from transfers.models import Transaction
-from transfers.notifications import command_group, transactions_group
+from transfers.notifications import COMMAND_ANSWERS, transactions_group
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -59,6 +59,14 @@ def listen(*groups):
     for group in groups:
         async_to_sync(layer.group_add)(group, channel)
     return lambda: async_to_sync(layer.receive)(channel)
+
+
+def answers_to(receive, *command_ids):
+    """The answers heard until there is one for each command (a batch tells all its answers at once)."""
+    answers = {}
+    while not {command_id.hex for command_id in command_ids} <= answers.keys():
+        answers |= receive()["answers"]
+    return answers
 
 
 def wait_for(condition, timeout=30):
@@ -106,7 +114,7 @@ def test_an_account_answer_completes_the_customer_and_a_failure_frees_the_userna
         user=User.objects.create_user("confirmed-user", password="secret123"), command_id=confirmed_id
     )
     Customer.objects.create(user=User.objects.create_user("failed-user", password="secret123"), command_id=failed_id)
-    receive = listen(command_group(confirmed_id))
+    receive = listen(COMMAND_ANSWERS)
     codec = get_codec()
 
     produce(
@@ -130,14 +138,17 @@ def test_an_account_answer_completes_the_customer_and_a_failure_frees_the_userna
         ]
     )
 
-    assert receive() == {"type": "command.answered", "iban": "NL66OPEN0000000000", "token": "1" * 20, "reason": None}
+    assert answers_to(receive, confirmed_id, failed_id) == {
+        confirmed_id.hex: {"iban": "NL66OPEN0000000000", "token": "1" * 20, "reason": None},
+        failed_id.hex: {"iban": None, "token": None, "reason": "generated iban already exists, try again"},
+    }
     wait_for(lambda: not User.objects.filter(username="failed-user").exists())
     assert Customer.objects.get(command_id=confirmed_id).iban == "NL66OPEN0000000000"
 
 
-def test_a_transfer_answer_reaches_listeners_of_its_command(running_projector):
+def test_a_transfer_answer_reaches_every_web_process(running_projector):
     command_id = uuid.uuid4()
-    receive = listen(command_group(command_id))
+    receive = listen(COMMAND_ANSWERS)
 
     produce(
         [
@@ -152,10 +163,8 @@ def test_a_transfer_answer_reaches_listeners_of_its_command(running_projector):
     )
 
     assert receive() == {
-        "type": "command.answered",
-        "uuid": str(command_id),
-        "success": False,
-        "reason": "insufficient funds",
+        "type": "command.answers",
+        "answers": {command_id.hex: {"uuid": str(command_id), "success": False, "reason": "insufficient funds"}},
     }
 
 

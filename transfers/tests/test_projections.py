@@ -19,6 +19,14 @@ def test_an_event_stored_twice_is_one_transaction():
     assert [row.pk for row in again] == [first[1].pk, first[0].pk]
 
 
+def test_events_of_several_partitions_get_their_own_rows_back():
+    record_balance_changes([event(offset, partition=3) for offset in (7, 8)])
+
+    rows = record_balance_changes([event(7, iban="NL1", partition=1), event(8, iban="NL2", partition=2)])
+
+    assert [(row.source_partition, row.source_offset, row.iban) for row in rows] == [(1, 7, "NL1"), (2, 8, "NL2")]
+
+
 def test_direction_follows_the_sign():
     debit, credit = record_balance_changes([event(1, change=-5), event(2, change=0)])
     assert (debit.direction, credit.direction) == ("DEBIT", "CREDIT")
