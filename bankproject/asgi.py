@@ -1,4 +1,4 @@
-"""ASGI entry point: GraphQL over HTTP (/graphql) and websockets (/graphql-ws); Django for everything else."""
+"""ASGI entry point: GraphQL over HTTP (/graphql) and websockets (/graphql-ws, /graphql); Django for everything else."""
 
 import os
 
@@ -8,6 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bankproject.settings")
 django_application = get_asgi_application()
 
 # Django must be set up before these imports.
+from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
@@ -20,6 +21,14 @@ from pages.consumers import TransactionFeedConsumer  # noqa: E402
 if settings.DEBUG:  # daphne serves no static files; in development Django does (admin CSS, htmx)
     django_application = ASGIStaticFilesHandler(django_application)
 
+
+class NoSuchWebsocket(AsyncWebsocketConsumer):
+    """Refuse a websocket to an unknown path with 403, instead of a 500 and a traceback in the log."""
+
+    async def connect(self) -> None:
+        await self.close()
+
+
 application = ProtocolTypeRouter(
     {
         "http": URLRouter(
@@ -30,8 +39,10 @@ application = ProtocolTypeRouter(
         ),
         "websocket": URLRouter(
             [
-                re_path(r"^graphql-ws/?$", BankGraphQLWSConsumer.as_asgi(schema=schema)),
+                # /graphql-ws is the original's; /graphql is where GraphiQL and most clients look.
+                re_path(r"^graphql(-ws)?/?$", BankGraphQLWSConsumer.as_asgi(schema=schema)),
                 re_path(r"^ws/transactions/$", TransactionFeedConsumer.as_asgi()),
+                re_path(r"", NoSuchWebsocket.as_asgi()),
             ]
         ),
     }

@@ -148,10 +148,16 @@ def post(url: str, query: str, variables: dict | None = None) -> tuple[int, dict
 
 @contextmanager
 def subscription(
-    url: str, query: str, variables: dict | None = None, *, protocol: str = "graphql-transport-ws", init: bool = True
+    url: str,
+    query: str,
+    variables: dict | None = None,
+    *,
+    protocol: str = "graphql-transport-ws",
+    init: bool = True,
+    path: str = "/graphql-ws",
 ) -> Iterator:
     """Open a subscription; yield a function returning its next message (payload dict) or None when done."""
-    ws_url = url.replace("http://", "ws://") + "/graphql-ws"
+    ws_url = url.replace("http://", "ws://") + path
     with connect(ws_url, subprotocols=[protocol], open_timeout=10) as websocket:
         operation_id = str(uuid.uuid4())
         if protocol == "graphql-transport-ws":

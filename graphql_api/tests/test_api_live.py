@@ -3,6 +3,8 @@
 import uuid
 
 import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from graphql_api.tests.live import post, running_app, subscription
 
@@ -71,6 +73,23 @@ def test_the_legacy_protocol_works_without_connection_init_as_the_original_clien
     username, account = new_user(app.web, protocol="graphql-ws", init=False)
 
     assert account["iban"]
+
+
+def test_subscriptions_also_work_where_graphiql_looks_for_them(app):
+    username = f"user-{uuid.uuid4().hex[:8]}"
+
+    with subscription(
+        app.web, GET_ACCOUNT, {"username": username, "password": "secret-password"}, path="/graphql"
+    ) as receive:
+        assert receive()["data"]["get_account"]["iban"]
+
+
+def test_a_websocket_to_an_unknown_path_is_refused_cleanly(app):
+    with pytest.raises(InvalidStatus) as refused:
+        connect(app.web.replace("http://", "ws://") + "/no-such-socket", open_timeout=10)
+
+    assert refused.value.response.status_code == 403
+    assert post(app.web, "{ __typename }") == (200, {"data": {"__typename": "QueryRoot"}})
 
 
 def test_a_wrong_password_is_refused_with_the_original_reason(app):
