@@ -29,11 +29,9 @@ RUN groupadd --system --gid 10001 bank \
 # The project stays owned by root, so the process that runs it cannot rewrite its own code.
 COPY . .
 
-# Gather static files into STATIC_ROOT (/app/staticfiles) while building; the settings give every
-# value a default, so this needs no database, broker or secret. static/ (STATICFILES_DIRS) is empty
-# and so absent from a fresh clone: create it, or every manage.py command warns (staticfiles.W004).
-RUN mkdir -p static \
- && python manage.py collectstatic --noinput --verbosity 0
+# Gather static files into STATIC_ROOT (/app/staticfiles) while building, for WhiteNoise to serve;
+# the settings give every value a default, so this needs no database, broker or secret.
+RUN python manage.py collectstatic --noinput --verbosity 0
 
 USER bank
 

@@ -10,16 +10,11 @@ django_application = get_asgi_application()
 # Django must be set up before these imports.
 from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from graphql_api.consumers import BankGraphQLHTTPConsumer, BankGraphQLWSConsumer  # noqa: E402
 from graphql_api.schema import schema  # noqa: E402
 from pages.consumers import TransactionFeedConsumer  # noqa: E402
-
-if settings.DEBUG:  # daphne serves no static files; in development Django does (admin CSS, htmx)
-    django_application = ASGIStaticFilesHandler(django_application)
 
 
 class NoSuchWebsocket(AsyncWebsocketConsumer):

@@ -26,7 +26,7 @@ STREAM = """subscription ($iban: String, $min: Int, $max: Int, $direction: dtype
 def app(django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock(), running_app(tmp_path_factory.mktemp("app-logs")) as running:
         running.web = running.start_web("web-1")
-        running.other_web = running.start_web("web-2")
+        running.other_web = running.start_web("web-2", DJANGO_DEBUG="false")  # as in production
         running.impatient_web = running.start_web("web-3", COMMAND_ANSWER_TIMEOUT="1")
         yield running
 
@@ -258,8 +258,10 @@ def test_graphiql_answers_a_browser(app):
         assert script.status == 200
 
 
-def test_the_web_process_serves_static_files_in_development(app):
+def test_the_web_process_serves_static_files_with_debug_on_and_off(app):
     import urllib.request
 
-    with urllib.request.urlopen(app.web + "/static/admin/css/base.css", timeout=10) as response:
-        assert response.status == 200
+    for web in (app.web, app.other_web):
+        for path in ("/static/admin/css/base.css", "/static/css/bank.css", "/static/vendor/htmx-2.0.11.min.js"):
+            with urllib.request.urlopen(web + path, timeout=10) as response:
+                assert response.status == 200, (web, path)
