@@ -1,5 +1,6 @@
 """The projector and rebuild_projections on the real stack: rows once, answers to customers, live notices."""
 
+import asyncio
 import threading
 import uuid
 
@@ -54,18 +55,31 @@ def running_projector():
 
 
 def listen(*groups):
+    """Join `groups`; return `receive(until=...)`, which waits for a message `until` accepts (30 s at most).
+
+    Every wait runs on one event loop of its own: channels_redis cannot go on receiving on a channel
+    from a second event loop once a first has received on it (the second wait hangs).
+    """
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
     for group in groups:
         async_to_sync(layer.group_add)(group, channel)
-    return lambda: async_to_sync(layer.receive)(channel)
+
+    def receive(until=lambda message: True):
+        async def wait():
+            while not until(message := await asyncio.wait_for(layer.receive(channel), 30)):
+                pass
+            return message
+
+        return async_to_sync(wait)()
+
+    return receive
 
 
 def answers_to(receive, *command_ids):
     """The answers heard until there is one for each command (a batch tells all its answers at once)."""
-    answers = {}
-    while not {command_id.hex for command_id in command_ids} <= answers.keys():
-        answers |= receive()["answers"]
+    answers, wanted = {}, {command_id.hex for command_id in command_ids}
+    receive(until=lambda message: answers.update(message["answers"]) or wanted <= answers.keys())
     return answers
 
 
