@@ -31,6 +31,7 @@ COPY . .
 
 # Gather static files into STATIC_ROOT (/app/staticfiles) while building, for WhiteNoise to serve;
 # the settings give every value a default, so this needs no database, broker or secret.
+ENV DJANGO_STATIC_ROOT=/app/staticfiles
 RUN python manage.py collectstatic --noinput --verbosity 0
 
 USER bank

@@ -112,7 +112,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Only where `collectstatic` runs (the Docker image sets it); WhiteNoise warns about a missing folder.
+STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default="") or None
 # WhiteNoise serves the files where they are (static/ and the apps'), so neither `make run` nor the
 # tests need `collectstatic`; the Docker image still collects them into STATIC_ROOT, served as well.
 WHITENOISE_USE_FINDERS = True
