@@ -1,8 +1,19 @@
 """The HTTP and websocket endpoints, with the legacy `graphql-ws` protocol as the original's clients speak it."""
 
+from functools import lru_cache
+
 from django.conf import settings
+from graphql import GraphQLError, parse
 from strawberry.channels import GraphQLHTTPConsumer, GraphQLWSConsumer
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+from strawberry.utils.operation import get_operation_type
+
+SUBSCRIPTION_OVER_HTTP = (
+    "a subscription needs a websocket (ws://.../graphql-ws or ws://.../graphql); "
+    "over HTTP, use the mutation of the same name"
+)
 
 
 class StartWithoutInitHandler(BaseGraphQLWSHandler):
@@ -39,7 +50,25 @@ def graphiql_from_our_static_files(html: str) -> str:
     return html
 
 
+@lru_cache(maxsize=256)
+def is_subscription(query: str | None, operation_name: str | None) -> bool:
+    try:
+        return get_operation_type(parse(query or ""), operation_name) == OperationType.SUBSCRIPTION
+    except (GraphQLError, RuntimeError):
+        return False  # strawberry reports the syntax error or the missing operation itself
+
+
 class BankGraphQLHTTPConsumer(GraphQLHTTPConsumer):
+    async def execute_single(self, **kwargs) -> ExecutionResult:
+        """Refuse a plain HTTP subscription with a reason: strawberry would run it as a query and answer null.
+
+        (Subscriptions over HTTP with `Accept: multipart/mixed` are streamed and never come here.)
+        """
+        data = kwargs["request_data"]
+        if is_subscription(data.query, data.operation_name):
+            return ExecutionResult(data=None, errors=[GraphQLError(SUBSCRIPTION_OVER_HTTP)])
+        return await super().execute_single(**kwargs)
+
     @property
     def graphql_ide_html(self) -> str:
         return graphiql_from_our_static_files(super().graphql_ide_html)

@@ -84,6 +84,15 @@ def test_subscriptions_also_work_where_graphiql_looks_for_them(app):
         assert receive()["data"]["get_account"]["iban"]
 
 
+def test_a_subscription_sent_over_plain_http_is_refused_with_a_reason(app):
+    username = f"user-{uuid.uuid4().hex[:8]}"
+
+    status, body = post(app.web, GET_ACCOUNT, {"username": username, "password": "secret-password"})
+
+    assert status == 200 and body["data"] is None
+    assert "a subscription needs a websocket" in body["errors"][0]["message"]
+
+
 def test_a_websocket_to_an_unknown_path_is_refused_cleanly(app):
     with pytest.raises(InvalidStatus) as refused:
         connect(app.web.replace("http://", "ws://") + "/no-such-socket", open_timeout=10)
