@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import QueryDict
 
-from pages.feed import FeedOptions, render_entry
-from transfers.notifications import ALL_TRANSACTIONS, transactions_group
+from pages.feed import FeedOptions, render_entries, render_entry
+from transfers.notifications import ALL_TRANSACTIONS, transaction_payload, transactions_group
+from transfers.selectors import list_transactions_for_iban
 
 
 class TransactionFeedConsumer(AsyncWebsocketConsumer):
@@ -15,14 +17,33 @@ class TransactionFeedConsumer(AsyncWebsocketConsumer):
         iban = query.get("iban")
         self.options = FeedOptions.from_query(query)
         self.group = transactions_group(iban) if iban else ALL_TRANSACTIONS
+        self.shown: set[int] = set()
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        if iban:
+            await self._send_current_feed(iban)
+
+    async def _send_current_feed(self, iban: str) -> None:
+        """Listening first, then the feed as it stands now, in place of what the page was rendered with.
+
+        A transaction stored after the page was rendered but before we joined the group would
+        otherwise never show (a deposit's page is rendered as soon as its answer comes, and the
+        projector may store its event a moment later). One stored after we joined comes as a
+        notification; those the snapshot already has are skipped.
+        """
+        rows = await database_sync_to_async(lambda: list(list_transactions_for_iban(iban, self.options.size)))()
+        payloads = [transaction_payload(row) for row in rows]
+        self.shown = {payload["id"] for payload in payloads}
+        html = render_entries(payloads, self.options)
+        await self.send(text_data=f'<div id="transactions" hx-swap-oob="innerHTML">{html}</div>')
 
     async def disconnect(self, code: int) -> None:
         await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def transaction_created(self, event: dict) -> None:
         """Newest first: the entry goes to the top of #transactions."""
+        if event["transaction"]["id"] in self.shown:
+            return
         html = render_entry(event["transaction"], self.options)
         await self.send(text_data=f'<div id="transactions" hx-swap-oob="afterbegin">{html}</div>')
 

@@ -49,5 +49,9 @@ def render_entry(payload: dict, options: FeedOptions) -> str:
     return render_to_string("pages/_transaction.html", {"t": entry(payload), "options": options})
 
 
+def render_entries(payloads: list[dict], options: FeedOptions) -> str:
+    return render_to_string("pages/_feed_entries.html", {"feed": [entry(p) for p in payloads], "options": options})
+
+
 def balance_text(cents: int | None) -> str:
     return format_euro(cents or 0)
