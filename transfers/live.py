@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from uuid import UUID
@@ -89,11 +88,13 @@ class CommandAnswers:
                     future.set_result(answer)
 
 
-_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CommandAnswers] = weakref.WeakKeyDictionary()
+_per_loop: dict[asyncio.AbstractEventLoop, CommandAnswers] = {}
 
 
 def command_answers() -> CommandAnswers:
     """This event loop's `CommandAnswers` (daphne has one loop; tests and tools may run several)."""
+    for closed in [loop for loop in _per_loop if loop.is_closed()]:
+        del _per_loop[closed]  # its listening task holds the loop, so a weak key would never let go
     loop = asyncio.get_running_loop()
     if loop not in _per_loop:
         _per_loop[loop] = CommandAnswers()

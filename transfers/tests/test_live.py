@@ -43,3 +43,15 @@ def test_an_answer_nobody_waits_for_any_more_does_not_disturb_the_next(in_memory
             return await asyncio.wait_for(answer, 5)
 
     assert asyncio.run(scenario()) == {"late": False}
+
+
+def test_the_answers_of_a_closed_event_loop_are_let_go(in_memory_layer):
+    from transfers import live
+
+    async def use():
+        command_answers()
+
+    for _ in range(3):
+        asyncio.run(use())
+
+    assert len(live._per_loop) == 1  # only the last loop's, until the next call finds it closed
