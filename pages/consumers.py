@@ -6,9 +6,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import QueryDict
 
-from pages.feed import FeedOptions, render_entries, render_entry
-from transfers.notifications import ALL_TRANSACTIONS, transaction_payload, transactions_group
-from transfers.selectors import list_transactions_for_iban
+from pages.feed import FeedOptions, newest_transactions, render_entries, render_entry
+from transfers.notifications import ALL_TRANSACTIONS, transactions_group
 
 
 class TransactionFeedConsumer(AsyncWebsocketConsumer):
@@ -31,8 +30,7 @@ class TransactionFeedConsumer(AsyncWebsocketConsumer):
         projector may store its event a moment later). One stored after we joined comes as a
         notification; those the snapshot already has are skipped.
         """
-        rows = await database_sync_to_async(lambda: list(list_transactions_for_iban(iban, self.options.size)))()
-        payloads = [transaction_payload(row) for row in rows]
+        payloads = await database_sync_to_async(newest_transactions)(iban, self.options.size)
         self.shown = {payload["id"] for payload in payloads}
         html = render_entries(payloads, self.options)
         await self.send(text_data=f'<div id="transactions" hx-swap-oob="innerHTML">{html}</div>')

@@ -9,6 +9,8 @@ from django.http import QueryDict
 from django.template.loader import render_to_string
 
 from transfers.money import format_euro
+from transfers.notifications import transaction_payload
+from transfers.selectors import list_transactions_for_iban
 
 SIZES = (5, 10, 25, 50, 100, 250)
 FIELDS = {
@@ -38,6 +40,11 @@ class FeedOptions:
 
     def query_string(self) -> str:
         return urlencode([("n", self.size), *(("show", f) for f in self.fields)])
+
+
+def newest_transactions(iban: str, size: int) -> list[dict]:
+    """The account's newest transactions as the feed shows them, newest first: for the page and its websocket."""
+    return [transaction_payload(row) for row in list_transactions_for_iban(iban, size)]
 
 
 def entry(payload: dict) -> dict:

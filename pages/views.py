@@ -17,9 +17,8 @@ from kafka_bridge.requests import open_or_log_in, transfer_money
 from loadtest.analysis import METRICS, load_test_results
 from loadtest.tasks import STARTABLE, run_load_test_task
 from pages.amounts import AmountError, parse_euros
-from pages.feed import FIELDS, SIZES, FeedOptions, balance_text, entry
-from transfers.notifications import transaction_payload
-from transfers.selectors import list_last_transaction_per_iban, list_transactions_for_iban
+from pages.feed import FIELDS, SIZES, FeedOptions, balance_text, entry, newest_transactions
+from transfers.selectors import list_last_transaction_per_iban
 
 DEPOSITS = (1000, 2000, 5000, 10000, 20000, 50000)
 SESSION_KEY = "bank_account"
@@ -28,14 +27,14 @@ OUTCOME_KEY = "bank_outcome"  # the result of the last deposit or transfer, show
 
 def feed_context(request: HttpRequest, iban: str | None) -> dict:
     options = FeedOptions.from_query(request.GET)
-    rows = list(list_transactions_for_iban(iban, options.size)) if iban else []
+    payloads = newest_transactions(iban, options.size) if iban else []
     return {
         "feed_iban": iban,
-        "feed": [entry(transaction_payload(row)) for row in rows],
+        "feed": [entry(payload) for payload in payloads],
         "options": options,
         "sizes": SIZES,
         "all_fields": FIELDS,
-        "balance": balance_text(rows[0].new_balance_cents if rows else None),
+        "balance": payloads[0]["new_balance"] if payloads else balance_text(None),
     }
 
 
