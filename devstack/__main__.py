@@ -2,6 +2,7 @@
 
 python -m devstack run                 the stack, then migrations, topology and every Procfile process
 python -m devstack exec [--profile P] -- CMD...   the stack, then CMD with its settings, then stop
+python -m devstack kill|stop|start NAME [--profile P]   one process of a running stack (status: all)
 python -m devstack env [--profile P]   print the settings of a profile's stack
 python -m devstack clean               delete .stack/ (data, logs, downloads) and .stack.env
 """
@@ -17,9 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-from devstack.processes import ProcessSpec, StackError, Supervisor
-from devstack.profiles import PROJECT_ROOT, STACK_ENV_FILE, STACK_ROOT, Profile, get_profile
-from devstack.stack import connection_settings, start_services, write_stack_env
+from devstack import control
+from devstack.processes import ProcessSpec, StackError, Supervisor, claim, die_with_parent
+from devstack.profiles import PROFILES, PROJECT_ROOT, STACK_ENV_FILE, STACK_ROOT, Profile, get_profile
+from devstack.stack import READY_TIMEOUT, connection_settings, start_services, write_stack_env
 
 PROCFILE = PROJECT_ROOT / "Procfile"
 RESTART_DELAY = 2.0
@@ -34,6 +36,7 @@ def application_env(profile: Profile) -> dict[str, str]:
     return {
         **connection_settings(profile),
         "WEB_PORT": str(profile.ports.web),
+        "DEVSTACK_PROFILE": profile.name,
         "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYTHONUNBUFFERED": "1",
     }
@@ -55,41 +58,56 @@ def read_procfile() -> dict[str, str]:
     return processes
 
 
+def application_specs(profile: Profile, env: dict[str, str]) -> list[ProcessSpec]:
+    """Every Procfile process, as many instances as the profile asks: `web-1`, `command-handler-1`, ..."""
+    return [
+        ProcessSpec(
+            name=f"{name}-{instance}",
+            argv=["sh", "-c", f"exec {command}"],
+            cwd=PROJECT_ROOT,
+            env={**env, "INSTANCE": str(instance)},
+        )
+        for name, command in read_procfile().items()
+        for instance in range(1, profile.instances.get(name, 1) + 1)
+    ]
+
+
 def run(profile: Profile) -> int:
     """Everything `make run` does; returns when Ctrl-C or SIGTERM arrives, after stopping all."""
     supervisor = Supervisor(pid_dir=profile.state / "pids")
+    controls = None
     try:
+        controls = control.ControlServer(profile, READY_TIMEOUT)
         start_services(profile, supervisor)
-        services = list(supervisor.running)
+        services = list(supervisor.processes)
         write_stack_env(profile)
         env = application_env(profile)
         manage(env, "migrate", "--database=default", "--no-input")
         manage(env, "migrate", "--database=ledger", "--no-input")
         manage(env, "sync_topology", "--wait=60")
-        specs = {
-            name: ProcessSpec(name=name, argv=["sh", "-c", f"exec {command}"], cwd=PROJECT_ROOT, env=env)
-            for name, command in read_procfile().items()
-        }
-        apps = {name: supervisor.start(spec) for name, spec in specs.items()}
+        apps = [supervisor.start(spec).spec.name for spec in application_specs(profile, env)]
         print(
             f"\nThe bank is running at {env['WEB_URL']} (settings in {STACK_ENV_FILE.name}). Ctrl-C stops it.\n",
             flush=True,
         )
         while True:
-            time.sleep(0.5)
-            for service in services:
-                if not service.alive():
-                    raise StackError(f"{service.spec.name} stopped unexpectedly.{service.log_tail()}")
-            for name, app in list(apps.items()):
-                if not app.alive():
-                    print(f"{name} exited with status {app.popen.returncode}; restarting it", flush=True)
-                    supervisor.running.remove(app)
+            controls.serve(supervisor, wait=0.5)
+            for name in services:
+                process = supervisor.processes.get(name)
+                if name not in supervisor.down_on_purpose and process and not process.alive():
+                    raise StackError(f"{name} stopped unexpectedly.{process.log_tail()}")
+            for name in apps:
+                process = supervisor.processes.get(name)
+                if name not in supervisor.down_on_purpose and process and not process.alive():
+                    print(f"{name} exited with status {process.popen.returncode}; restarting it", flush=True)
                     time.sleep(RESTART_DELAY)
-                    apps[name] = supervisor.start(specs[name])
+                    supervisor.restart(name)
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
         return 0
     finally:
+        if controls:
+            controls.close()
         supervisor.stop_all()
         STACK_ENV_FILE.unlink(missing_ok=True)
 
@@ -97,21 +115,28 @@ def run(profile: Profile) -> int:
 def exec_command(profile: Profile, command: list[str]) -> int:
     """Start the profile's stack, run `command` against it, stop the stack, return the command's status."""
     supervisor = Supervisor(pid_dir=profile.state / "pids")
+    controls = None
     try:
+        controls = control.ControlServer(profile, READY_TIMEOUT)
         start_services(profile, supervisor)
-        result = subprocess.run(command, cwd=PROJECT_ROOT, env={**os.environ, **application_env(profile)})
-        return result.returncode
+        child = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env={**os.environ, **application_env(profile)}, preexec_fn=die_with_parent()
+        )
+        while child.poll() is None:
+            controls.serve(supervisor, wait=0.5)
+        return child.returncode
     except KeyboardInterrupt:
         return 130
     finally:
+        if controls:
+            controls.close()
         supervisor.stop_all()
 
 
 def clean() -> int:
-    for profile_dir in STACK_ROOT.glob("*/pids"):
-        if any(profile_dir.iterdir()):
-            print(f"a stack seems to be running ({profile_dir}); stop it first", file=sys.stderr)
-            return 1
+    """Delete all local state, unless a stack is running; what a dead supervisor left behind is stopped."""
+    for pid_dir in STACK_ROOT.glob("*/pids"):
+        claim(pid_dir)
     shutil.rmtree(STACK_ROOT, ignore_errors=True)
     STACK_ENV_FILE.unlink(missing_ok=True)
     print(f"removed {STACK_ROOT}")
@@ -125,10 +150,15 @@ def main(argv: list[str]) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the whole application (make run)")
     exec_parser = commands.add_parser("exec", help="run a command against a stack of its own (make test)")
-    exec_parser.add_argument("--profile", default="test", choices=["run", "test"])
+    exec_parser.add_argument("--profile", default="test", choices=list(PROFILES))
     exec_parser.add_argument("cmd", nargs=argparse.REMAINDER)
+    for action in control.ACTIONS:
+        act = commands.add_parser(action, help=f"{action} one process of a running stack")
+        if action != "status":
+            act.add_argument("name", help="e.g. kafka, registry, postgres, redis, web-1, command-handler-1")
+        act.add_argument("--profile", default=os.environ.get("DEVSTACK_PROFILE", "run"), choices=list(PROFILES))
     env_parser = commands.add_parser("env", help="print a profile's connection settings")
-    env_parser.add_argument("--profile", default="run", choices=["run", "test"])
+    env_parser.add_argument("--profile", default="run", choices=list(PROFILES))
     commands.add_parser("clean", help="delete all local state (make clean)")
     args = parser.parse_args(argv)
 
@@ -141,6 +171,9 @@ def main(argv: list[str]) -> int:
             if not command:
                 parser.error("exec needs a command after --")
             return exec_command(get_profile(args.profile), command)
+        if args.command in control.ACTIONS:
+            print(control.request(get_profile(args.profile), args.command, getattr(args, "name", "")))
+            return 0
         if args.command == "env":
             for key, value in connection_settings(get_profile(args.profile)).items():
                 print(f"{key}={value}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import subprocess
 import uuid
@@ -68,24 +69,7 @@ def spec(profile: Profile) -> ProcessSpec:
     )
     classpath = ["-cp", f"{lib}/*"]
     if not (data / "meta.properties").exists():
-        cluster_id = _cluster_id()
-        result = subprocess.run(
-            [
-                str(java),
-                *classpath,
-                "kafka.tools.StorageTool",
-                "format",
-                "--standalone",
-                "-t",
-                cluster_id,
-                "-c",
-                str(properties),
-            ],
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            raise StackError(f"formatting Kafka's storage failed:\n{result.stdout}{result.stderr}")
+        format_storage(java, lib, properties, new_cluster_id())
     return ProcessSpec(
         name="kafka",
         argv=[
@@ -110,11 +94,36 @@ def spec(profile: Profile) -> ProcessSpec:
     )
 
 
-def _cluster_id() -> str:
-    """A random cluster id in Kafka's own format: a UUID as 22 characters of url-safe base64."""
-    import base64
+def new_cluster_id() -> str:
+    """A random cluster id as Kafka makes them: a UUID as 22 characters of url-safe base64, never starting with -.
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    (About one id in 64 would start with `-`, which a command line could read as an option.)
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+def format_storage(java: Path, lib: Path, properties: Path, cluster_id: str) -> None:
+    """Format a node's storage once; `--cluster-id=ID` in one word, so that no id can pass for an option."""
+    result = subprocess.run(
+        [
+            str(java),
+            "-cp",
+            f"{lib}/*",
+            "kafka.tools.StorageTool",
+            "format",
+            "--standalone",
+            f"--cluster-id={cluster_id}",
+            "--config",
+            str(properties),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise StackError(f"formatting Kafka's storage failed:\n{result.stdout}{result.stderr}")
 
 
 _quiet = logging.getLogger("devstack.kafka.probe")

@@ -1,9 +1,17 @@
-"""Start, watch and stop child processes: the services of the stack and the application's processes."""
+"""Start, watch and stop child processes: the services of the stack and the application's processes.
+
+Nothing outlives the supervisor. A graceful stop (Ctrl-C, SIGTERM) stops every child in reverse order,
+SIGTERM first and SIGKILL after its stop timeout. If the supervisor itself dies, however it dies, the
+kernel SIGKILLs every child it started (`PR_SET_PDEATHSIG`), which no child can ignore, stuck or frozen.
+Pid files record each process with its start time, so a file left by a dead process is told apart from
+a live one and never blocks the next start or `make clean`.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -18,16 +26,29 @@ from pathlib import Path
 import psutil
 
 PR_SET_PDEATHSIG = 1
+SUPERVISOR_PID_FILE = "supervisor.pid"
 
 
 class StackError(Exception):
     """A service could not be prepared or started; the message says what to do."""
 
 
-def _die_with_parent() -> None:
-    """Ask the kernel to SIGTERM this child when the supervisor dies, so nothing is left orphaned."""
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+def die_with_parent() -> Callable[[], None]:
+    """A `preexec_fn` that has the kernel SIGKILL the child when the process starting it dies.
+
+    SIGKILL, because a stuck or frozen child never acts on SIGTERM; the graceful stop is the supervisor's
+    own, before this. The signal fires when the *thread* that started the child ends, so children are
+    only ever started from the main thread. If the parent died before `prctl` took effect, the child
+    would never be told: it checks, and ends itself.
+    """
+    parent = os.getpid()
+
+    def preexec() -> None:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
 
 
 @dataclass
@@ -43,16 +64,54 @@ class ProcessSpec:
     user: str | None = None
     stop_timeout: float = 30.0
     ports: tuple[int, ...] = ()  # must be free before the start, or a stranger would answer our probe
+    pass_fds: tuple[int, ...] = ()  # inherited descriptors, e.g. a listening socket shared by web processes
+
+
+# -- pid files -------------------------------------------------------------------------------------------------
+
+
+def write_pid_file(path: Path, pid: int) -> None:
+    """Record `pid` with its start time, which tells it apart from a later process that reuses the number."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"pid": pid, "started": psutil.Process(pid).create_time()}))
+
+
+def live_process(path: Path) -> psutil.Process | None:
+    """The process a pid file names, if it still runs; a file of a dead process is deleted."""
+    try:
+        recorded = json.loads(path.read_text())
+        process = psutil.Process(int(recorded["pid"]))
+        if abs(process.create_time() - float(recorded["started"])) < 0.05 and process.status() != "zombie":
+            return process
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError, psutil.NoSuchProcess):
+        pass
+    path.unlink(missing_ok=True)
+    return None
+
+
+def stop_process(process: psutil.Process, timeout: float) -> None:
+    """SIGTERM (SIGCONT first, in case it is frozen), then SIGKILL once `timeout` has passed."""
+    with contextlib.suppress(psutil.NoSuchProcess):
+        process.terminate()
+        process.resume()
+        try:
+            process.wait(timeout)
+        except psutil.TimeoutExpired:
+            process.kill()
+            process.wait(10)
 
 
 class Running:
-    """A started process: its spec, its Popen handle, and a pid file to clean up after a crash."""
+    """A started process: its spec, its Popen handle, and its pid file."""
 
     def __init__(self, spec: ProcessSpec, pid_dir: Path | None) -> None:
         self.spec = spec
         self.pid_file = pid_dir / f"{spec.name}.pid" if pid_dir else None
-        if self.pid_file:
-            kill_leftover(self.pid_file)
+        if self.pid_file and (leftover := live_process(self.pid_file)):
+            print(f"stopping leftover {spec.name} (pid {leftover.pid})", flush=True)
+            stop_process(leftover, spec.stop_timeout)
         for port in spec.ports:
             if port_in_use(port):
                 raise StackError(f"port {port}, which {spec.name} needs, is in use by another program; stop it first")
@@ -70,19 +129,21 @@ class Running:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops children in order
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent(),
             user=spec.user,
+            pass_fds=spec.pass_fds,
         )
         if spec.log:
             output.close()
         else:
             threading.Thread(target=self._copy_output, daemon=True).start()
         if self.pid_file:
-            self.pid_file.write_text(str(self.popen.pid))
+            with contextlib.suppress(psutil.NoSuchProcess):  # it may already have died; alive() says so
+                write_pid_file(self.pid_file, self.popen.pid)
 
     def _copy_output(self) -> None:
         assert self.popen.stdout is not None
-        prefix = f"{self.spec.name:>16} | ".encode()
+        prefix = f"{self.spec.name:>18} | ".encode()
         for line in iter(self.popen.stdout.readline, b""):
             sys.stdout.buffer.write(prefix + line)
             sys.stdout.flush()
@@ -113,13 +174,22 @@ class Running:
     def stop(self) -> None:
         """SIGTERM the whole process group, then SIGKILL it if it outlives its stop timeout."""
         if self.alive():
+            _signal_group(self.popen.pid, signal.SIGCONT)  # a frozen process cannot act on SIGTERM
             _signal_group(self.popen.pid, signal.SIGTERM)
             try:
                 self.popen.wait(self.spec.stop_timeout)
             except subprocess.TimeoutExpired:
                 print(f"{self.spec.name} did not stop within {self.spec.stop_timeout:.0f}s; killing it", flush=True)
-                _signal_group(self.popen.pid, signal.SIGKILL)
-                self.popen.wait()
+                self.kill()
+        self.forget()
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once, as a crash would end it."""
+        _signal_group(self.popen.pid, signal.SIGKILL)
+        self.popen.wait()
+        self.forget()
+
+    def forget(self) -> None:
         if self.pid_file:
             self.pid_file.unlink(missing_ok=True)
 
@@ -135,40 +205,70 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.killpg(pid, sig)
 
 
-def kill_leftover(pid_file: Path) -> None:
-    """Stop a process that an earlier, killed supervisor left behind (its pid file is still there)."""
-    if not pid_file.exists():
-        return
-    try:
-        process = psutil.Process(int(pid_file.read_text()))
-        if process.create_time() <= pid_file.stat().st_mtime + 1:
-            print(f"stopping leftover {pid_file.stem} (pid {process.pid})", flush=True)
-            process.terminate()
-            process.wait(30)
-    except (ValueError, psutil.NoSuchProcess):
-        pass
-    except psutil.TimeoutExpired:
-        process.kill()
-    pid_file.unlink(missing_ok=True)
+class StackRunning(StackError):
+    """Another live supervisor owns this profile's stack."""
+
+
+def claim(pid_dir: Path) -> None:
+    """Make this process the supervisor of the stack whose pid files are in `pid_dir`.
+
+    A live supervisor already there is refused. Pid files of dead processes are removed; processes a dead
+    supervisor left behind are stopped (they are ours, and nobody else will).
+    """
+    owner = live_process(pid_dir / SUPERVISOR_PID_FILE)
+    if owner is not None and owner.pid != os.getpid():
+        raise StackRunning(f"a stack is already running here (supervisor pid {owner.pid}); stop it first")
+    for pid_file in sorted(pid_dir.glob("*.pid")) if pid_dir.is_dir() else []:
+        if pid_file.name != SUPERVISOR_PID_FILE and (orphan := live_process(pid_file)):
+            print(f"stopping {pid_file.stem} (pid {orphan.pid}), left behind by a supervisor that died", flush=True)
+            stop_process(orphan, 30)
+            pid_file.unlink(missing_ok=True)
+    write_pid_file(pid_dir / SUPERVISOR_PID_FILE, os.getpid())
 
 
 class Supervisor:
-    """Owns every process it started and stops them in reverse order, once."""
+    """Owns every process it started, by name; stops them in reverse order, once.
+
+    Start processes from the main thread only (see `die_with_parent`).
+    """
 
     def __init__(self, pid_dir: Path | None = None) -> None:
         self.pid_dir = pid_dir
-        self.running: list[Running] = []
+        self.processes: dict[str, Running] = {}
+        self.specs: dict[str, ProcessSpec] = {}
+        self.down_on_purpose: set[str] = set()  # stopped or killed by request: neither an error nor restarted
+        if pid_dir:
+            claim(pid_dir)
+
+    @property
+    def running(self) -> list[Running]:
+        return list(self.processes.values())
 
     def start(self, spec: ProcessSpec) -> Running:
-        if self.pid_dir:
-            self.pid_dir.mkdir(parents=True, exist_ok=True)
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("start processes from the main thread: the parent-death signal follows the thread")
+        self.specs[spec.name] = spec
+        self.down_on_purpose.discard(spec.name)
         running = Running(spec, self.pid_dir)
-        self.running.append(running)
+        self.processes[spec.name] = running
         return running
 
+    def restart(self, name: str) -> Running:
+        self.processes.pop(name, None)
+        return self.start(self.specs[name])
+
+    def stop(self, name: str, *, kill: bool = False) -> None:
+        """Stop (or SIGKILL) one process on purpose; it stays down until started again."""
+        running = self.processes.pop(name, None)
+        self.down_on_purpose.add(name)
+        if running is not None:
+            running.kill() if kill else running.stop()
+
     def stop_all(self) -> None:
-        while self.running:
-            running = self.running.pop()
+        while self.processes:
+            name, running = self.processes.popitem()
             if running.alive():
-                print(f"stopping {running.spec.name}", flush=True)
+                print(f"stopping {name}", flush=True)
             running.stop()
+        if self.pid_dir:
+            (self.pid_dir / SUPERVISOR_PID_FILE).unlink(missing_ok=True)

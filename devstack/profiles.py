@@ -6,7 +6,7 @@ Two profiles, so that `make test` can run while `make run` is up: each has its o
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,7 @@ class Profile:
     name: str
     ports: Ports
     durable: bool  # False trades crash safety for speed (fsync off): fine for throwaway test data
+    instances: dict[str, int] = field(default_factory=dict)  # Procfile process -> how many (1 if not named)
 
     @property
     def state(self) -> Path:
@@ -58,6 +59,5 @@ def get_profile(name: str) -> Profile:
     profile = PROFILES[name]
     web_port = os.environ.get("WEB_PORT")
     if web_port:
-        ports = Ports(**{**profile.ports.__dict__, "web": int(web_port)})
-        profile = Profile(profile.name, ports, profile.durable)
+        profile = replace(profile, ports=replace(profile.ports, web=int(web_port)))
     return profile

@@ -1,12 +1,18 @@
 """The supervisor's promises: clear errors, no stranger mistaken for our service, nothing left running."""
 
+import json
+import os
+import signal
 import socket
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import psutil
 import pytest
 
-from devstack.processes import ProcessSpec, StackError, Supervisor, kill_leftover
+from devstack.processes import ProcessSpec, StackError, StackRunning, Supervisor, claim, live_process, write_pid_file
 
 
 def python(code: str) -> list[str]:
@@ -68,12 +74,132 @@ def test_stop_kills_a_process_that_ignores_sigterm(tmp_path):
     assert not (tmp_path / "pids" / "stubborn.pid").exists()
 
 
-def test_a_process_left_by_a_killed_supervisor_is_stopped_on_the_next_start(tmp_path):
+SLEEPER_IGNORING_SIGTERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
+
+SUPERVISOR_SCRIPT = """
+import sys, time
+from pathlib import Path
+from devstack.processes import ProcessSpec, Supervisor
+supervisor = Supervisor(pid_dir=Path(sys.argv[1]))
+for name in ("frozen", "stubborn", "restarted"):
+    supervisor.start(ProcessSpec(name, [sys.executable, "-c", sys.argv[2]], Path(".")))
+supervisor.stop("restarted", kill=True)
+supervisor.restart("restarted")
+print(" ".join(str(running.popen.pid) for running in supervisor.running), flush=True)
+time.sleep(600)
+"""
+
+
+def gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def wait_until(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_no_child_outlives_a_supervisor_killed_with_sigkill_not_even_a_frozen_or_restarted_one(tmp_path):
+    supervisor = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISOR_SCRIPT, str(tmp_path / "pids"), SLEEPER_IGNORING_SIGTERM],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    children = [int(pid) for pid in supervisor.stdout.readline().split()]
+    assert len(children) == 3 and all(not gone(pid) for pid in children)
+    os.kill(children[0], signal.SIGSTOP)
+
+    supervisor.kill()
+    supervisor.wait()
+
+    survivors = [pid for pid in children if not wait_until(lambda pid=pid: gone(pid))]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert survivors == []
+
+
+def test_a_pid_file_of_a_dead_process_or_of_a_reused_pid_blocks_neither_a_start_nor_clean(tmp_path, monkeypatch):
+    from devstack import __main__ as cli
+
+    pid_dir = tmp_path / "stack" / "run" / "pids"
+    pid_dir.mkdir(parents=True)
+    (pid_dir / "supervisor.pid").write_text(json.dumps({"pid": dead_pid(), "started": 0}))
+    (pid_dir / "kafka.pid").write_text(json.dumps({"pid": os.getpid(), "started": 12345.0}))  # a reused pid
+    (pid_dir / "redis.pid").write_text("not even json")
+
+    supervisor = Supervisor(pid_dir=pid_dir)
+    supervisor.start(ProcessSpec("kafka", python("import time; time.sleep(60)"), tmp_path))
+    supervisor.stop_all()
+    assert psutil.pid_exists(os.getpid())  # the stranger behind the reused pid was left alone
+
+    (pid_dir / "supervisor.pid").write_text(json.dumps({"pid": dead_pid(), "started": 0}))
+    monkeypatch.setattr(cli, "STACK_ROOT", tmp_path / "stack")
+    monkeypatch.setattr(cli, "STACK_ENV_FILE", tmp_path / ".stack.env")
+    assert cli.clean() == 0
+    assert not (tmp_path / "stack").exists()
+
+
+def test_a_live_supervisor_is_never_taken_over_and_what_a_dead_one_left_is_stopped(tmp_path):
     pid_dir = tmp_path / "pids"
-    first = Supervisor(pid_dir=pid_dir).start(ProcessSpec("redis", python("import time; time.sleep(60)"), tmp_path))
-    leftover = psutil.Process(first.popen.pid)
+    other = subprocess.Popen(python("import time; time.sleep(60)"))
+    orphan = subprocess.Popen(python(SLEEPER_IGNORING_SIGTERM))
+    try:
+        write_pid_file(pid_dir / "supervisor.pid", other.pid)
+        write_pid_file(pid_dir / "redis.pid", orphan.pid)
+        with pytest.raises(StackRunning, match=f"supervisor pid {other.pid}"):
+            claim(pid_dir)
+        assert live_process(pid_dir / "redis.pid") is not None
 
-    kill_leftover(pid_dir / "redis.pid")
+        other.kill()
+        other.wait()
+        os.kill(orphan.pid, signal.SIGSTOP)  # frozen, and deaf to SIGTERM: it still has to go
+        claim(pid_dir)
 
-    assert leftover.wait(5) is not None or not leftover.is_running()
-    assert not (pid_dir / "redis.pid").exists()
+        assert orphan.wait(60) is not None
+        assert not (pid_dir / "redis.pid").exists()
+    finally:
+        for process in (other, orphan):
+            process.kill()
+            process.wait()
+
+
+def test_new_cluster_ids_never_start_with_a_dash():
+    from devstack.kafka import new_cluster_id
+
+    ids = [new_cluster_id() for _ in range(3000)]
+    assert len(set(ids)) == 3000 and all(len(i) == 22 and not i.startswith("-") for i in ids)
+
+
+@pytest.mark.parametrize("cluster_id", ["-dashFirstAAAAAAAAAAAAA", "_underscoreFirstAAAAAAA"])
+def test_kafka_storage_formats_with_any_cluster_id(tmp_path, cluster_id):
+    from devstack.kafka import format_storage
+    from devstack.prerequisites import find_java
+    from devstack.profiles import DOWNLOADS
+
+    if not (DOWNLOADS / "kafka-lib" / ".complete").exists():
+        pytest.skip("needs the Kafka jars, which `make test` fetches before it runs the tests")
+    properties = tmp_path / "server.properties"
+    properties.write_text(
+        "process.roles=broker,controller\nnode.id=1\ncontroller.listener.names=CONTROLLER\n"
+        "listeners=PLAINTEXT://127.0.0.1:1,CONTROLLER://127.0.0.1:2\n"
+        "controller.quorum.bootstrap.servers=127.0.0.1:2\n"
+        f"log.dirs={tmp_path / 'data'}\n"
+    )
+
+    format_storage(find_java(), DOWNLOADS / "kafka-lib", properties, cluster_id)
+
+    assert f"cluster.id={cluster_id}" in (tmp_path / "data" / "meta.properties").read_text()
