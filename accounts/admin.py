@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from accounts.models import Customer, LedgerAccount, ProcessedAccountCreation
-from transfers.money import format_euro
+from banking.money import format_euro
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

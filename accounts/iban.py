@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 COMPANY_IBAN = "NL66OPEN0000000000"
@@ -43,6 +44,19 @@ def is_open_iban(value: str) -> bool:
 def looks_like_open_iban(value: str) -> bool:
     """True when `value` is meant as one of our IBANs (NL..OPEN...), well-formed or not."""
     return value[:2].upper() == "NL" and value[4:8].upper() == "OPEN"
+
+
+_IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}")
+
+
+def normalized_account(value: str) -> str:
+    """An account as typed, made canonical: an IBAN without spaces in upper case (`nl66 open 0000 0000 00`);
+    `cash` in any case; anything else (another bank's customer by name) as given, trimmed."""
+    trimmed = value.strip()
+    if trimmed.lower() == CASH:
+        return CASH
+    compact = "".join(trimmed.split()).upper()
+    return compact if _IBAN_SHAPE.fullmatch(compact) else trimmed
 
 
 def new_token() -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import hashlib
+from collections.abc import Iterable, Iterator
 
+from django.db import DatabaseError, connections
 from django.utils import timezone
 
 from accounts.models import LedgerAccount
@@ -55,3 +58,46 @@ class Ledger:
             unique_fields=["id"],
             update_fields=["balance_cents", "updated_at"],
         )
+
+
+def lock_key(iban: str) -> int:
+    """The advisory lock id of an account: 64 bits of a hash of its IBAN."""
+    return int.from_bytes(hashlib.blake2b(iban.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+class AccountLocks:
+    """PostgreSQL advisory locks on accounts, held on a connection of their own so they can outlive a ledger
+    transaction: until the events of a batch are published, no other handler may publish the same accounts'
+    later balances before them. Taken in one global order, so two handlers wait rather than deadlock.
+    """
+
+    def __init__(self) -> None:
+        self._database = connections["ledger"].copy()
+
+    @contextlib.contextmanager
+    def holding(self, ibans: Iterable[str]) -> Iterator[None]:
+        keys = sorted({lock_key(iban) for iban in ibans})
+        if not keys:
+            yield
+            return
+        try:
+            with self._database.cursor() as cursor:
+                # unnest reads the sorted array in order, so the locks are taken in that order.
+                cursor.execute("SELECT count(pg_advisory_lock(key)) FROM unnest(%s::bigint[]) AS key", [keys])
+        except DatabaseError:
+            self._database.close()  # the next attempt starts on a new connection
+            raise
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        try:
+            with self._database.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock_all()")
+        except DatabaseError:
+            self._database.close()  # a closed connection holds no locks either
+
+    def close(self) -> None:
+        self._database.close()

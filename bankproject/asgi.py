@@ -12,6 +12,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from bankproject.origins import GraphQLCors, WebsocketOriginCheck  # noqa: E402
 from graphql_api.consumers import BankGraphQLHTTPConsumer, BankGraphQLWSConsumer  # noqa: E402
 from graphql_api.schema import schema  # noqa: E402
 from pages.consumers import TransactionFeedConsumer  # noqa: E402
@@ -28,17 +29,21 @@ application = ProtocolTypeRouter(
     {
         "http": URLRouter(
             [
-                re_path(r"^graphql/?$", BankGraphQLHTTPConsumer.as_asgi(schema=schema, graphql_ide="graphiql")),
+                re_path(
+                    r"^graphql/?$", GraphQLCors(BankGraphQLHTTPConsumer.as_asgi(schema=schema, graphql_ide="graphiql"))
+                ),
                 re_path(r"", django_application),
             ]
         ),
-        "websocket": URLRouter(
-            [
-                # /graphql-ws is the original's; /graphql is where GraphiQL and most clients look.
-                re_path(r"^graphql(-ws)?/?$", BankGraphQLWSConsumer.as_asgi(schema=schema)),
-                re_path(r"^ws/transactions/$", TransactionFeedConsumer.as_asgi()),
-                re_path(r"", NoSuchWebsocket.as_asgi()),
-            ]
+        "websocket": WebsocketOriginCheck(
+            URLRouter(
+                [
+                    # /graphql-ws is the original's; /graphql is where GraphiQL and most clients look.
+                    re_path(r"^graphql(-ws)?/?$", BankGraphQLWSConsumer.as_asgi(schema=schema)),
+                    re_path(r"^ws/transactions/$", TransactionFeedConsumer.as_asgi()),
+                    re_path(r"", NoSuchWebsocket.as_asgi()),
+                ]
+            )
         ),
     }
 )

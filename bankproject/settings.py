@@ -3,13 +3,17 @@
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-local-development-key-change-me-in-production")
+DEVELOPMENT_SECRET_KEY = "insecure-local-development-key-change-me-in-production"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured("DJANGO_DEBUG is off but DJANGO_SECRET_KEY is the development key: set a secret one")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -22,8 +26,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "corsheaders",
     "django_htmx",
     "strawberry_django",
+    "banking",
     "accounts",
     "transfers",
     "kafka_bridge",
@@ -69,8 +75,14 @@ DATABASES = {
     "ledger": env.db("LEDGER_DATABASE_URL", default="postgres://postgres@127.0.0.1:54320/ledger"),
 }
 for database in DATABASES.values():
-    database.setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
-    database.setdefault("CONN_HEALTH_CHECKS", True)
+    # A pool per process: threads borrow a connection per unit of work and give it back, so neither the web
+    # process's threads nor a restarted database leave connections behind (CONN_MAX_AGE must then be 0).
+    database.setdefault("CONN_MAX_AGE", 0)
+    database.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env.int("DATABASE_POOL_SIZE", default=8),
+        "timeout": 10,
+    }
 DATABASES["ledger"].setdefault("TEST", {})["DEPENDENCIES"] = []  # tests may use the ledger alone
 DATABASE_ROUTERS = ["bankproject.routers.CommandQueryRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -84,6 +96,10 @@ CHANNEL_LAYERS = {
         "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
     },
 }
+CACHES = {
+    # Shared by every process: login attempts are counted here, and one load test runs at a time.
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "bank"}
+}
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 
@@ -94,8 +110,20 @@ SCHEMA_REGISTRY_URL = env.str("SCHEMA_REGISTRY_URL", default="http://127.0.0.1:8
 KAFKA_LINGER_MS = env.int("KAFKA_LINGER_MS", default=0)
 KAFKA_TOPOLOGY_FILE = env.path("KAFKA_TOPOLOGY_FILE", default=BASE_DIR / "kafka_bridge" / "topology.toml")
 
-# How long get_account and money_transfer wait for the command handler's answer.
+# How the domain's commands reach the bank (banking.bus), and how long they wait for its answer.
+COMMAND_BUS = env.str("COMMAND_BUS", default="kafka_bridge.bus.KafkaCommandBus")
 COMMAND_ANSWER_TIMEOUT = env.float("COMMAND_ANSWER_TIMEOUT", default=10.0)
+
+# Logins: password hashing has threads of its own (never the one all database reads share), and attempts
+# are counted per username and per client address.
+PASSWORD_HASHING_THREADS = env.int("PASSWORD_HASHING_THREADS", default=1)
+LOGINS_PER_MINUTE_PER_USERNAME = env.int("LOGINS_PER_MINUTE_PER_USERNAME", default=10)
+LOGINS_PER_MINUTE_PER_ADDRESS = env.int("LOGINS_PER_MINUTE_PER_ADDRESS", default=120)
+
+# Origins whose pages may call /graphql (CORS) and open websockets, beside our own: the original's
+# single-page frontend ran on http://localhost:8181. Same-origin pages and non-browser clients always may.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+GRAPHQL_MAX_REQUEST_BYTES = env.int("GRAPHQL_MAX_REQUEST_BYTES", default=64 * 1024)
 
 LOADTEST_RESULTS_DIR = Path(env.str("LOADTEST_RESULTS_DIR", default=str(BASE_DIR / "loadtest-results")))
 

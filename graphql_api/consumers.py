@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 
+from channels.exceptions import StopConsumer
 from django.conf import settings
 from graphql import GraphQLError, parse
 from strawberry.channels import GraphQLHTTPConsumer, GraphQLWSConsumer
@@ -29,6 +30,14 @@ class StartWithoutInitHandler(BaseGraphQLWSHandler):
 
 class BankGraphQLWSConsumer(GraphQLWSConsumer):
     graphql_ws_handler_class = StartWithoutInitHandler
+
+    async def websocket_receive(self, message) -> None:
+        """Close with 1009 (message too big) on a frame larger than any operation of ours."""
+        data = message.get("text") or message.get("bytes") or ""
+        if len(data) > settings.GRAPHQL_MAX_REQUEST_BYTES:
+            await self.close(code=1009)
+            return
+        await super().websocket_receive(message)
 
 
 # GraphiQL's files, vendored (static/vendor/graphiql/, the same bytes and subresource hashes as the
@@ -59,6 +68,20 @@ def is_subscription(query: str | None, operation_name: str | None) -> bool:
 
 
 class BankGraphQLHTTPConsumer(GraphQLHTTPConsumer):
+    async def http_request(self, message) -> None:
+        """Refuse a body larger than any operation of ours with 413, before it is all read into memory."""
+        declared = dict(self.scope.get("headers", [])).get(b"content-length", b"0")
+        received = sum(map(len, self.body)) + len(message.get("body", b""))
+        if max(received, int(declared) if declared.isdigit() else 0) > settings.GRAPHQL_MAX_REQUEST_BYTES:
+            limit = settings.GRAPHQL_MAX_REQUEST_BYTES
+            await self.send_response(
+                413,
+                f"a GraphQL request may have {limit} bytes at most".encode(),
+                headers=[(b"Content-Type", b"text/plain")],
+            )
+            raise StopConsumer
+        await super().http_request(message)
+
     async def execute_single(self, **kwargs) -> ExecutionResult:
         """Refuse a plain HTTP subscription with a reason: strawberry would run it as a query and answer null.
 

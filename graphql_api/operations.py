@@ -1,15 +1,28 @@
-"""get_account and money_transfer, shared by the original's subscriptions and our mutations."""
+"""get_account and money_transfer, shared by the original's subscriptions and our mutations: parse, call the
+domain, shape the answer."""
 
 from __future__ import annotations
 
 import uuid
 
+import strawberry
+
+from accounts.commands import open_or_log_in
+from graphql_api.errors import ClientError
 from graphql_api.types import AccountResult, MoneyTransferResult
-from kafka_bridge.requests import open_or_log_in, transfer_money
+from transfers.commands import request_transfer
 
 
-async def get_account(username: str, password: str) -> AccountResult:
-    answer = await open_or_log_in(username, password)
+def client_address(info: strawberry.Info) -> str | None:
+    """The address the request came from (HTTP and websockets keep it in different places of the context)."""
+    request = info.context["request"]
+    scope = request.scope if hasattr(request, "scope") else request.consumer.scope
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+async def get_account(info: strawberry.Info, username: str, password: str) -> AccountResult:
+    answer = await open_or_log_in(username=username, password=password, client_address=client_address(info))
     return AccountResult(iban=answer.iban, token=answer.token, reason=answer.reason)
 
 
@@ -17,13 +30,13 @@ def parse_uuid(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except (ValueError, AttributeError, TypeError):
-        raise ValueError(f"uuid {value!r} is not a valid UUID") from None
+        raise ClientError(f"uuid {value[:64]!r} is not a valid UUID") from None
 
 
 async def money_transfer(
     *, uuid_: str, username: str, token: str, amount: int, from_: str, to: str, descr: str
 ) -> MoneyTransferResult:
-    answer = await transfer_money(
+    answer = await request_transfer(
         command_id=parse_uuid(uuid_),  # any case: UUID() reads upper case too, unlike the original
         username=username,
         token=token,

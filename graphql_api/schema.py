@@ -11,6 +11,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
+from graphql_api.errors import MaskInternalErrors
 from graphql_api.mutations import MutationRoot
 from graphql_api.queries import QueryRoot
 from graphql_api.subscriptions import SubscriptionRoot
@@ -32,5 +33,6 @@ schema = strawberry.Schema(
         lambda: ValidationCache(maxsize=1000),
         lambda: AddValidationRules(LIMITS),
         lambda: MaxTokensLimiter(max_token_count=2000),
+        MaskInternalErrors,
     ],
 )

@@ -7,20 +7,28 @@ as UTF-8 strings.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 from uuid import UUID
 
-from confluent_kafka.schema_registry import SchemaRegistryClient, topic_record_subject_name_strategy
+import httpx2
+from confluent_kafka.schema_registry import (
+    SchemaRegistryClient,
+    SchemaRegistryError,
+    topic_record_subject_name_strategy,
+)
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.serde import SchemaId
-from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
+from confluent_kafka.serialization import MessageField, SerializationContext
 from django.conf import settings
 
 from kafka_bridge.messages import MESSAGE_TYPES, Message
+from kafka_bridge.retry import Unavailable, registry_error_is_transient
 from kafka_bridge.topology import Topology, get_topology
 
 SERIALIZER_CONF = {
@@ -32,7 +40,23 @@ SERIALIZER_CONF = {
 
 
 class DecodeError(Exception):
-    """A record that cannot become a message: bad framing, unknown schema, or a record not bound to its topic."""
+    """A record that cannot become a message: bad framing, unknown schema, or a record not bound to its topic.
+
+    Poison: it will never decode. A registry that does not answer raises `retry.Unavailable` instead.
+    """
+
+
+@contextlib.contextmanager
+def registry_answers() -> Iterator[None]:
+    """Turn the registry being away (no connection, 5xx, time-out) into `Unavailable`, which loops retry."""
+    try:
+        yield
+    except SchemaRegistryError as error:
+        if registry_error_is_transient(error):
+            raise Unavailable(f"the schema registry did not answer: {error}") from error
+        raise
+    except (httpx2.TransportError, OSError) as error:
+        raise Unavailable(f"the schema registry did not answer: {error!r}") from error
 
 
 def message_to_avro(message: Message, ctx: SerializationContext | None = None) -> dict[str, Any]:
@@ -87,7 +111,8 @@ class Codec:
         topic = str(topic)
         if message.RECORD not in self._bound.get(topic, {}):
             raise ValueError(f"{message.RECORD} is not bound to topic {topic!r} in the topology")
-        return self._serializers[message.RECORD](message, SerializationContext(topic, MessageField.VALUE))
+        with registry_answers():
+            return self._serializers[message.RECORD](message, SerializationContext(topic, MessageField.VALUE))
 
     def decode(self, topic: str, value: bytes | None) -> Message:
         """Turn a record value into its message; raise DecodeError with the reason when it cannot."""
@@ -98,10 +123,13 @@ class Codec:
         if record_name not in self._bound.get(topic, {}).values():
             raise DecodeError(f"record {record_name} is not bound to topic {topic!r}")
         try:
-            return self._deserializers[record_name.rsplit(".", 1)[-1]](
-                value, SerializationContext(topic, MessageField.VALUE)
-            )
-        except (SerializationError, ValueError, TypeError, KeyError, EOFError) as error:
+            with registry_answers():
+                return self._deserializers[record_name.rsplit(".", 1)[-1]](
+                    value, SerializationContext(topic, MessageField.VALUE)
+                )
+        except Unavailable:
+            raise
+        except Exception as error:  # noqa: BLE001 - whatever else the Avro reader trips on, the bytes are bad
             raise DecodeError(f"cannot decode {record_name}: {error}") from error
 
     def _writer_record_name(self, value: bytes) -> str:
@@ -109,9 +137,15 @@ class Codec:
         try:
             schema_id = SchemaId("AVRO")
             schema_id.from_bytes(io.BytesIO(value))
-            schema = json.loads(self._registry.get_schema(schema_id.id).schema_str)
-        except Exception as error:  # noqa: BLE001 - framing, registry and JSON errors all mean "undecodable"
-            raise DecodeError(f"no readable Confluent-framed Avro schema id: {error}") from error
+        except Exception as error:  # noqa: BLE001 - any framing error means "undecodable"
+            raise DecodeError(f"no Confluent-framed Avro schema id: {error}") from error
+        try:
+            with registry_answers():
+                schema = json.loads(self._registry.get_schema(schema_id.id).schema_str)
+        except SchemaRegistryError as error:
+            raise DecodeError(f"the registry knows no schema with id {schema_id.id}: {error}") from error
+        except ValueError as error:
+            raise DecodeError(f"schema {schema_id.id} is not JSON: {error}") from error
         name = schema.get("name", "") if isinstance(schema, dict) else ""
         namespace = schema.get("namespace") if isinstance(schema, dict) else None
         return name if "." in name or not namespace else f"{namespace}.{name}"

@@ -2,7 +2,7 @@
 
 Per poll batch there is one ledger transaction and one Kafka transaction:
 
-1. begin the Kafka transaction;
+1. begin the Kafka transaction and lock the batch's accounts (advisory locks, held until step 3 is done);
 2. run the batch on the ledger; its database transaction commits, storing each command's outcome
    and events with the command id and where the command was read from (`delivery`);
 3. produce the events and the feedback, add the consumed offsets, commit the Kafka transaction.
@@ -11,6 +11,11 @@ A crash before step 2 commits changes nothing. A crash between 2 and 3 leaves th
 but the Kafka transaction aborted, so the batch is read again: every command is then found in the
 store with the same delivery, and its stored events are published again without moving money twice.
 After step 3 the offsets are committed with the events, so the batch is never read again.
+
+Failures are transient or poison (see `retry`). A transient one rolls the batch back and retries it
+until a deadline, then the process exits for its supervisor. A poison record (one that does not
+decode, is too large to be a command, or that the ledger fails on) is isolated and dead-lettered with
+the reason, and the rest of the batch goes on.
 """
 
 from __future__ import annotations
@@ -24,29 +29,34 @@ from dataclasses import dataclass
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from django.db import DatabaseError, close_old_connections, connections
 
+from accounts.ledger import AccountLocks
 from kafka_bridge import clients
 from kafka_bridge.codecs import Codec, DecodeError, decode_key, encode_key
-from kafka_bridge.ledger_handlers import NotACommand, Outgoing, to_command, to_records
+from kafka_bridge.headers import dead_letter_headers
+from kafka_bridge.ledger_handlers import NotACommand, Outgoing, failure_records, to_command, to_records
+from kafka_bridge.retry import DEFAULT_DEADLINE, is_transient, retrying
 from kafka_bridge.topology import Topic
-from transfers.services import LedgerCommand, execute_commands
+from transfers.services import Received, accounts_touched, execute_commands
 
 logger = logging.getLogger(__name__)
 
 GROUP_ID = "command-handler"
+MAX_COMMAND_BYTES = 16 * 1024  # a command is well under a kilobyte: anything this large is not one
 
 
 @dataclass(frozen=True)
-class Delivered:
-    """A command record that decoded, with what the ledger makes of it."""
+class Read:
+    """A command record that decoded, with the command the ledger makes of it."""
 
     record: Message
-    command: LedgerCommand
+    received: Received
 
 
 @dataclass(frozen=True)
 class DeadLetter:
     record: Message
     error: str
+    drop_value: bool = False  # too large to copy: the dead letter keeps the headers and says the size
 
 
 def delivery_of(record: Message) -> str:
@@ -72,6 +82,7 @@ class CommandHandler:
         batch_size: int = 500,
         poll_timeout: float = 0.1,
         kafka_timeout: float = 30.0,
+        retry_deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         self.consumer = consumer
         self.producer = producer
@@ -79,15 +90,21 @@ class CommandHandler:
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout
         self.kafka_timeout = kafka_timeout
+        self.retry_deadline = retry_deadline
+        self.locks = AccountLocks()
+        self.stop = threading.Event()
         self.handled = 0
 
     def run(self, stop: threading.Event) -> None:
         """Handle batches until `stop` is set; the batch in hand is finished and committed first."""
-        self.producer.init_transactions(self.kafka_timeout)
-        self.consumer.subscribe([Topic.COMMANDS.value], on_assign=self._assigned, on_revoke=self._revoked)
-        logger.info("command handler started; waiting for partitions of %r", Topic.COMMANDS.value)
-        reported_at, reported = time.monotonic(), 0
+        self.stop = stop
         try:
+            for attempt in retrying("starting the transactional producer", stop=stop, deadline=self.retry_deadline):
+                with attempt:
+                    self.producer.init_transactions(self.kafka_timeout)
+            self.consumer.subscribe([Topic.COMMANDS.value], on_assign=self._assigned, on_revoke=self._revoked)
+            logger.info("command handler started; waiting for partitions of %r", Topic.COMMANDS.value)
+            reported_at, reported = time.monotonic(), 0
             while not stop.is_set():
                 batch = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
                 records = [r for r in batch if self._usable(r)]
@@ -97,10 +114,16 @@ class CommandHandler:
                     rate = (self.handled - reported) / (time.monotonic() - reported_at)
                     logger.info("handled %d commands in all (%.0f/s lately)", self.handled, rate)
                     reported_at, reported = time.monotonic(), self.handled
+        except Exception as error:
+            if not (stop.is_set() and is_transient(error)):
+                logger.error("command handler giving up: %r; its supervisor restarts it", error)
+                raise
+            logger.info("stopped while retrying: %s", error)
         finally:
             logger.info("command handler stopping after %d commands", self.handled)
             self.consumer.close()  # leaves the group at once, so partitions move without a session timeout
             self.producer.flush(self.kafka_timeout)
+            self.locks.close()
 
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         logger.info("assigned %d partition(s) of %s", len(partitions), Topic.COMMANDS.value)
@@ -116,16 +139,20 @@ class CommandHandler:
         return True
 
     def process(self, records: list[Message]) -> None:
-        """Run one batch exactly once: ledger, then events, feedback and offsets in one Kafka transaction."""
-        delivered, dead = self._decode(records)
-        attempt = 0
-        while True:
-            attempt += 1
-            close_old_connections()
-            started = time.perf_counter()
-            self.producer.begin_transaction()
-            try:
-                outgoing, poisoned = self._run_on_ledger(delivered)
+        """Handle one batch exactly once, retrying transient failures until the deadline."""
+        for attempt in retrying(f"a batch of {len(records)} commands", stop=self.stop, deadline=self.retry_deadline):
+            with attempt:
+                self._process_once(records)
+        self.handled += len(records)
+
+    def _process_once(self, records: list[Message]) -> None:
+        close_old_connections()
+        readable, dead = self._read(records)
+        started = time.perf_counter()
+        self.producer.begin_transaction()
+        try:
+            with self.locks.holding(accounts_touched([item.received for item in readable])):
+                outgoing, poisoned = self._run_on_ledger(readable)
                 ledger_done = time.perf_counter()
                 for item in outgoing:
                     self._produce(item)
@@ -136,26 +163,18 @@ class CommandHandler:
                 )
                 offsets_sent = time.perf_counter()
                 self.producer.commit_transaction(self.kafka_timeout)
-                self.handled += len(records)
-                logger.debug(
-                    "batch of %d: ledger %.1f ms, produce and offsets %.1f ms, commit %.1f ms",
-                    len(records),
-                    (ledger_done - started) * 1000,
-                    (offsets_sent - ledger_done) * 1000,
-                    (time.perf_counter() - offsets_sent) * 1000,
-                )
-                return
-            except DatabaseError as error:  # deadlock, lost connection...: the ledger rolled back
-                logger.warning("ledger transaction failed (attempt %d), retrying the batch: %s", attempt, error)
+        except BaseException as error:
+            if isinstance(error, DatabaseError):
                 connections["ledger"].close()
-                self._abort()
-            except KafkaException as error:
-                kafka_error = error.args[0]
-                if kafka_error.fatal() or not (kafka_error.txn_requires_abort() or kafka_error.retriable()):
-                    raise  # fenced by a newer instance, or misconfigured: stop, the supervisor restarts us
-                logger.warning("Kafka transaction failed (attempt %d), retrying the batch: %s", attempt, error)
-                self._abort()
-            time.sleep(min(0.1 * 2**attempt, 5.0))
+            self._abort()
+            raise
+        logger.debug(
+            "batch of %d: ledger %.1f ms, produce and offsets %.1f ms, commit %.1f ms",
+            len(records),
+            (ledger_done - started) * 1000,
+            (offsets_sent - ledger_done) * 1000,
+            (time.perf_counter() - offsets_sent) * 1000,
+        )
 
     def _abort(self) -> None:
         try:
@@ -165,56 +184,59 @@ class CommandHandler:
                 raise
             logger.warning("aborting the Kafka transaction failed: %s", error)
 
-    def _decode(self, records: list[Message]) -> tuple[list[Delivered], list[DeadLetter]]:
-        delivered, dead = [], []
+    def _read(self, records: list[Message]) -> tuple[list[Read], list[DeadLetter]]:
+        """Decode the batch: commands to run, and poison to dead-letter. A registry that is away raises."""
+        readable, dead = [], []
         for record in records:
+            size = len(record.value() or b"")
+            if size > MAX_COMMAND_BYTES:
+                error = f"a record of {size} bytes is larger than a command can be ({MAX_COMMAND_BYTES} bytes)"
+                dead.append(DeadLetter(record, error, drop_value=True))
+                continue
             try:
-                command = to_command(self.codec.decode(record.topic(), record.value()), delivery_of(record))
-                delivered.append(Delivered(record, command))
+                command = to_command(self.codec.decode(record.topic(), record.value()))
+                readable.append(Read(record, Received(command, delivery_of(record))))
             except (DecodeError, NotACommand) as error:
-                logger.warning("dead-lettering %s: %s", delivery_of(record), error)
                 dead.append(DeadLetter(record, str(error)))
-        return delivered, dead
+        for letter in dead:
+            logger.warning("dead-lettering %s: %s", delivery_of(letter.record), letter.error)
+        return readable, dead
 
-    def _run_on_ledger(self, delivered: list[Delivered]) -> tuple[list[Outgoing], list[DeadLetter]]:
-        """The batch's records to produce; a command the ledger chokes on is isolated and dead-lettered."""
-        if not delivered:
+    def _run_on_ledger(self, readable: list[Read]) -> tuple[list[Outgoing], list[DeadLetter]]:
+        """The records to produce for these commands; a command the ledger fails on is isolated (the batch is
+        halved until it stands alone), dead-lettered, and its client told it failed."""
+        if not readable:
             return [], []
         try:
-            outcomes = execute_commands([item.command for item in delivered])
-        except DatabaseError:
-            raise
-        except Exception:
-            if len(delivered) == 1:
-                logger.exception("dead-lettering %s: the ledger failed on it", delivery_of(delivered[0].record))
-                return [], [DeadLetter(delivered[0].record, "the command handler failed on this command")]
-            logger.exception("the ledger failed on a batch of %d; retrying its commands one by one", len(delivered))
-            outgoing, dead = [], []
-            for item in delivered:
-                more, poisoned = self._run_on_ledger([item])
-                outgoing += more
-                dead += poisoned
-            return outgoing, dead
+            outcomes = execute_commands([item.received for item in readable])
+        except Exception as error:
+            if is_transient(error):
+                raise
+            if len(readable) == 1:
+                record, command = readable[0].record, readable[0].received.command
+                logger.exception("dead-lettering %s: the ledger failed on it", delivery_of(record))
+                letter = DeadLetter(record, f"the ledger failed on this command: {error!r}")
+                return failure_records(command, decode_key(record.key())), [letter]
+            half = len(readable) // 2
+            first, first_dead = self._run_on_ledger(readable[:half])
+            second, second_dead = self._run_on_ledger(readable[half:])
+            return first + second, first_dead + second_dead
         return [
             record
-            for item, outcome in zip(delivered, outcomes, strict=True)
+            for item, outcome in zip(readable, outcomes, strict=True)
             for record in to_records(outcome, decode_key(item.record.key()))
         ], []
 
     def _produce(self, item: Outgoing) -> None:
         value = self.codec.encode(item.topic, item.message)
         key = None if item.key is None else encode_key(item.key)
-        self._send(item.topic.value, key, value, None)
+        self._send(item.topic.value, key, value, item.headers)
 
     def _produce_dead_letter(self, letter: DeadLetter) -> None:
         record = letter.record
-        headers = [
-            ("original.topic", record.topic().encode()),
-            ("original.partition", str(record.partition()).encode()),
-            ("original.offset", str(record.offset()).encode()),
-            ("error", letter.error.encode()),
-        ]
-        self._send(Topic.COMMANDS_DEAD_LETTER.value, record.key(), record.value(), headers)
+        headers = dead_letter_headers(record, letter.error, dropped_value=letter.drop_value)
+        value = None if letter.drop_value else record.value()
+        self._send(Topic.COMMANDS_DEAD_LETTER.value, record.key(), value, headers)
 
     def _send(self, topic: str, key: bytes | None, value: bytes | None, headers: list | None) -> None:
         while True:

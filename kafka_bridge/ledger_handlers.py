@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from accounts.services import AccountCreationOutcome, OpenAccount
+from accounts.commands import OpenAccount
+from accounts.services import AccountCreationOutcome
+from kafka_bridge.headers import Headers, event_headers, feedback_headers
 from kafka_bridge.messages import (
     AccountCreationConfirmed,
     AccountCreationFailed,
@@ -16,23 +18,29 @@ from kafka_bridge.messages import (
     MoneyTransferFailed,
 )
 from kafka_bridge.topology import Topic
-from transfers.services import LedgerCommand, LedgerOutcome, TransferMoney
+from transfers.commands import TransferMoney
+from transfers.services import LedgerCommand, LedgerOutcome
+
+# Ours: told to a client whose transfer the ledger failed on for a reason of its own (a bug, a value out
+# of range); the command is dead-lettered, and sending it again fails the same way.
+COMMAND_FAILED = "the bank could not process this transfer"
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A record to produce: where, under which key, and what."""
+    """A record to produce: where, under which key, what, and our headers."""
 
     topic: Topic
     key: str | None
     message: Message
+    headers: Headers = field(default_factory=list)
 
 
 class NotACommand(Exception):
     """A record decoded fine but is no command the handler knows."""
 
 
-def to_command(message: Message, delivery: str) -> LedgerCommand:
+def to_command(message: Message) -> LedgerCommand:
     if isinstance(message, ConfirmMoneyTransfer):
         return TransferMoney(
             command_id=message.id,
@@ -41,10 +49,9 @@ def to_command(message: Message, delivery: str) -> LedgerCommand:
             from_account=message.from_account,
             to_account=message.to_account,
             description=message.description,
-            delivery=delivery,
         )
     if isinstance(message, ConfirmAccountCreation):
-        return OpenAccount(command_id=message.id, username=message.username, delivery=delivery)
+        return OpenAccount(command_id=message.id, username=message.username)
     raise NotACommand(f"{message.RECORD} is not a command")
 
 
@@ -56,7 +63,9 @@ def to_records(outcome: LedgerOutcome, command_key: str | None) -> list[Outgoing
             if outcome.reason
             else AccountCreationConfirmed(id=outcome.command_id, iban=outcome.iban, token=outcome.token)
         )
-        return [Outgoing(Topic.ACCOUNT_CREATION_FEEDBACK, command_key, feedback)]
+        return [
+            Outgoing(Topic.ACCOUNT_CREATION_FEEDBACK, command_key, feedback, feedback_headers(outcome.command_id, 0))
+        ]
     records = [
         Outgoing(
             Topic.BALANCE_CHANGED,
@@ -68,12 +77,23 @@ def to_records(outcome: LedgerOutcome, command_key: str | None) -> list[Outgoing
                 counterparty=change.counterparty,
                 description=change.description,
             ),
+            event_headers(outcome.command_id, index),
         )
-        for change in outcome.balance_changes
+        for index, change in enumerate(outcome.balance_changes)
     ]
     feedback = (
         MoneyTransferFailed(id=outcome.command_id, reason=outcome.reason)
         if outcome.reason
         else MoneyTransferConfirmed(id=outcome.command_id)
     )
-    return [*records, Outgoing(Topic.MONEY_TRANSFER_FEEDBACK, command_key, feedback)]
+    headers = feedback_headers(outcome.command_id, outcome.events_caused)
+    return [*records, Outgoing(Topic.MONEY_TRANSFER_FEEDBACK, command_key, feedback, headers)]
+
+
+def failure_records(command: LedgerCommand, command_key: str | None) -> list[Outgoing]:
+    """What a client hears when the ledger fails on its command: a failed transfer. A failed account
+    creation is not told (the read side would free the username of a customer who may exist)."""
+    if isinstance(command, TransferMoney):
+        failed = MoneyTransferFailed(id=command.command_id, reason=COMMAND_FAILED)
+        return [Outgoing(Topic.MONEY_TRANSFER_FEEDBACK, command_key, failed, feedback_headers(command.command_id, 0))]
+    return []

@@ -2,7 +2,11 @@
 
 At least once with idempotent writes: a batch is written, subscribers are told, and only then are the
 offsets committed. A crash in between replays the batch; the writes find their rows already there
-(one transaction per topic partition and offset), and subscribers may hear a result twice.
+(one transaction per event identity), and subscribers may hear a result twice.
+
+Failures are transient or poison (see `retry`): a transient one is retried until a deadline, then the
+process exits for its supervisor; a record that does not decode, or that the read model refuses, is
+isolated and copied to `projector_dead_letter` with the reason, and the rest of the batch goes on.
 """
 
 from __future__ import annotations
@@ -10,24 +14,21 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from uuid import UUID
+from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaException, Message
-from django.db import DatabaseError, close_old_connections, connections
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
+from django.db import close_old_connections
 
-from accounts.projections import record_account_creation
 from kafka_bridge import clients
+from kafka_bridge.bus import answer_to, answers_message
 from kafka_bridge.codecs import Codec, DecodeError
-from kafka_bridge.messages import (
-    AccountCreationConfirmed,
-    AccountCreationFailed,
-    BalanceChanged,
-    MoneyTransferConfirmed,
-    MoneyTransferFailed,
-)
+from kafka_bridge.headers import Identity, dead_letter_headers
+from kafka_bridge.messages import BalanceChanged
+from kafka_bridge.messages import Message as Record
+from kafka_bridge.retry import DEFAULT_DEADLINE, is_transient, retrying
 from kafka_bridge.topology import Topic
-from transfers.notifications import Notifier, commands_answered, transactions_created
-from transfers.projections import BalanceChangedEvent, record_balance_changes
+from transfers.notifications import COMMAND_ANSWERS_GROUP, Notifier, transactions_created
+from transfers.projections import BalanceChangedEvent, Feedback, Projected, project
 
 logger = logging.getLogger(__name__)
 
@@ -35,18 +36,43 @@ GROUP_ID = "projector"
 TOPICS = [Topic.BALANCE_CHANGED.value, Topic.ACCOUNT_CREATION_FEEDBACK.value, Topic.MONEY_TRANSFER_FEEDBACK.value]
 
 
+@dataclass(frozen=True)
+class Decoded:
+    record: Message
+    message: Record
+    identity: Identity
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    record: Message
+    error: str
+
+
 class Projector:
     def __init__(
-        self, consumer: Consumer, codec: Codec, *, notify: bool = True, batch_size: int = 500, poll_timeout: float = 0.1
+        self,
+        consumer: Consumer,
+        codec: Codec,
+        *,
+        dead_letters: Producer | None = None,
+        notify: bool = True,
+        batch_size: int = 500,
+        poll_timeout: float = 0.1,
+        retry_deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         self.consumer = consumer
         self.codec = codec
+        self.dead_letters = dead_letters or clients.producer()
         self.notifier = Notifier() if notify else None
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout
-        self.counts = {"transactions": 0, "account answers": 0, "transfer answers": 0, "unreadable": 0}
+        self.retry_deadline = retry_deadline
+        self.stop = threading.Event()
+        self.counts = {"transactions": 0, "answers": 0, "dead letters": 0}
 
     def run(self, stop: threading.Event) -> None:
+        self.stop = stop
         self.consumer.subscribe(TOPICS)
         logger.info("projector started on %s", ", ".join(TOPICS))
         try:
@@ -57,71 +83,108 @@ class Projector:
                     if not r.error()
                 ]
                 if records:
-                    self.project_until_done(records)
+                    self.project(records)
                     # Not waited for: the next commit covers a lost one, and a replay rewrites nothing.
                     self.consumer.commit(asynchronous=True)
+        except Exception as error:
+            if not (stop.is_set() and is_transient(error)):
+                logger.error("projector giving up: %r; its supervisor restarts it", error)
+                raise
+            logger.info("stopped while retrying: %s", error)
         finally:
             logger.info("projector stopping: %s", self.counts)
             with contextlib.suppress(KafkaException):  # "no offset to commit" when nothing was read
                 self.consumer.commit(asynchronous=False)
             self.consumer.close()
+            self.dead_letters.flush(10)
             if self.notifier:
                 self.notifier.close()
 
-    def project_until_done(self, records: list[Message]) -> None:
-        """Project a batch, retrying while the database is away: skipping it would lose read-model rows."""
-        attempt = 0
-        while True:
-            attempt += 1
-            close_old_connections()
-            try:
-                self.project(records)
-                return
-            except DatabaseError as error:
-                logger.warning("read-model write failed (attempt %d), retrying: %s", attempt, error)
-                connections["default"].close()
-                threading.Event().wait(min(0.1 * 2**attempt, 5.0))
-
     def project(self, records: list[Message]) -> None:
-        events, answers = [], []
+        """Project a batch, retrying transient failures until the deadline: skipping it would lose rows."""
+        for attempt in retrying(f"projecting {len(records)} records", stop=self.stop, deadline=self.retry_deadline):
+            with attempt:
+                self._project_once(records)
+
+    def _project_once(self, records: list[Message]) -> None:
+        close_old_connections()
+        decoded, dead = self._decode(records)
+        projected, refused = self._store(decoded)
+        self._dead_letter([*dead, *refused])
+        self.counts["transactions"] += len(projected.rows)
+        self.counts["answers"] += len(projected.answers)
+        if self.notifier:  # told after the rows are written, so a page reloaded on the answer shows them
+            answers = [(COMMAND_ANSWERS_GROUP, answers_message(projected.answers))] if projected.answers else []
+            self.notifier.send([*answers, *transactions_created(projected.rows)])
+
+    def _decode(self, records: list[Message]) -> tuple[list[Decoded], list[DeadLetter]]:
+        decoded, dead = [], []
         for record in records:
             try:
-                message = self.codec.decode(record.topic(), record.value())
+                decoded.append(Decoded(record, self.codec.decode(record.topic(), record.value()), Identity.of(record)))
             except DecodeError as error:
-                self.counts["unreadable"] += 1
-                logger.warning("skipping %s:%d:%d: %s", record.topic(), record.partition(), record.offset(), error)
-                continue
+                dead.append(DeadLetter(record, str(error)))
+        return decoded, dead
+
+    def _store(self, items: list[Decoded]) -> tuple[Projected, list[DeadLetter]]:
+        """Write the batch; a record the read model refuses is isolated (the batch is halved until it stands
+        alone) and dead-lettered."""
+        if not items:
+            return Projected(), []
+        try:
+            return self._write(items), []
+        except Exception as error:
+            if is_transient(error):
+                raise
+            if len(items) == 1:
+                logger.exception("the read model refused %s", where(items[0].record))
+                return Projected(), [DeadLetter(items[0].record, f"the read model refused it: {error!r}")]
+            half = len(items) // 2
+            first, first_dead = self._store(items[:half])
+            second, second_dead = self._store(items[half:])
+            return first + second, first_dead + second_dead
+
+    @staticmethod
+    def _write(items: list[Decoded]) -> Projected:
+        events, feedback = [], []
+        for item in items:
+            message, identity = item.message, item.identity
             if isinstance(message, BalanceChanged):
                 events.append(
                     BalanceChangedEvent(
-                        partition=record.partition(),
-                        offset=record.offset(),
+                        partition=item.record.partition(),
+                        offset=item.record.offset(),
                         iban=message.iban,
                         new_balance_cents=message.new_balance_cents,
                         changed_by_cents=message.changed_by_cents,
                         counterparty=message.counterparty,
                         description=message.description,
+                        command_id=identity.command_id,
+                        event_index=identity.event_index,
                     )
                 )
             else:
-                answers.append(message)
-        rows = record_balance_changes(events)
-        self.counts["transactions"] += len(rows)
-        answered = dict(self._answer(answer) for answer in answers)
-        if self.notifier:  # told after the rows are written, so a page reloaded on the answer shows them
-            self.notifier.send([*commands_answered(answered), *transactions_created(rows)])
+                feedback.append(Feedback(message.id, answer_to(message), identity.command_events))
+        return project(events, feedback)
 
-    def _answer(
-        self, message: AccountCreationConfirmed | AccountCreationFailed | MoneyTransferConfirmed | MoneyTransferFailed
-    ) -> tuple[UUID, dict]:
-        """Record an account creation's outcome; the command and the answer to tell whoever waits for it."""
-        if isinstance(message, AccountCreationConfirmed | AccountCreationFailed):
-            iban = getattr(message, "iban", "")
-            token = getattr(message, "token", "")
-            reason = getattr(message, "reason", None)
-            record_account_creation(command_id=message.id, iban=iban, token=token, reason=reason)
-            self.counts["account answers"] += 1
-            return message.id, {"iban": iban or None, "token": token or None, "reason": reason}
-        reason = getattr(message, "reason", None)
-        self.counts["transfer answers"] += 1
-        return message.id, {"uuid": str(message.id), "success": reason is None, "reason": reason}
+    def _dead_letter(self, letters: list[DeadLetter]) -> None:
+        """Copy the records to the dead-letter topic and wait until the broker has them all."""
+        if not letters:
+            return
+        failures: list[KafkaError] = []
+        for letter in letters:
+            logger.warning("dead-lettering %s: %s", where(letter.record), letter.error)
+            self.dead_letters.produce(
+                Topic.PROJECTOR_DEAD_LETTER.value,
+                key=letter.record.key(),
+                value=letter.record.value(),
+                headers=dead_letter_headers(letter.record, letter.error),
+                on_delivery=lambda error, _: error and failures.append(error),
+            )
+        if self.dead_letters.flush(30) or failures:
+            raise KafkaException(failures[0] if failures else KafkaError(KafkaError._TIMED_OUT))
+        self.counts["dead letters"] += len(letters)
+
+
+def where(record: Message) -> str:
+    return f"{record.topic()}:{record.partition()}:{record.offset()}"

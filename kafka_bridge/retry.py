@@ -1,15 +1,27 @@
-"""Retry what failed for a passing reason: a broker or registry that is busy, restarting, or not up yet."""
+"""Transient or poison: every failure of a loop is one of the two, and only the transient kind is retried.
+
+Transient: a dependency is away or busy (a lost database connection, a deadlock, the broker or the
+registry unreachable). Retrying helps, so it is retried with backoff, until a deadline well below the
+consumer's `max.poll.interval.ms` or until the process is asked to stop. Poison: the data itself is
+refused (a decode error, `DataError`, `IntegrityError`, a value the domain rejects). It would fail the
+same way again, so the loop isolates the record and dead-letters it instead.
+"""
 
 from __future__ import annotations
 
-import time
+import logging
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+import httpx2
+import tenacity
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.schema_registry import SchemaRegistryError
+from django.db import InterfaceError, OperationalError
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 # Seen while a broker starts or moves leadership; librdkafka does not always flag them retriable.
 TRANSIENT_KAFKA_ERRORS = {
@@ -18,34 +30,66 @@ TRANSIENT_KAFKA_ERRORS = {
     KafkaError.NOT_COORDINATOR,
     KafkaError.COORDINATOR_NOT_AVAILABLE,
     KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.NOT_ENOUGH_REPLICAS,
+    KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
     KafkaError.REQUEST_TIMED_OUT,
     KafkaError._TIMED_OUT,
     KafkaError._TRANSPORT,
     KafkaError._ALL_BROKERS_DOWN,
 }
+DEFAULT_DEADLINE = 60.0  # seconds; max.poll.interval.ms is 300 s, so a consumer never drops out of its group
 
 
-def is_transient(error: Exception) -> bool:
-    """Errors worth retrying: the broker or registry is busy, restarting, or not reachable yet."""
+class Unavailable(Exception):
+    """A dependency did not answer (the schema registry, say): transient, whatever the underlying error."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for failures worth retrying: a dependency that is away, busy or restarting."""
+    if isinstance(error, Unavailable | OperationalError | InterfaceError | TimeoutError | ConnectionError):
+        return True  # OperationalError covers lost connections, deadlocks and serialization failures
     if isinstance(error, KafkaException):
         kafka_error = error.args[0] if error.args else None
-        if kafka_error is None:
+        if not isinstance(kafka_error, KafkaError) or kafka_error.fatal():
             return False
-        return kafka_error.retriable() or kafka_error.code() in TRANSIENT_KAFKA_ERRORS
+        return (
+            kafka_error.retriable() or kafka_error.txn_requires_abort() or kafka_error.code() in TRANSIENT_KAFKA_ERRORS
+        )
     if isinstance(error, SchemaRegistryError):
-        return error.http_status_code >= 500 or error.http_status_code == -1
-    return isinstance(error, (OSError, TimeoutError)) or "connect" in type(error).__name__.lower()
+        return registry_error_is_transient(error)
+    return isinstance(error, httpx2.TransportError)
 
 
-def with_retries(operation: Callable[[], T], attempts: int = 6, first_delay: float = 0.5) -> T:
-    """Run `operation`, retrying transient errors with exponential backoff."""
-    delay = first_delay
-    for attempt in range(1, attempts + 1):
-        try:
-            return operation()
-        except Exception as error:
-            if attempt == attempts or not is_transient(error):
-                raise
-            time.sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")
+def registry_error_is_transient(error: SchemaRegistryError) -> bool:
+    """Only "not found" is an answer about the data; anything else (5xx, no connection, 401) is the registry's."""
+    return error.http_status_code != 404
+
+
+def retrying(
+    what: str, *, stop: threading.Event | None = None, deadline: float = DEFAULT_DEADLINE
+) -> tenacity.Retrying:
+    """Retry transient failures of `what` with backoff until `deadline` seconds have passed or `stop` is set.
+
+    The last failure is raised when retrying ends, so the caller's `finally` cleans up and the process
+    exits for its supervisor to restart it. Backoff sleeps wake at once when `stop` is set.
+    """
+    stop = stop or threading.Event()
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception(is_transient),
+        stop=tenacity.stop_after_delay(deadline) | tenacity.stop_when_event_set(stop),
+        wait=tenacity.wait_exponential(multiplier=0.1, max=5),
+        sleep=stop.wait,
+        before_sleep=lambda state: logger.warning(
+            "%s failed (attempt %d, %.0f s so far), retrying: %s",
+            what,
+            state.attempt_number,
+            state.seconds_since_start or 0,
+            state.outcome.exception() if state.outcome else "",
+        ),
+        reraise=True,
+    )
+
+
+def with_retries(operation: Callable[[], T], what: str = "a request", deadline: float = 30.0) -> T:
+    """Run `operation`, retrying transient errors with backoff for up to `deadline` seconds."""
+    return retrying(what, deadline=deadline)(operation)

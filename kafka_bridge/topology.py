@@ -26,6 +26,7 @@ class Topic(StrEnum):
     MONEY_TRANSFER_FEEDBACK = "money_transfer_feedback"
     BALANCE_CHANGED = "balance_changed"
     COMMANDS_DEAD_LETTER = "commands_dead_letter"
+    PROJECTOR_DEAD_LETTER = "projector_dead_letter"
 
 
 class TopologyError(Exception):

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 from django.template.loader import render_to_string
 
-from transfers.money import format_euro
+from banking.money import format_euro
 from transfers.notifications import transaction_payload
 from transfers.selectors import list_transactions_for_iban
 

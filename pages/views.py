@@ -12,17 +12,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.commands import open_or_log_in
 from accounts.iban import CASH, COMPANY_IBAN
-from kafka_bridge.requests import open_or_log_in, transfer_money
 from loadtest.analysis import METRICS, load_test_results
-from loadtest.tasks import STARTABLE, run_load_test_task
+from loadtest.tasks import STARTABLE, start_load_test_task
 from pages.amounts import AmountError, parse_euros
 from pages.feed import FIELDS, SIZES, FeedOptions, balance_text, entry, newest_transactions
+from transfers.commands import request_transfer
 from transfers.selectors import list_last_transaction_per_iban
 
 DEPOSITS = (1000, 2000, 5000, 10000, 20000, 50000)
 SESSION_KEY = "bank_account"
 OUTCOME_KEY = "bank_outcome"  # the result of the last deposit or transfer, shown once after the redirect
+PENDING_KEY = "bank_pending"  # a deposit or transfer the bank has not answered yet: sent again with the same id
 
 
 def feed_context(request: HttpRequest, iban: str | None) -> dict:
@@ -72,8 +74,10 @@ def start_load_test(request: HttpRequest) -> HttpResponse:
     config = request.POST.get("config", "")
     if config not in STARTABLE:
         return HttpResponse(f"unknown configuration {config!r}", status=400)
-    task = run_load_test_task.delay(config)
-    return redirect(f"{reverse('results')}?task={task.id}")
+    task_id = start_load_test_task(config)
+    if task_id is None:
+        return HttpResponse("a load test is already running; start another when it has ended", status=409)
+    return redirect(f"{reverse('results')}?task={task_id}")
 
 
 @require_GET
@@ -94,13 +98,15 @@ async def client(request: HttpRequest) -> HttpResponse:
     """Log in or register (create-or-login); logged in, the account with deposits, a transfer form and its feed."""
     outcome = None
     if request.method == "POST":
-        answer = await open_or_log_in(request.POST.get("username", ""), request.POST.get("password", ""))
+        username = request.POST.get("username", "")
+        answer = await open_or_log_in(
+            username=username, password=request.POST.get("password", ""), client_address=request.META.get("REMOTE_ADDR")
+        )
         if answer.reason:
             outcome = {"ok": False, "text": answer.reason}
         else:
-            await request.session.aset(
-                SESSION_KEY, {"username": request.POST["username"], "iban": answer.iban, "token": answer.token}
-            )
+            await request.session.acycle_key()  # a new session key at login: a planted one is worth nothing
+            await request.session.aset(SESSION_KEY, {"username": username, "iban": answer.iban, "token": answer.token})
             return redirect("client")
     return await _client_page(request, outcome)
 
@@ -108,15 +114,29 @@ async def client(request: HttpRequest) -> HttpResponse:
 async def _client_page(request: HttpRequest, outcome: dict | None, status: int = 200) -> HttpResponse:
     outcome = outcome or await request.session.apop(OUTCOME_KEY, None)
     me = await request.session.aget(SESSION_KEY)
-    context = {"me": me, "outcome": outcome, "deposits": [(cents, balance_text(cents)) for cents in DEPOSITS]}
+    pending = await request.session.aget(PENDING_KEY) or {}
+    context = {
+        "me": me,
+        "outcome": outcome,
+        "pending": pending,
+        # A command id per form: sending a form again after "no answer" repeats the command, never doubles it.
+        "deposits": [(cents, balance_text(cents), _id_for(pending, "deposit", cents)) for cents in DEPOSITS],
+        "transfer_id": _id_for(pending, "transfer"),
+    }
     if me:
         context.update(await sync_to_async(feed_context)(request, me["iban"]))
     return render(request, "pages/client.html", context, status=status)
 
 
+def _id_for(pending: dict, kind: str, cents: int | None = None) -> str:
+    if pending.get("kind") == kind and (cents is None or pending.get("cents") == cents):
+        return pending["command_id"]
+    return str(uuid.uuid4())
+
+
 @require_POST
 async def deposit(request: HttpRequest, cents: int) -> HttpResponse:
-    return await _move_money(request, cents, source=CASH, target=None, description="deposit")
+    return await _move_money(request, "deposit", cents, target=None, description="deposit")
 
 
 @require_POST
@@ -126,26 +146,44 @@ async def transfer(request: HttpRequest) -> HttpResponse:
     except AmountError as error:
         return await _show_after_redirect(request, {"ok": False, "text": str(error)})
     target = request.POST.get("to", "").strip()
-    return await _move_money(
-        request, cents, source=None, target=target, description=request.POST.get("description", "").strip()
-    )
+    return await _move_money(request, "transfer", cents, target=target, description=request.POST.get("description", ""))
 
 
-async def _move_money(request, cents: int, *, source: str | None, target: str | None, description: str):
+async def _move_money(request, kind: str, cents: int, *, target: str | None, description: str):
     me = await request.session.aget(SESSION_KEY)
     if not me:
         return redirect("client")
-    answer = await transfer_money(
-        command_id=uuid.uuid4(),
+    try:
+        command_id = uuid.UUID(request.POST.get("command_id", ""))
+    except ValueError:
+        return await _show_after_redirect(request, {"ok": False, "text": "this form is out of date; try again"})
+    answer = await request_transfer(
+        command_id=command_id,
         username=me["username"],
         token=me["token"],
         amount_cents=cents,
-        from_account=source or me["iban"],
+        from_account=CASH if kind == "deposit" else me["iban"],
         to_account=target or me["iban"],
         description=description,
     )
+    if answer.pending:
+        pending = {
+            "command_id": str(command_id),
+            "kind": kind,
+            "cents": cents,
+            "to": target,
+            "description": description,
+        }
+        await request.session.aset(PENDING_KEY, pending)
+        text = (
+            f"Your {kind} of {balance_text(cents)} is pending: the bank has not answered yet. "
+            f"Press {'Send' if kind == 'transfer' else 'the same button'} again to learn its outcome; "
+            "it will not be made twice."
+        )
+        return await _show_after_redirect(request, {"ok": False, "pending": True, "text": text})
+    await request.session.apop(PENDING_KEY, None)
     if answer.success:
-        outcome = {"ok": True, "text": f"{balance_text(cents)} {'deposited' if source == CASH else 'sent'}"}
+        outcome = {"ok": True, "text": f"{balance_text(cents)} {'deposited' if kind == 'deposit' else 'sent'}"}
     else:
         outcome = {"ok": False, "text": answer.reason}
     return await _show_after_redirect(request, outcome)

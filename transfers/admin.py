@@ -1,8 +1,8 @@
 from django.contrib import admin
 
 from accounts.admin import FailedFilter, ReadOnlyAdmin
+from banking.money import format_euro
 from transfers.models import ProcessedTransfer, Transaction
-from transfers.money import format_euro
 
 
 @admin.register(ProcessedTransfer)

@@ -16,6 +16,9 @@ class ProcessedTransfer(models.Model):
     reason = models.TextField(blank=True, help_text="why it failed; empty when it succeeded")
     balance_changes = models.JSONField(default=list, blank=True)
     delivery = models.CharField(max_length=64, help_text="where the command was read from (topic partition:offset)")
+    payload_digest = models.CharField(
+        max_length=64, blank=True, help_text="what the command asked (sha256): its id with another payload is refused"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -25,8 +28,9 @@ class ProcessedTransfer(models.Model):
 class Transaction(models.Model):
     """A balance change as the read side shows it: one row per BalanceChanged event, never two.
 
-    `source` (topic partition and offset of the event) makes projecting idempotent: a replayed or
-    duplicated event finds its row already there.
+    An event's identity is its command and its place among that command's events (Kafka headers the
+    handler sets), so an event published again at another offset finds its row already there. Events
+    without those headers (from other producers) are told apart by their topic partition and offset.
     """
 
     class Direction(models.TextChoices):
@@ -40,11 +44,18 @@ class Transaction(models.Model):
     description = models.TextField(blank=True)
     source_partition = models.IntegerField()
     source_offset = models.BigIntegerField()
+    command_id = models.UUIDField(null=True, blank=True, help_text="the command that caused it")
+    event_index = models.SmallIntegerField(null=True, blank=True, help_text="its place among the command's events")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["source_partition", "source_offset"], name="one_transaction_per_event")
+            models.UniqueConstraint(fields=["source_partition", "source_offset"], name="one_transaction_per_event"),
+            models.UniqueConstraint(
+                fields=["command_id", "event_index"],
+                condition=models.Q(command_id__isnull=False),
+                name="one_transaction_per_command_event",
+            ),
         ]
         indexes = [models.Index(fields=["iban", "-id"], name="transaction_iban_newest")]
 
@@ -55,3 +66,15 @@ class Transaction(models.Model):
     def direction(self) -> str:
         """DEBIT when money left the account, CREDIT otherwise (0 counts as CREDIT, as in the original)."""
         return self.Direction.DEBIT if self.changed_by_cents < 0 else self.Direction.CREDIT
+
+
+class PendingAnswer(models.Model):
+    """An answer to a command that waits until all the command's events are in the read model."""
+
+    command_id = models.UUIDField(primary_key=True)
+    events = models.SmallIntegerField(help_text="how many BalanceChanged the command caused")
+    answer = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.command_id}: waits for {self.events} event(s)"

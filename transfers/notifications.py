@@ -10,18 +10,17 @@ import asyncio
 import logging
 import threading
 from typing import Any
-from uuid import UUID
 
 from channels.layers import get_channel_layer
 
+from banking.money import format_euro
 from transfers.models import Transaction
-from transfers.money import format_euro
 
 logger = logging.getLogger(__name__)
 
 ALL_TRANSACTIONS = "transactions.all"
 TRANSACTION_CREATED = "transaction.created"
-COMMAND_ANSWERS = "command.answers"  # the group every web process listens on for answers to commands
+COMMAND_ANSWERS_GROUP = "command.answers"  # every web process listens here for answers to commands
 
 
 def transactions_group(iban: str) -> str:
@@ -50,15 +49,6 @@ def transactions_created(rows: list[Transaction]) -> list[Notification]:
         (group, {"type": TRANSACTION_CREATED, "transaction": transaction_payload(row)})
         for row in rows
         for group in (ALL_TRANSACTIONS, transactions_group(row.iban))
-    ]
-
-
-def commands_answered(answers: dict[UUID, dict[str, Any]]) -> list[Notification]:
-    """A batch's answers in one message, keyed by command id, for every web process (see `live.CommandAnswers`)."""
-    if not answers:
-        return []
-    return [
-        (COMMAND_ANSWERS, {"type": COMMAND_ANSWERS, "answers": {key.hex: answer for key, answer in answers.items()}})
     ]
 
 

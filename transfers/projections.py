@@ -1,22 +1,35 @@
-"""Write the read model from events: idempotent, so replays and duplicates change nothing."""
+"""Write the read model from events: idempotent, so replays and duplicates change nothing.
+
+Read-your-writes: a command's answer is told only once every event it caused is in the read model, so a
+client that reads right after its answer sees them. The feedback says how many events there are; whichever
+projector writes the last of them (or the feedback, if the events came first) tells the answer.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import operator
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from functools import reduce
+from typing import Any
+from uuid import UUID
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Count, Q
 
-from transfers.models import Transaction
+from accounts.commands import AccountAnswer
+from accounts.projections import record_account_creation
+from transfers.commands import TransferAnswer
+from transfers.models import PendingAnswer, Transaction
+
+Answer = AccountAnswer | TransferAnswer
 
 
 @dataclass(frozen=True)
 class BalanceChangedEvent:
-    """A BalanceChanged event and where it sits in its topic."""
+    """A BalanceChanged event, where it sits in its topic, and which command caused it (if it says)."""
 
     partition: int
     offset: int
@@ -25,6 +38,42 @@ class BalanceChangedEvent:
     changed_by_cents: int
     counterparty: str
     description: str
+    command_id: UUID | None = None
+    event_index: int | None = None
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The bank's answer to a command, and how many events the command caused (None: it does not say)."""
+
+    command_id: UUID
+    answer: Answer
+    events: int | None = None
+
+
+@dataclass
+class Projected:
+    """What a batch added: new transaction rows, and the answers that may be told now."""
+
+    rows: list[Transaction] = field(default_factory=list)
+    answers: dict[UUID, Answer] = field(default_factory=dict)
+
+    def __add__(self, other: Projected) -> Projected:
+        return Projected(self.rows + other.rows, {**self.answers, **other.answers})
+
+
+def project(events: Sequence[BalanceChangedEvent], feedback: Sequence[Feedback]) -> Projected:
+    """Store a batch of events and feedback in one transaction; return the new rows and the answers to tell."""
+    with transaction.atomic():
+        rows = record_balance_changes(events)
+        for item in feedback:
+            if isinstance(item.answer, AccountAnswer):
+                answer = item.answer
+                record_account_creation(
+                    command_id=item.command_id, iban=answer.iban or "", token=answer.token or "", reason=answer.reason
+                )
+        answers = _answers_ready(feedback, events)
+    return Projected(rows, answers)
 
 
 def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transaction]:
@@ -42,10 +91,12 @@ def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transa
                     description=e.description,
                     source_partition=e.partition,
                     source_offset=e.offset,
+                    command_id=e.command_id,
+                    event_index=e.event_index,
                 )
                 for e in events
             ],
-            ignore_conflicts=True,
+            ignore_conflicts=True,  # on either identity: the command's event, or the topic partition and offset
         )
         # Read the rows back in the same transaction, so nothing (a rebuild's delete) can come between.
         # Per partition, its own offsets: "partition in P and offset in O" would also match every
@@ -58,5 +109,60 @@ def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transa
             (Q(source_partition=p, source_offset__in=offsets) for p, offsets in offsets_by_partition.items()),
         )
         stored = {(t.source_partition, t.source_offset): t for t in Transaction.objects.filter(these)}
-    # A row can be missing only if a rebuild deleted it meanwhile; the rebuild's replay brings it back.
+    # Missing: an event published again at another offset (its row is already there), or a row a rebuild
+    # deleted meanwhile (the rebuild's replay brings it back).
     return [stored[key] for key in ((e.partition, e.offset) for e in events) if key in stored]
+
+
+def _lock_key(command_id: UUID) -> int:
+    return int.from_bytes(hashlib.blake2b(command_id.bytes, digest_size=8).digest(), "big", signed=True)
+
+
+def _answers_ready(feedback: Sequence[Feedback], events: Sequence[BalanceChangedEvent]) -> dict[UUID, Answer]:
+    """The answers whose events are all stored now: this batch's feedback, or answers waiting for its events.
+
+    Two projectors may hold a command's feedback and its last event at once. Each locks the command (in one
+    order, so they never deadlock) before it looks; the second sees what the first committed.
+    """
+    ready: dict[UUID, Answer] = {}
+    waiting: dict[UUID, Feedback] = {}
+    for item in feedback:
+        if item.events:
+            waiting[item.command_id] = item
+        else:
+            ready[item.command_id] = item.answer  # nothing to wait for (or the record does not say)
+    candidates = set(waiting) | {e.command_id for e in events if e.command_id is not None}
+    if not candidates:
+        return ready
+    with connection.cursor() as cursor:
+        keys = sorted({_lock_key(command_id) for command_id in candidates})
+        cursor.execute("SELECT count(pg_advisory_xact_lock(key)) FROM unnest(%s::bigint[]) AS key", [keys])
+    PendingAnswer.objects.bulk_create(
+        [
+            PendingAnswer(command_id=item.command_id, events=item.events, answer=_stored(item.answer))
+            for item in sorted(waiting.values(), key=lambda item: item.command_id)
+        ],
+        update_conflicts=True,
+        unique_fields=["command_id"],
+        update_fields=["events", "answer"],
+    )
+    pending = {p.command_id: p for p in PendingAnswer.objects.filter(command_id__in=candidates)}
+    if not pending:
+        return ready
+    stored = dict(
+        Transaction.objects.filter(command_id__in=pending)
+        .values("command_id")
+        .annotate(n=Count("id"))
+        .values_list("command_id", "n")
+    )
+    complete = [command_id for command_id, p in pending.items() if stored.get(command_id, 0) >= p.events]
+    PendingAnswer.objects.filter(command_id__in=complete).delete()
+    return {**ready, **{command_id: _told(pending[command_id].answer) for command_id in complete}}
+
+
+def _stored(answer: Answer) -> dict[str, Any]:
+    return asdict(answer)
+
+
+def _told(stored: dict[str, Any]) -> Answer:
+    return TransferAnswer(**stored)  # only transfers cause events, so only their answers ever wait

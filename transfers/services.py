@@ -2,43 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from uuid import UUID
 
 from django.db import transaction
 
-from accounts.iban import CASH, is_open_iban, looks_like_open_iban
+from accounts.commands import OpenAccount
+from accounts.iban import is_open_iban, normalized_account
 from accounts.ledger import Ledger
 from accounts.models import ProcessedAccountCreation
-from accounts.services import AccountCreationOutcome, OpenAccount, open_account
+from accounts.services import AccountCreationOutcome, open_account
+from transfers.commands import TransferMoney
 from transfers.models import ProcessedTransfer
-
-# The original's reasons, word for word: clients match on them.
-FROM_IS_INVALID = "from is invalid"
-FROM_AND_TO_ARE_THE_SAME = "from and to can't be same for transfer"
-INVALID_TOKEN = "invalid token"
-INSUFFICIENT_FUNDS = "insufficient funds"
-BOTH_UNKNOWN = "both to and from not known at this bank"
-# Ours: the original accepted these and did something surprising.
-AMOUNT_NOT_POSITIVE = "amount must be positive"
-AMOUNT_TOO_LARGE = "amount is too large"
-TO_IS_INVALID = "to is invalid"
-
-MAX_TRANSFER_CENTS = 10**15  # ten trillion euro: beyond any real transfer, far from overflowing a bigint
-
-
-@dataclass(frozen=True)
-class TransferMoney:
-    """The ConfirmMoneyTransfer command. `delivery` says where it was read from (opaque to the domain)."""
-
-    command_id: UUID
-    token: str
-    amount_cents: int
-    from_account: str
-    to_account: str
-    description: str
-    delivery: str
+from transfers.rules import (
+    BOTH_UNKNOWN,
+    INSUFFICIENT_FUNDS,
+    INVALID_TOKEN,
+    TO_IS_INVALID,
+    UUID_ALREADY_USED,
+    transfer_refusal,
+)
 
 
 @dataclass(frozen=True)
@@ -57,52 +44,75 @@ class BalanceChange:
 class TransferOutcome:
     command_id: UUID
     reason: str | None = None
-    balance_changes: tuple[BalanceChange, ...] = ()
+    balance_changes: tuple[BalanceChange, ...] = ()  # the events to publish now
+    events_caused: int = 0  # the events the command caused, now or when it was first handled
 
 
-def refusal(command: TransferMoney) -> str | None:
-    """The reason to refuse a transfer before any account is looked at, or None."""
-    if command.amount_cents <= 0:
-        return AMOUNT_NOT_POSITIVE
-    if command.amount_cents > MAX_TRANSFER_CENTS:
-        return AMOUNT_TOO_LARGE
-    if command.from_account != CASH and not is_open_iban(command.from_account):
-        return FROM_IS_INVALID
-    if not command.to_account.strip() or (
-        looks_like_open_iban(command.to_account) and not is_open_iban(command.to_account)
-    ):
-        return TO_IS_INVALID
-    if command.from_account == command.to_account:
-        return FROM_AND_TO_ARE_THE_SAME
-    return None
+LedgerCommand = OpenAccount | TransferMoney
+LedgerOutcome = AccountCreationOutcome | TransferOutcome
+
+
+@dataclass(frozen=True)
+class Received:
+    """A command as the ledger receives it; `delivery` says where it was read from (opaque to the domain)."""
+
+    command: LedgerCommand
+    delivery: str
+
+
+def payload_digest(command: TransferMoney) -> str:
+    """What the command asks, as a digest: a command id sent again with another payload is another command."""
+    payload = [command.token, command.amount_cents, command.from_account, command.to_account, command.description]
+    return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
+
+
+def normalized(command: TransferMoney) -> TransferMoney:
+    return dataclasses.replace(
+        command,
+        from_account=normalized_account(command.from_account),
+        to_account=normalized_account(command.to_account),
+    )
 
 
 def execute_transfer(
-    command: TransferMoney, *, ledger: Ledger, processed: dict[UUID, ProcessedTransfer]
+    command: TransferMoney, *, delivery: str, ledger: Ledger, processed: dict[UUID, ProcessedTransfer]
 ) -> TransferOutcome:
     """Move the money, or say why not; a known command id gets its stored outcome again.
 
     A repeat normally gets the answer only (no balance moves, no events). When the very same delivery
     comes back, the events of the first attempt never reached Kafka, so they are returned again too.
     """
+    command = normalized(command)
+    digest = payload_digest(command)
     earlier = processed.get(command.command_id)
     if earlier is not None:
-        changes = earlier.balance_changes if earlier.delivery == command.delivery else []
+        if earlier.payload_digest and earlier.payload_digest != digest:
+            return TransferOutcome(command.command_id, UUID_ALREADY_USED)
+        changes = earlier.balance_changes if earlier.delivery == delivery else []
         return TransferOutcome(
-            earlier.command_id, earlier.reason or None, tuple(BalanceChange(**change) for change in changes)
+            earlier.command_id,
+            earlier.reason or None,
+            tuple(BalanceChange(**change) for change in changes),
+            events_caused=len(earlier.balance_changes),
         )
     reason, changes = _transfer(command, ledger)
     processed[command.command_id] = ProcessedTransfer(
         command_id=command.command_id,
         reason=reason or "",
         balance_changes=[asdict(c) for c in changes],
-        delivery=command.delivery,
+        delivery=delivery,
+        payload_digest=digest,
     )
-    return TransferOutcome(command.command_id, reason, changes)
+    return TransferOutcome(command.command_id, reason, changes, events_caused=len(changes))
 
 
 def _transfer(command: TransferMoney, ledger: Ledger) -> tuple[str | None, tuple[BalanceChange, ...]]:
-    reason = refusal(command)
+    reason = transfer_refusal(
+        amount_cents=command.amount_cents,
+        from_account=command.from_account,
+        to_account=command.to_account,
+        description=command.description,
+    )
     if reason:
         return reason, ()
     amount = command.amount_cents
@@ -113,11 +123,13 @@ def _transfer(command: TransferMoney, ledger: Ledger) -> tuple[str | None, tuple
     if source is not None:
         if source.token != command.token:
             return INVALID_TOKEN, ()
+        if target is None and is_open_iban(command.to_account):
+            return TO_IS_INVALID, ()  # one of ours by its form, but no account: the original let the money leave
         if source.balance_cents - amount < source.limit_cents:
             return INSUFFICIENT_FUNDS, ()
     changes = []
     # Debit first, then credit: the original's event order. A source we do not hold (cash, another
-    # bank) needs no token; a target we do not hold means the money leaves the bank.
+    # bank) needs no token; a target we do not hold (cash, another bank) means the money leaves the bank.
     if source is not None:
         ledger.change_balance(source, -amount)
         changes.append(
@@ -135,30 +147,41 @@ def _transfer(command: TransferMoney, ledger: Ledger) -> tuple[str | None, tuple
     return None, tuple(changes)
 
 
-LedgerCommand = OpenAccount | TransferMoney
-LedgerOutcome = AccountCreationOutcome | TransferOutcome
+def accounts_touched(received: Sequence[Received]) -> set[str]:
+    """The IBANs of ours that a batch may change: to lock them before it runs."""
+    return {
+        iban
+        for item in received
+        if isinstance(item.command, TransferMoney)
+        for iban in (normalized_account(item.command.from_account), normalized_account(item.command.to_account))
+        if is_open_iban(iban)
+    }
 
 
-def execute_commands(commands: Sequence[LedgerCommand]) -> list[LedgerOutcome]:
+def execute_commands(received: Sequence[Received]) -> list[LedgerOutcome]:
     """Run a batch of commands in order, in one ledger transaction; return one outcome per command.
 
     The transaction commits before this returns. Every outcome is stored with the command, so a
     command read again (after a crash, or sent twice) is answered from the store and never moves
     money twice.
     """
-    transfers = [c for c in commands if isinstance(c, TransferMoney)]
-    creations = [c for c in commands if isinstance(c, OpenAccount)]
+    transfer_ids = [r.command.command_id for r in received if isinstance(r.command, TransferMoney)]
+    creation_ids = [r.command.command_id for r in received if isinstance(r.command, OpenAccount)]
     with transaction.atomic(using="ledger"):
-        ledger = Ledger(iban for c in transfers for iban in (c.from_account, c.to_account) if is_open_iban(iban))
-        done_transfers = ProcessedTransfer.objects.in_bulk([c.command_id for c in transfers])
-        done_creations = ProcessedAccountCreation.objects.in_bulk([c.command_id for c in creations])
+        ledger = Ledger(accounts_touched(received))
+        done_transfers = ProcessedTransfer.objects.in_bulk(transfer_ids)
+        done_creations = ProcessedAccountCreation.objects.in_bulk(creation_ids)
         known = set(done_transfers) | set(done_creations)
         outcomes: list[LedgerOutcome] = []
-        for command in commands:
-            if isinstance(command, TransferMoney):
-                outcomes.append(execute_transfer(command, ledger=ledger, processed=done_transfers))
+        for item in received:
+            if isinstance(item.command, TransferMoney):
+                outcomes.append(
+                    execute_transfer(item.command, delivery=item.delivery, ledger=ledger, processed=done_transfers)
+                )
             else:
-                outcomes.append(open_account(command, ledger=ledger, processed=done_creations))
+                outcomes.append(
+                    open_account(item.command, delivery=item.delivery, ledger=ledger, processed=done_creations)
+                )
         ledger.save()
         ProcessedTransfer.objects.bulk_create([p for i, p in done_transfers.items() if i not in known])
         ProcessedAccountCreation.objects.bulk_create([p for i, p in done_creations.items() if i not in known])

@@ -2,17 +2,19 @@ import uuid
 
 import pytest
 
+from accounts.commands import OpenAccount
 from accounts.iban import is_open_iban
 from accounts.models import LedgerAccount, ProcessedAccountCreation
-from accounts.services import IBAN_ALREADY_EXISTS, USERNAME_REQUIRED, OpenAccount
-from transfers.services import execute_commands
+from accounts.rules import USERNAME_IS_INVALID, UUID_ALREADY_USED
+from accounts.services import IBAN_ALREADY_EXISTS
+from transfers.services import Received, execute_commands
 
 pytestmark = pytest.mark.django_db(databases=["ledger"])
 
 
 def open_account(username="alice", command_id=None, delivery="commands:0:1"):
-    command = OpenAccount(command_id=command_id or uuid.uuid4(), username=username, delivery=delivery)
-    return execute_commands([command])[0]
+    command = OpenAccount(command_id=command_id or uuid.uuid4(), username=username)
+    return execute_commands([Received(command, delivery)])[0]
 
 
 def test_the_company_account_is_seeded():
@@ -59,5 +61,17 @@ def test_a_generated_iban_that_exists_fails_with_the_original_reason(monkeypatch
     assert not LedgerAccount.objects.filter(username="carol").exists()
 
 
-def test_a_blank_username_is_refused():
-    assert open_account("  ").reason == USERNAME_REQUIRED
+@pytest.mark.parametrize("username", ["  ", "nul\u0000inside", "x" * 151])
+def test_a_blank_or_unstorable_username_is_refused_and_nothing_is_kept(username):
+    outcome = open_account(username)
+
+    assert outcome.reason == USERNAME_IS_INVALID
+    assert not ProcessedAccountCreation.objects.filter(command_id=outcome.command_id).exists()
+
+
+def test_a_command_id_sent_again_for_another_username_is_refused():
+    command_id = uuid.uuid4()
+    first = open_account("bob", command_id)
+
+    assert open_account("mallory", command_id, delivery="commands:0:2").reason == UUID_ALREADY_USED
+    assert open_account("bob", command_id, delivery="commands:0:3") == first

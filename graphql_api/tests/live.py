@@ -19,6 +19,7 @@ from pathlib import Path
 from django.db import connections
 from websockets.sync.client import connect
 
+from devstack.processes import die_with_parent
 from kafka_bridge import clients
 from kafka_bridge.offsets import end_offsets, new_group_at_end
 from kafka_bridge.projector import TOPICS as PROJECTOR_TOPICS
@@ -34,10 +35,14 @@ def database_env() -> dict[str, str]:
     return {"DATABASE_URL": url("default"), "LEDGER_DATABASE_URL": url("ledger"), "PYTHONUNBUFFERED": "1"}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def listening_socket() -> socket.socket:
+    """A socket already bound to a free port and listening, for a web server to take over (`daphne --fd`):
+    no other program can take the port between our choosing it and the server binding it."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    return listener
 
 
 class App:
@@ -48,7 +53,7 @@ class App:
         self.logs = logs
         self.processes: dict[str, subprocess.Popen] = {}
 
-    def start(self, name: str, argv: list[str], **env: str) -> subprocess.Popen:
+    def start(self, name: str, argv: list[str], pass_fds: tuple[int, ...] = (), **env: str) -> subprocess.Popen:
         with open(self.logs / f"{name}.log", "ab") as output:
             process = subprocess.Popen(
                 argv,
@@ -56,6 +61,8 @@ class App:
                 env={**os.environ, **database_env(), **env},
                 stdout=output,
                 stderr=subprocess.STDOUT,
+                pass_fds=pass_fds,
+                preexec_fn=die_with_parent(),
             )
         self.processes[name] = process
         return process
@@ -76,22 +83,12 @@ class App:
         self.start("projector", [sys.executable, "manage.py", "run_projector", f"--group={group}"])
 
     def start_web(self, name: str, **env: str) -> str:
-        port = free_port()
-        self.start(
-            name,
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "bankproject.asgi:application",
-            ],
-            **env,
-        )
-        url = f"http://127.0.0.1:{port}"
+        with listening_socket() as listener:
+            fd = listener.fileno()
+            self.start(
+                name, [sys.executable, "-m", "daphne", "--fd", str(fd), "bankproject.asgi:application"], (fd,), **env
+            )
+            url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         deadline = time.monotonic() + 30
         while True:
             try:

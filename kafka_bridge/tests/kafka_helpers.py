@@ -13,6 +13,7 @@ from pathlib import Path
 from confluent_kafka import Producer, TopicPartition
 from django.conf import settings
 
+from devstack.processes import die_with_parent
 from graphql_api.tests.live import database_env
 from kafka_bridge import clients, offsets
 from kafka_bridge.codecs import decode_key, encode_key, get_codec
@@ -27,8 +28,8 @@ def new_group_at_end(topic: str) -> str:
     return offsets.new_group_at_end(topic, prefix="test-handler")
 
 
-def produce(records: list[tuple[str, str | None, bytes | None]]) -> None:
-    """Produce raw (topic, key, value) records and wait until the broker has them all."""
+def produce(records: list[tuple]) -> None:
+    """Produce raw (topic, key, value[, headers]) records and wait until the broker has them all."""
     producer = Producer(
         {
             "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
@@ -38,11 +39,12 @@ def produce(records: list[tuple[str, str | None, bytes | None]]) -> None:
         }
     )
     failures = []
-    for topic, key, value in records:
+    for topic, key, value, *headers in records:
         producer.produce(
             topic,
             key=None if key is None else encode_key(key),
             value=value,
+            headers=headers[0] if headers else None,
             on_delivery=lambda err, msg: err and failures.append(err),
         )
         producer.poll(0)
@@ -87,17 +89,16 @@ class Collector:
 class HandlerProcess:
     """`manage.py run_command_handler` in a child process, pointed at the test databases."""
 
-    def __init__(self, group: str, instance: str, log: Path, batch_size: int = 500) -> None:
-        env = {
-            **os.environ,
-            **database_env(),
-        }
+    def __init__(
+        self, group: str, instance: str, log: Path, batch_size: int = 500, *args: str, **env_overrides: str
+    ) -> None:
+        env = {**os.environ, **database_env(), **env_overrides}
         self.log = log
         with open(log, "ab") as output:  # the child keeps its own copy of the descriptor
-            self.process = self._spawn(group, instance, batch_size, env, output)
+            self.process = self._spawn(group, instance, batch_size, args, env, output)
 
     @staticmethod
-    def _spawn(group, instance, batch_size, env, output) -> subprocess.Popen:
+    def _spawn(group, instance, batch_size, args, env, output) -> subprocess.Popen:
         return subprocess.Popen(
             [
                 sys.executable,
@@ -106,11 +107,13 @@ class HandlerProcess:
                 f"--group={group}",
                 f"--instance={instance}",
                 f"--batch-size={batch_size}",
+                *args,
             ],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent(),
         )
 
     def kill(self) -> None:

@@ -1,13 +1,15 @@
 """The command handler on the real stack: feedback and events, replays, dead letters, crashes, rebalances."""
 
 import random
+import signal
+import time
 import uuid
 from collections import Counter
 
 import pytest
 from confluent_kafka import Consumer
 
-from accounts.iban import is_open_iban
+from accounts.iban import iban_for, is_open_iban
 from accounts.models import LedgerAccount
 from accounts.tests.factories import LedgerAccountFactory
 from kafka_bridge.codecs import get_codec
@@ -62,8 +64,9 @@ def collectors():
 def start_handler(group, tmp_path):
     started = []
 
-    def start(instance="one", batch_size=500):
-        process = HandlerProcess(group, f"{group}-{instance}", tmp_path / f"handler-{instance}.log", batch_size)
+    def start(instance="one", batch_size=500, *args, **env):
+        log = tmp_path / f"handler-{instance}.log"
+        process = HandlerProcess(group, f"{group}-{instance}", log, batch_size, *args, **env)
         started.append(process)
         return process
 
@@ -73,14 +76,14 @@ def start_handler(group, tmp_path):
             process.stop()
 
 
-def transfer_command(source, target, amount, token=None):
+def transfer_command(source, target, amount, token=None, description="test"):
     return ConfirmMoneyTransfer(
         id=uuid.uuid4(),
         token=token if token is not None else getattr(source, "token", ""),
         amount_cents=amount,
         from_account=getattr(source, "iban", source),
         to_account=getattr(target, "iban", target),
-        description="test",
+        description=description,
     )
 
 
@@ -309,3 +312,133 @@ def test_a_kafka_commit_lost_after_the_ledger_committed_is_repaired_by_the_retry
     assert collectors["money_transfer_feedback"].settle(2) == [("alice", MoneyTransferConfirmed(id=command.id))]
     assert len(collectors["balance_changed"].settle(1)) == 2
     assert LedgerAccount.objects.get(pk=alice.pk).balance_cents == 7_500
+
+
+# -- hostile input and hard failures ---------------------------------------------------------------------------
+
+
+def test_a_nul_in_a_description_is_refused_with_a_reason_and_the_next_command_is_handled(start_handler, collectors):
+    """PostgreSQL refuses NUL in text: once, one such command stopped the handler for good."""
+    bob = LedgerAccountFactory(username="bob")
+    hostile = transfer_command("cash", bob, 1_000, description="rent\u0000")
+    deposit = transfer_command("cash", bob, 2_000)
+    handler = start_handler()
+
+    produce_commands([("bob", hostile), ("bob", deposit)])
+
+    assert [m for _, m in collectors["money_transfer_feedback"].until(lambda r: len(r) == 2)] == [
+        MoneyTransferFailed(id=hostile.id, reason="description is invalid"),
+        MoneyTransferConfirmed(id=deposit.id),
+    ]
+    assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 2_000
+    assert handler.process.poll() is None
+
+
+def test_a_command_the_ledger_fails_on_is_dead_lettered_its_client_told_and_its_batch_goes_on(
+    start_handler, collectors
+):
+    """An error that would come back on every retry (here a balance beyond a bigint) is poison, not transient."""
+    rich = LedgerAccountFactory(username="rich", balance_cents=2**63 - 1_000)
+    bob = LedgerAccountFactory(username="bob")
+    overflow = transfer_command("cash", rich, 10_000)
+    fine = [transfer_command("cash", bob, 100 + n) for n in range(5)]
+    handler = start_handler()
+
+    produce_commands([("bob", fine[0]), ("bob", fine[1]), ("rich", overflow), *[("bob", c) for c in fine[2:]]])
+
+    feedback = dict((m.id, m) for _, m in collectors["money_transfer_feedback"].until(lambda r: len(r) == 6))
+    assert feedback[overflow.id] == MoneyTransferFailed(
+        id=overflow.id, reason="the bank could not process this transfer"
+    )
+    assert all(isinstance(feedback[c.id], MoneyTransferConfirmed) for c in fine)
+    ((_, letter),) = collectors["commands_dead_letter"].until(lambda r: len(r) == 1)
+    assert b"the ledger failed on this command" in dict(letter.headers())["error"]
+    assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == sum(c.amount_cents for c in fine)
+    assert LedgerAccount.objects.get(pk=rich.pk).balance_cents == 2**63 - 1_000
+    assert handler.process.poll() is None
+
+
+def test_a_record_too_large_to_be_a_command_is_dead_lettered_without_its_value(start_handler, collectors):
+    bob = LedgerAccountFactory(username="bob")
+    huge = get_codec().encode("commands", transfer_command("cash", bob, 1, description="x" * 900_000))
+    deposit = transfer_command("cash", bob, 500)
+    handler = start_handler()
+
+    produce([("commands", "bob", huge, [("trace", b"kept")])])
+    produce_commands([("bob", deposit)])
+
+    assert collectors["money_transfer_feedback"].until(lambda r: len(r) == 1) == [
+        ("bob", MoneyTransferConfirmed(id=deposit.id))
+    ]
+    ((_, letter),) = collectors["commands_dead_letter"].until(lambda r: len(r) == 1)
+    headers = dict(letter.headers())
+    assert letter.value() is None and int(headers["original.size"]) == len(huge) and headers["trace"] == b"kept"
+    assert handler.process.poll() is None
+
+
+def test_a_command_id_sent_again_with_another_payload_is_refused(start_handler, collectors):
+    bob = LedgerAccountFactory(username="bob")
+    first = transfer_command("cash", bob, 500)
+    forged = ConfirmMoneyTransfer(**{**first.__dict__, "amount_cents": 90_000})
+    start_handler()
+
+    produce_commands([("bob", first), ("bob", forged)])
+
+    assert [m for _, m in collectors["money_transfer_feedback"].until(lambda r: len(r) == 2)] == [
+        MoneyTransferConfirmed(id=first.id),
+        MoneyTransferFailed(id=first.id, reason="uuid already used for another command"),
+    ]
+    assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 500
+
+
+def test_a_handler_whose_database_stays_away_gives_up_at_its_deadline_for_the_supervisor(start_handler):
+    handler = start_handler("lost", 500, "--retry-deadline=3", LEDGER_DATABASE_URL="postgres://postgres@127.0.0.1:9/x")
+    produce_commands([("bob", transfer_command("cash", iban_for("0000000001"), 100))])
+
+    assert handler.process.wait(60) != 0
+    assert "giving up" in handler.output()
+
+
+def test_a_handler_retrying_a_lost_database_stops_at_once_on_sigterm(start_handler):
+    handler = start_handler("stuck", 500, LEDGER_DATABASE_URL="postgres://postgres@127.0.0.1:9/x")
+    produce_commands([("bob", transfer_command("cash", iban_for("0000000001"), 100))])
+    wait_for_text(handler, "retrying")
+
+    started = time.monotonic()
+    handler.process.send_signal(signal.SIGTERM)
+    handler.process.wait(20)
+
+    assert time.monotonic() - started < 15  # its stop timeout under the supervisor is 30 s
+    assert "stopped while retrying" in handler.output()
+
+
+def wait_for_text(handler, text, timeout=60):
+    deadline = time.monotonic() + timeout
+    while text not in handler.output():
+        assert time.monotonic() < deadline and handler.process.poll() is None, handler.output()[-3000:]
+        time.sleep(0.1)
+
+
+def test_two_handlers_on_shared_accounts_publish_each_accounts_balances_in_ledger_order(start_handler, collectors):
+    """Row locks end at the ledger commit, before the Kafka commit: without locks held until then, another
+    handler could publish an account's later balance first, and a page would show a stale one."""
+    accounts = [LedgerAccountFactory(username=f"shared{n}", balance_cents=1_000_000) for n in range(4)]
+    rng = random.Random(5)
+    commands = [
+        (a.username, transfer_command(a, b, rng.randint(1, 500)))
+        for a, b in (rng.sample(accounts, 2) for _ in range(1_200))
+    ]
+    start_handler("left", batch_size=7)
+    start_handler("right", batch_size=11)
+
+    produce_commands(commands)
+
+    ibans = {a.iban for a in accounts}
+    collectors["money_transfer_feedback"].until(lambda r: len(r) >= len(commands), timeout=120)
+    events = [m for _, m in collectors["balance_changed"].settle(2) if m.iban in ibans]
+    for account in accounts:
+        balances = [account.balance_cents] + [e.new_balance_cents for e in events if e.iban == account.iban]
+        changes = [e.changed_by_cents for e in events if e.iban == account.iban]
+        steps = zip(balances[:-1], balances[1:], changes, strict=True)
+        assert all(after == before + change for before, after, change in steps), f"{account.iban}: out of ledger order"
+        assert balances[-1] == LedgerAccount.objects.get(pk=account.pk).balance_cents

@@ -4,7 +4,9 @@ import uuid
 
 import pytest
 
-from accounts.services import AccountCreationOutcome, OpenAccount
+from accounts.commands import OpenAccount
+from accounts.services import AccountCreationOutcome
+from kafka_bridge.headers import COMMAND_EVENTS, COMMAND_ID, EVENT_INDEX
 from kafka_bridge.ledger_handlers import NotACommand, to_command, to_records
 from kafka_bridge.messages import (
     AccountCreationConfirmed,
@@ -16,23 +18,24 @@ from kafka_bridge.messages import (
     MoneyTransferFailed,
 )
 from kafka_bridge.topology import Topic
-from transfers.services import BalanceChange, TransferMoney, TransferOutcome
+from transfers.commands import TransferMoney
+from transfers.services import BalanceChange, TransferOutcome
 
 ID = uuid.uuid4()
 
 
-def test_a_transfer_command_becomes_the_domain_command_with_where_it_was_read():
+def test_a_transfer_command_becomes_the_domain_command():
     message = ConfirmMoneyTransfer(
         id=ID, token="t", amount_cents=5, from_account="cash", to_account="NL", description="d"
     )
 
-    assert to_command(message, "commands:3:42") == TransferMoney(ID, "t", 5, "cash", "NL", "d", "commands:3:42")
-    assert to_command(ConfirmAccountCreation(id=ID, username="u"), "x") == OpenAccount(ID, "u", "x")
+    assert to_command(message) == TransferMoney(ID, "t", 5, "cash", "NL", "d")
+    assert to_command(ConfirmAccountCreation(id=ID, username="u")) == OpenAccount(ID, "u")
 
 
 def test_feedback_is_no_command():
     with pytest.raises(NotACommand):
-        to_command(MoneyTransferConfirmed(id=ID), "x")
+        to_command(MoneyTransferConfirmed(id=ID))
 
 
 def test_a_transfer_emits_the_debit_then_the_credit_keyed_by_owner_then_the_feedback_keyed_like_the_command():
@@ -43,6 +46,7 @@ def test_a_transfer_emits_the_debit_then_the_credit_keyed_by_owner_then_the_feed
             BalanceChange("alice", "NL1", 900, -100, "NL2", "d"),
             BalanceChange("bob", "NL2", 100, 100, "NL1", "d"),
         ),
+        events_caused=2,
     )
 
     records = to_records(outcome, "alice")
@@ -56,6 +60,17 @@ def test_a_transfer_emits_the_debit_then_the_credit_keyed_by_owner_then_the_feed
         iban="NL1", new_balance_cents=900, changed_by_cents=-100, counterparty="NL2", description="d"
     )
     assert records[2].message == MoneyTransferConfirmed(id=ID)
+
+
+def test_events_say_which_command_caused_them_and_the_feedback_how_many_there_are():
+    changes = (BalanceChange("alice", "NL1", 900, -100, "NL2", "d"), BalanceChange("bob", "NL2", 100, 100, "NL1", "d"))
+
+    debit, credit, feedback = to_records(TransferOutcome(ID, None, changes, events_caused=2), "alice")
+    (repeat,) = to_records(TransferOutcome(ID, None, (), events_caused=2), "alice")  # answered again later
+
+    assert dict(debit.headers) == {COMMAND_ID: ID.hex.encode(), EVENT_INDEX: b"0"}
+    assert dict(credit.headers) == {COMMAND_ID: ID.hex.encode(), EVENT_INDEX: b"1"}
+    assert dict(feedback.headers) == dict(repeat.headers) == {COMMAND_ID: ID.hex.encode(), COMMAND_EVENTS: b"2"}
 
 
 def test_a_refused_transfer_emits_only_its_reason():

@@ -11,15 +11,19 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connections
 
+from accounts.commands import AccountAnswer
 from accounts.models import Customer
 from kafka_bridge import clients
+from kafka_bridge.bus import COMMAND_ANSWERS, answer_from
 from kafka_bridge.codecs import get_codec
+from kafka_bridge.headers import event_headers
 from kafka_bridge.messages import AccountCreationConfirmed, AccountCreationFailed, BalanceChanged, MoneyTransferFailed
-from kafka_bridge.offsets import new_group_at_end
+from kafka_bridge.offsets import end_offsets, new_group_at_end
 from kafka_bridge.projector import TOPICS, Projector
-from kafka_bridge.tests.kafka_helpers import produce
+from kafka_bridge.tests.kafka_helpers import Collector, produce
+from transfers.commands import TransferAnswer
 from transfers.models import Transaction
-from transfers.notifications import COMMAND_ANSWERS, transactions_group
+from transfers.notifications import transactions_group
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -80,7 +84,7 @@ def answers_to(receive, *command_ids):
     """The answers heard until there is one for each command (a batch tells all its answers at once)."""
     answers, wanted = {}, {command_id.hex for command_id in command_ids}
     receive(until=lambda message: answers.update(message["answers"]) or wanted <= answers.keys())
-    return answers
+    return {key: answer_from(dict(payload)) for key, payload in answers.items()}
 
 
 def wait_for(condition, timeout=30):
@@ -153,8 +157,8 @@ def test_an_account_answer_completes_the_customer_and_a_failure_frees_the_userna
     )
 
     assert answers_to(receive, confirmed_id, failed_id) == {
-        confirmed_id.hex: {"iban": "NL66OPEN0000000000", "token": "1" * 20, "reason": None},
-        failed_id.hex: {"iban": None, "token": None, "reason": "generated iban already exists, try again"},
+        confirmed_id.hex: AccountAnswer(iban="NL66OPEN0000000000", token="1" * 20),
+        failed_id.hex: AccountAnswer(reason="generated iban already exists, try again"),
     }
     wait_for(lambda: not User.objects.filter(username="failed-user").exists())
     assert Customer.objects.get(command_id=confirmed_id).iban == "NL66OPEN0000000000"
@@ -176,10 +180,7 @@ def test_a_transfer_answer_reaches_every_web_process(running_projector):
         ]
     )
 
-    assert receive() == {
-        "type": "command.answers",
-        "answers": {command_id.hex: {"uuid": str(command_id), "success": False, "reason": "insufficient funds"}},
-    }
+    assert answers_to(receive, command_id) == {command_id.hex: TransferAnswer(False, "insufficient funds")}
 
 
 def snapshot():
@@ -213,3 +214,48 @@ def test_rebuild_projections_gives_back_the_same_read_model(running_projector, c
 
     assert snapshot() == before
     assert "rebuilt in" in capsys.readouterr().out
+
+
+def test_an_event_published_again_at_another_offset_is_still_one_transaction(running_projector):
+    """A handler that republishes stored events (an offset reset, a lost group) must not double the read model."""
+    iban = f"NL{uuid.uuid4().hex[:6]}"
+    command_id = uuid.uuid4()
+    value = get_codec().encode("balance_changed", balance_changed(iban, 500))
+    marker = get_codec().encode("balance_changed", balance_changed(iban, 1))
+
+    produce(
+        [
+            ("balance_changed", "dave", value, event_headers(command_id, 0)),
+            ("balance_changed", "dave", value, event_headers(command_id, 0)),  # the same event, published again
+            ("balance_changed", "dave", marker, event_headers(uuid.uuid4(), 0)),
+        ]
+    )
+
+    wait_for(lambda: Transaction.objects.filter(iban=iban, changed_by_cents=1).exists())
+    assert Transaction.objects.filter(iban=iban).count() == 2
+
+
+@pytest.mark.parametrize(
+    "poison",
+    [
+        pytest.param(b"not avro at all", id="undecodable"),
+        pytest.param(dict(counterparty="N" * 300), id="counterparty-longer-than-the-column"),
+        pytest.param(dict(description="rent\u0000"), id="nul-in-description"),
+    ],
+)
+def test_a_record_the_read_model_refuses_is_dead_lettered_and_the_projector_goes_on(running_projector, poison):
+    iban = f"NL{uuid.uuid4().hex[:6]}"
+    codec = get_codec()
+    if isinstance(poison, dict):
+        poison = codec.encode("balance_changed", BalanceChanged(**{**balance_changed(iban, 7).__dict__, **poison}))
+    letters = Collector(end_offsets("projector_dead_letter"), decode=False)
+    after = codec.encode("balance_changed", balance_changed(iban, 300))
+
+    produce([("balance_changed", "erin", poison), ("balance_changed", "erin", after)])
+
+    wait_for(lambda: Transaction.objects.filter(iban=iban, changed_by_cents=300).exists())
+    ((_, letter),) = letters.until(lambda records: len(records) == 1)
+    letters.close()
+    headers = dict(letter.headers())
+    assert letter.value() == poison and headers["original.topic"] == b"balance_changed"
+    assert headers["error"] and int(headers["original.offset"]) >= 0

@@ -29,13 +29,13 @@ ORIGINAL_RECORDS = {
 }
 
 
-def test_the_topology_declares_the_four_topics_of_the_original_and_a_dead_letter_topic():
+def test_the_topology_declares_the_four_topics_of_the_original_and_two_dead_letter_topics():
     topology = get_topology()
 
     assert {topic.name for topic in topology.topics} == {topic.value for topic in Topic}
-    assert topology.topic("commands_dead_letter").records == ()
+    assert topology.topic("commands_dead_letter").records == topology.topic("projector_dead_letter").records == ()
     for topic in topology.topics:
-        if topic.name == "commands_dead_letter":
+        if topic.name.endswith("_dead_letter"):
             continue
         assert topic.partitions == 24
         assert topic.replication_factor == 3

@@ -5,17 +5,34 @@ from types import SimpleNamespace
 import pytest
 
 
-def test_starting_a_run_queues_the_task_and_shows_its_progress(client, monkeypatch):
-    queued = []
+@pytest.fixture
+def queued(monkeypatch, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    runs = []
     monkeypatch.setattr(
-        "pages.views.run_load_test_task.delay", lambda config: queued.append(config) or SimpleNamespace(id="task-1")
+        "loadtest.tasks.run_load_test_task.delay", lambda config: runs.append(config) or SimpleNamespace(id="task-1")
     )
+    yield runs
+    from django.core.cache import cache
 
+    cache.clear()
+
+
+def test_starting_a_run_queues_the_task_and_shows_its_progress(client, queued):
     response = client.post("/results/run/", {"config": "demo"})
 
     assert queued == ["demo"]
     assert response.status_code == 302 and response["Location"] == "/results/?task=task-1"
     assert b'id="load-test-progress"' in client.get(response["Location"]).content
+
+
+def test_a_second_run_is_refused_while_one_is_queued_or_running(client, queued):
+    client.post("/results/run/", {"config": "demo"})
+
+    second = client.post("/results/run/", {"config": "it"})
+
+    assert second.status_code == 409 and b"already running" in second.content
+    assert queued == ["demo"]
 
 
 def test_only_the_short_configurations_can_be_started_from_the_page(client):

@@ -1,6 +1,6 @@
 from django import template
 
-from transfers.money import format_euro
+from banking.money import format_euro
 
 register = template.Library()
 
@@ -9,3 +9,10 @@ register = template.Library()
 def euro(cents: int | None) -> str:
     """Cents as the bank shows money: `€1.234,56`."""
     return format_euro(cents or 0)
+
+
+@register.filter
+def euro_input(cents: int | None) -> str:
+    """Cents as a person types euros into the transfer form: `1234,56`."""
+    euros, rest = divmod(cents or 0, 100)
+    return f"{euros},{rest:02d}"

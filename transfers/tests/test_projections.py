@@ -1,7 +1,10 @@
+import uuid
+
 import pytest
 
-from transfers.models import Transaction
-from transfers.projections import BalanceChangedEvent, record_balance_changes
+from transfers.commands import TransferAnswer
+from transfers.models import PendingAnswer, Transaction
+from transfers.projections import BalanceChangedEvent, Feedback, project, record_balance_changes
 from transfers.selectors import list_last_transaction_per_iban, list_transactions_for_iban
 
 pytestmark = pytest.mark.django_db
@@ -37,3 +40,52 @@ def test_transactions_of_an_iban_come_newest_first_and_limited():
 
     assert [t.source_offset for t in list_transactions_for_iban("NL1", 3)] == [4, 3, 2]
     assert [(t.iban, t.source_offset) for t in list_last_transaction_per_iban()] == [("NL1", 4), ("NL2", 9)]
+
+
+# -- read-your-writes --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def command_id():
+    return uuid.uuid4()
+
+
+def identified(offset, command_id, index, iban="NL1"):
+    return BalanceChangedEvent(0, offset, iban, 5000, -100 if index == 0 else 100, "cash", "x", command_id, index)
+
+
+CONFIRMED = TransferAnswer(success=True)
+
+
+def test_an_answer_waits_until_the_last_event_of_its_command_is_stored(command_id):
+    debit, credit = identified(1, command_id, 0), identified(2, command_id, 1, iban="NL2")
+
+    first = project([debit], [Feedback(command_id, CONFIRMED, events=2)])
+    second = project([credit], [])
+
+    assert first.answers == {} and second.answers == {command_id: CONFIRMED}
+    assert not PendingAnswer.objects.exists()
+
+
+def test_an_answer_whose_events_came_first_is_told_at_once(command_id):
+    project([identified(1, command_id, 0), identified(2, command_id, 1)], [])
+
+    assert project([], [Feedback(command_id, CONFIRMED, events=2)]).answers == {command_id: CONFIRMED}
+
+
+def test_events_published_again_neither_double_rows_nor_tell_an_answer_twice(command_id):
+    project([identified(1, command_id, 0), identified(2, command_id, 1)], [Feedback(command_id, CONFIRMED, events=2)])
+
+    again = project([identified(7, command_id, 0), identified(8, command_id, 1)], [])
+
+    assert again.answers == {} and again.rows == []
+    assert Transaction.objects.filter(command_id=command_id).count() == 2
+
+
+def test_answers_without_events_or_without_a_count_are_told_at_once(command_id):
+    other = uuid.uuid4()
+    refused = TransferAnswer(success=False, reason="insufficient funds")
+
+    projected = project([], [Feedback(command_id, refused, events=0), Feedback(other, CONFIRMED, events=None)])
+
+    assert projected.answers == {command_id: refused, other: CONFIRMED}

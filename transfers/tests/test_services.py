@@ -7,21 +7,22 @@ import pytest
 from accounts.iban import iban_for
 from accounts.models import LedgerAccount
 from accounts.tests.factories import LedgerAccountFactory
+from transfers.commands import TransferMoney
 from transfers.models import ProcessedTransfer
-from transfers.services import (
+from transfers.rules import (
     AMOUNT_NOT_POSITIVE,
     AMOUNT_TOO_LARGE,
     BOTH_UNKNOWN,
+    DESCRIPTION_IS_INVALID,
     FROM_AND_TO_ARE_THE_SAME,
     FROM_IS_INVALID,
     INSUFFICIENT_FUNDS,
     INVALID_TOKEN,
     MAX_TRANSFER_CENTS,
     TO_IS_INVALID,
-    BalanceChange,
-    TransferMoney,
-    execute_commands,
+    UUID_ALREADY_USED,
 )
+from transfers.services import BalanceChange, Received, execute_commands
 
 pytestmark = pytest.mark.django_db(databases=["ledger"])
 
@@ -48,9 +49,8 @@ def transfer(source, target, amount=1_000, token=None, command_id=None, delivery
         from_account=source_iban,
         to_account=getattr(target, "iban", target),
         description=description,
-        delivery=delivery,
     )
-    return execute_commands([command])[0]
+    return execute_commands([Received(command, delivery)])[0]
 
 
 def balance(account):
@@ -151,7 +151,8 @@ def test_a_failed_command_repeats_its_reason(alice, bob):
     command_id = uuid.uuid4()
     transfer(alice, bob, 100, token="bad", command_id=command_id)
 
-    assert transfer(alice, bob, 100, command_id=command_id, delivery="commands:0:2").reason == INVALID_TOKEN
+    repeat = transfer(alice, bob, 100, token="bad", command_id=command_id, delivery="commands:0:2")
+    assert repeat.reason == INVALID_TOKEN
 
 
 def test_the_same_delivery_read_again_gets_its_events_again(alice, bob):
@@ -167,13 +168,49 @@ def test_the_same_delivery_read_again_gets_its_events_again(alice, bob):
 
 def test_a_batch_runs_in_order_and_sees_its_own_changes(alice, bob):
     commands = [
-        TransferMoney(uuid.uuid4(), alice.token, 10_000, alice.iban, bob.iban, "all", "commands:0:1"),
-        TransferMoney(uuid.uuid4(), bob.token, 4_000, bob.iban, alice.iban, "some back", "commands:0:2"),
-        TransferMoney(uuid.uuid4(), alice.token, 60_000, alice.iban, bob.iban, "too much", "commands:0:3"),
+        TransferMoney(uuid.uuid4(), alice.token, 10_000, alice.iban, bob.iban, "all"),
+        TransferMoney(uuid.uuid4(), bob.token, 4_000, bob.iban, alice.iban, "some back"),
+        TransferMoney(uuid.uuid4(), alice.token, 60_000, alice.iban, bob.iban, "too much"),
     ]
 
-    outcomes = execute_commands(commands)
+    outcomes = execute_commands([Received(c, f"commands:0:{n}") for n, c in enumerate(commands)])
 
     assert [o.reason for o in outcomes] == [None, None, INSUFFICIENT_FUNDS]
     assert (balance(alice), balance(bob)) == (4_000, 6_000)
     assert ProcessedTransfer.objects.filter(command_id__in=[c.command_id for c in commands]).count() == 3
+
+
+@pytest.mark.parametrize(
+    ("target", "description", "reason"),
+    [
+        ("cash", "rent\u0000", DESCRIPTION_IS_INVALID),  # PostgreSQL refuses NUL: it once stopped the handler
+        ("cash", "line\nbreak", DESCRIPTION_IS_INVALID),
+        ("cash", "x" * 141, DESCRIPTION_IS_INVALID),
+        ("N" * 300, "x", TO_IS_INVALID),  # longer than the read model's column: it once stopped the projector
+        ("Albert\u0000Heijn", "x", TO_IS_INVALID),
+        (UNKNOWN_OPEN, "x", TO_IS_INVALID),  # ours by its form, no such account: the money no longer leaves
+    ],
+)
+def test_hostile_text_and_unknown_accounts_of_ours_are_refused_and_move_nothing(alice, target, description, reason):
+    assert transfer(alice, target, 100, description=description).reason == reason
+    assert balance(alice) == 10_000
+
+
+def test_ibans_are_read_without_spaces_and_in_any_case(alice, bob):
+    spaced = " ".join(bob.iban[i : i + 4] for i in range(0, len(bob.iban), 4)).lower()
+
+    outcome = transfer(alice, spaced, 100)
+
+    assert outcome.reason is None and outcome.balance_changes[1].iban == bob.iban
+    assert transfer("CASH", bob, 100, token="").reason is None
+
+
+def test_a_command_id_sent_again_with_another_payload_is_refused_and_changes_nothing(alice, bob):
+    command_id = uuid.uuid4()
+    assert transfer(alice, bob, 1_000, command_id=command_id).reason is None
+
+    other = transfer(alice, bob, 9_000, command_id=command_id, delivery="commands:0:7")
+
+    assert other.reason == UUID_ALREADY_USED and other.balance_changes == ()
+    assert (balance(alice), balance(bob)) == (9_000, 1_000)
+    assert transfer(alice, bob, 1_000, command_id=command_id, delivery="commands:0:8").reason is None  # the same

@@ -13,7 +13,7 @@ from kafka_bridge import clients
 from kafka_bridge.codecs import get_codec
 from kafka_bridge.offsets import end_offsets, reader_from
 from kafka_bridge.projector import TOPICS, Projector
-from transfers.models import Transaction
+from transfers.models import PendingAnswer, Transaction
 
 
 class Command(BaseCommand):
@@ -23,6 +23,7 @@ class Command(BaseCommand):
         ends = {(tp.topic, tp.partition): tp.offset for topic in TOPICS for tp in end_offsets(topic)}
         with transaction.atomic():
             deleted, _ = Transaction.objects.all().delete()
+            PendingAnswer.objects.all().delete()
             Customer.objects.update(iban="", token="")
         self.stdout.write(f"deleted {deleted} transactions; replaying {sum(ends.values())} records...")
         reader = reader_from([TopicPartition(topic, partition, 0) for topic, partition in ends])

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import signal
 import socket
-import threading
 
 from django.core.management.base import BaseCommand
 
 from kafka_bridge import clients
 from kafka_bridge.codecs import get_codec
 from kafka_bridge.command_handler import GROUP_ID, CommandHandler
+from kafka_bridge.retry import DEFAULT_DEADLINE
+from kafka_bridge.shutdown import stop_on_signals
 
 
 class Command(BaseCommand):
@@ -25,16 +25,20 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch-size", type=int, default=500, help="most commands per transaction")
         parser.add_argument("--group", default=GROUP_ID, help="consumer group; handlers in one group share the work")
+        parser.add_argument(
+            "--retry-deadline",
+            type=float,
+            default=DEFAULT_DEADLINE,
+            help="seconds to retry a batch while the database, broker or registry is away, before exiting",
+        )
 
-    def handle(self, *args, instance: str, batch_size: int, group: str, **options):
-        stop = threading.Event()
-        for stop_signal in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(stop_signal, lambda *_: stop.set())
-        handler = CommandHandler(
+    def handle(self, *args, instance: str, batch_size: int, group: str, retry_deadline: float, **options):
+        name = f"{group}-{instance}"
+        CommandHandler(
             # A short session: when a handler dies, its partitions move to the others within 10 s.
-            consumer=clients.consumer(group, **{"client.id": f"{group}-{instance}", "session.timeout.ms": 10_000}),
-            producer=clients.transactional_producer(f"{group}-{instance}"),
+            consumer=clients.consumer(group, **{"client.id": name, "session.timeout.ms": 10_000}),
+            producer=clients.transactional_producer(name),
             codec=get_codec(),
             batch_size=batch_size,
-        )
-        handler.run(stop)
+            retry_deadline=retry_deadline,
+        ).run(stop_on_signals())

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-
 from django.core.management.base import BaseCommand
 
 from kafka_bridge import clients
 from kafka_bridge.codecs import get_codec
 from kafka_bridge.projector import GROUP_ID, Projector
+from kafka_bridge.retry import DEFAULT_DEADLINE
+from kafka_bridge.shutdown import stop_on_signals
 
 
 class Command(BaseCommand):
@@ -17,9 +16,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--group", default=GROUP_ID, help="consumer group; projectors in one group share the work")
+        parser.add_argument(
+            "--retry-deadline",
+            type=float,
+            default=DEFAULT_DEADLINE,
+            help="seconds to retry a batch while the database, broker or registry is away, before exiting",
+        )
 
-    def handle(self, *args, group: str, **options):
-        stop = threading.Event()
-        for stop_signal in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(stop_signal, lambda *_: stop.set())
-        Projector(clients.consumer(group, **{"session.timeout.ms": 10_000}), get_codec()).run(stop)
+    def handle(self, *args, group: str, retry_deadline: float, **options):
+        consumer = clients.consumer(group, **{"session.timeout.ms": 10_000})
+        Projector(consumer, get_codec(), retry_deadline=retry_deadline).run(stop_on_signals())

@@ -1,6 +1,6 @@
 import pytest
 
-from transfers.money import format_euro
+from banking.money import format_euro
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,49 @@
+"""What a customer may type: the checks the web edge and the command handler both make, in one place.
+
+Anyone with access to Kafka can send a command without our API, so the handler checks again what the
+edge already checked. Reasons are in the original's style (`from is invalid`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+MAX_USERNAME = 150  # Django's own limit for a username
+MIN_USERNAME = 8  # the original's GraphQL endpoint asked for 8 characters at least
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024  # hashing cost does not grow with the length, but nobody types more
+
+USERNAME_IS_INVALID = "username is invalid"
+USERNAME_TOO_SHORT = "username needs at least 8 characters"
+PASSWORD_IS_INVALID = "password is invalid"
+PASSWORD_TOO_SHORT = "password needs at least 8 characters"
+UUID_ALREADY_USED = "uuid already used for another command"  # a command id reused with another payload
+
+
+def is_plain_text(value: object, max_length: int) -> bool:
+    """True for a string of at most `max_length` characters without control characters (NUL, newlines, ...)."""
+    return (
+        isinstance(value, str)
+        and len(value) <= max_length
+        and not any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
+    )
+
+
+def username_refusal(username: str) -> str | None:
+    """Why the ledger cannot take this username (as a command's key or an account's owner), or None."""
+    if not is_plain_text(username, MAX_USERNAME) or not username.strip():
+        return USERNAME_IS_INVALID
+    return None
+
+
+def login_refusal(username: str, password: str) -> str | None:
+    """Why a login or registration is refused before anything is looked up, or None."""
+    if reason := username_refusal(username):
+        return reason
+    if len(username) < MIN_USERNAME:
+        return USERNAME_TOO_SHORT
+    if not is_plain_text(password, MAX_PASSWORD):
+        return PASSWORD_IS_INVALID
+    if len(password) < MIN_PASSWORD:
+        return PASSWORD_TOO_SHORT
+    return None

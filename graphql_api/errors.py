@@ -1,0 +1,34 @@
+"""What a GraphQL client may read of an error: its own mistakes, yes; our internals, never."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+logger = logging.getLogger(__name__)
+
+
+class ClientError(ValueError):
+    """A mistake in the request that the client should read about, e.g. a malformed uuid."""
+
+
+def is_internal(error: GraphQLError) -> bool:
+    """Errors raised by our code or a dependency (a database, the registry) are internal; syntax, validation
+    and `ClientError`s are the client's."""
+    return error.original_error is not None and not isinstance(error.original_error, ClientError | GraphQLError)
+
+
+class MaskInternalErrors(MaskErrors):
+    """Tell the client only a reference; log the error under the same reference for whoever operates us."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=is_internal)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        reference = uuid.uuid4().hex[:12]
+        logger.error("GraphQL error, reference %s: %s", reference, error.message, exc_info=error.original_error)
+        self.error_message = f"internal error (reference {reference})"
+        return super().anonymise_error(error)

@@ -1,0 +1,186 @@
+"""The command bus on Kafka: publish a command, wait for its answer, give up after a time-out.
+
+The answer travels command handler -> feedback topic -> projector -> channel layer (Redis) -> here.
+Every web process hears every answer on one group and keeps those it waits for; we start waiting
+before publishing, so even an instant answer is never missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import UUID
+
+from channels.layers import get_channel_layer
+from confluent_kafka import KafkaException
+from django.conf import settings
+
+from accounts.commands import AccountAnswer, OpenAccount
+from banking.bus import CommandBus, NoAnswer, NotSent
+from kafka_bridge import clients
+from kafka_bridge.codecs import encode_key, get_codec
+from kafka_bridge.messages import (
+    AccountCreationConfirmed,
+    AccountCreationFailed,
+    ConfirmAccountCreation,
+    ConfirmMoneyTransfer,
+    Message,
+    MoneyTransferFailed,
+)
+from kafka_bridge.retry import Unavailable
+from kafka_bridge.topology import Topic
+from transfers.commands import TransferAnswer, TransferMoney
+from transfers.notifications import COMMAND_ANSWERS_GROUP
+
+logger = logging.getLogger(__name__)
+
+COMMAND_ANSWERS = COMMAND_ANSWERS_GROUP
+REJOIN_SECONDS = 3600  # channels_redis forgets a group member after a day (its group_expiry)
+Answer = AccountAnswer | TransferAnswer
+
+
+def to_message(command: OpenAccount | TransferMoney) -> Message:
+    if isinstance(command, OpenAccount):
+        return ConfirmAccountCreation(id=command.command_id, username=command.username)
+    return ConfirmMoneyTransfer(
+        id=command.command_id,
+        token=command.token,
+        amount_cents=command.amount_cents,
+        from_account=command.from_account,
+        to_account=command.to_account,
+        description=command.description,
+    )
+
+
+def answer_to(feedback: Message) -> Answer:
+    """The answer a client gets for a feedback record."""
+    if isinstance(feedback, AccountCreationConfirmed):
+        return AccountAnswer(iban=feedback.iban, token=feedback.token)
+    if isinstance(feedback, AccountCreationFailed):
+        return AccountAnswer(reason=feedback.reason)
+    if isinstance(feedback, MoneyTransferFailed):
+        return TransferAnswer(success=False, reason=feedback.reason)
+    return TransferAnswer(success=True)
+
+
+def answers_message(answers: dict[UUID, Answer]) -> dict[str, Any]:
+    """A batch's answers as one channel-layer message (only this module writes and reads it)."""
+    return {
+        "type": COMMAND_ANSWERS,
+        "answers": {
+            command_id.hex: {"kind": type(answer).__name__, **dataclasses.asdict(answer)}
+            for command_id, answer in answers.items()
+        },
+    }
+
+
+def answer_from(payload: dict[str, Any]) -> Answer:
+    kind = {cls.__name__: cls for cls in (AccountAnswer, TransferAnswer)}[payload.pop("kind")]
+    return kind(**payload)
+
+
+class KafkaCommandBus(CommandBus):
+    def __init__(self) -> None:
+        self._producer = clients.producer()
+        threading.Thread(target=self._serve_deliveries, daemon=True, name="command-publisher").start()
+
+    def _serve_deliveries(self) -> None:
+        while True:
+            self._producer.poll(0.1)
+
+    async def send(self, command: OpenAccount | TransferMoney, *, key: str) -> Answer:
+        try:
+            async with asyncio.timeout(settings.COMMAND_ANSWER_TIMEOUT):
+                async with command_answers().waiting_for(command.command_id) as answer:
+                    await self._publish(key, to_message(command))
+                    return await answer
+        except TimeoutError:
+            raise NoAnswer from None
+
+    async def _publish(self, key: str, message: Message) -> None:
+        """Produce to the commands topic, keyed by username; return once the broker has it."""
+        loop = asyncio.get_running_loop()
+        delivered: asyncio.Future = loop.create_future()
+
+        def report(error, _record) -> None:
+            outcome = (
+                (lambda: delivered.set_result(None))
+                if error is None
+                else (lambda: delivered.set_exception(NotSent(str(error))))
+            )
+            loop.call_soon_threadsafe(lambda: delivered.done() or outcome())
+
+        try:
+            value = get_codec().encode(Topic.COMMANDS, message)
+            self._producer.produce(Topic.COMMANDS.value, key=encode_key(key), value=value, on_delivery=report)
+        except (Unavailable, KafkaException, BufferError) as error:
+            logger.warning("could not send %s: %s", message.RECORD, error)
+            raise NotSent(str(error)) from error
+        await delivered
+
+
+class CommandAnswers:
+    """Every command answer the projector announces, heard once per process and handed to whoever waits.
+
+    One channel joins the answers group for good, instead of a channel, a group join and a group leave
+    per command: those Redis round trips were a fifth of the web process's CPU under load.
+    """
+
+    def __init__(self) -> None:
+        self._layer = get_channel_layer()
+        self._waiting: dict[str, asyncio.Future] = {}
+        self._joined = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._hear_forever(), name="command-answers")
+
+    @contextlib.asynccontextmanager
+    async def waiting_for(self, command_id: UUID) -> AsyncIterator[asyncio.Future]:
+        """A future for the command's answer; enter it before sending the command, so no answer is missed."""
+        await self._joined.wait()
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[command_id.hex] = future
+        try:
+            yield future
+        finally:
+            self._waiting.pop(command_id.hex, None)
+
+    async def _hear_forever(self) -> None:
+        channel = await self._layer.new_channel()
+        joined_at = None
+        while True:
+            try:
+                if joined_at is None or asyncio.get_running_loop().time() - joined_at > REJOIN_SECONDS:
+                    await self._layer.group_add(COMMAND_ANSWERS, channel)
+                    joined_at = asyncio.get_running_loop().time()
+                    self._joined.set()
+                message = await asyncio.wait_for(self._layer.receive(channel), REJOIN_SECONDS)
+            except TimeoutError:
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis away: callers time out meanwhile; join again once it is back
+                logger.exception("lost the command answers channel; listening again in a second")
+                joined_at = None
+                await asyncio.sleep(1)
+                continue
+            for command, payload in message["answers"].items():
+                future = self._waiting.get(command)
+                if future is not None and not future.done():
+                    future.set_result(answer_from(dict(payload)))
+
+
+_per_loop: dict[asyncio.AbstractEventLoop, CommandAnswers] = {}
+
+
+def command_answers() -> CommandAnswers:
+    """This event loop's `CommandAnswers` (daphne has one loop; tests and tools may run several)."""
+    for closed in [loop for loop in _per_loop if loop.is_closed()]:
+        del _per_loop[closed]  # its listening task holds the loop, so a weak key would never let go
+    loop = asyncio.get_running_loop()
+    if loop not in _per_loop:
+        _per_loop[loop] = CommandAnswers()
+    return _per_loop[loop]

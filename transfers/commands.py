@@ -1,0 +1,67 @@
+"""The user action of `transfers`: ask the bank to move money. Kafka-free: the command goes through the bus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from accounts.iban import normalized_account
+from accounts.rules import username_refusal
+from banking.bus import NOT_SENT, NoAnswer, NotSent, get_command_bus, no_answer_reason
+from transfers.rules import INVALID_TOKEN, MAX_TOKEN, transfer_refusal
+
+
+@dataclass(frozen=True)
+class TransferMoney:
+    """The ConfirmMoneyTransfer command. `from_account` and `to_account` are IBANs, `cash`, or another bank's."""
+
+    command_id: UUID
+    token: str
+    amount_cents: int
+    from_account: str
+    to_account: str
+    description: str
+
+
+@dataclass(frozen=True)
+class TransferAnswer:
+    success: bool
+    reason: str | None = None
+    pending: bool = False  # no answer in time: sending the same command id again tells the outcome
+
+
+async def request_transfer(
+    *,
+    command_id: UUID,
+    username: str,
+    token: str,
+    amount_cents: int,
+    from_account: str,
+    to_account: str,
+    description: str,
+) -> TransferAnswer:
+    """Check the transfer, send it under `username` (which orders a customer's commands), return the outcome."""
+    command = TransferMoney(
+        command_id=command_id,
+        token=token,
+        amount_cents=amount_cents,
+        from_account=normalized_account(from_account),
+        to_account=normalized_account(to_account),
+        description=description,
+    )
+    reason = transfer_refusal(
+        amount_cents=command.amount_cents,
+        from_account=command.from_account,
+        to_account=command.to_account,
+        description=command.description,
+    ) or username_refusal(username)
+    if reason is None and len(token) > MAX_TOKEN:
+        reason = INVALID_TOKEN
+    if reason:
+        return TransferAnswer(success=False, reason=reason)
+    try:
+        return await get_command_bus().send(command, key=username)
+    except NoAnswer:
+        return TransferAnswer(success=False, reason=no_answer_reason(), pending=True)
+    except NotSent:
+        return TransferAnswer(success=False, reason=NOT_SENT)

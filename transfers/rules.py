@@ -1,0 +1,46 @@
+"""The rules a money transfer must pass before any account is looked at, for the web edge and the handler."""
+
+from __future__ import annotations
+
+from accounts.iban import CASH, is_open_iban, looks_like_open_iban
+from accounts.rules import UUID_ALREADY_USED, is_plain_text
+
+# The original's reasons, word for word: clients match on them.
+FROM_IS_INVALID = "from is invalid"
+FROM_AND_TO_ARE_THE_SAME = "from and to can't be same for transfer"
+INVALID_TOKEN = "invalid token"
+INSUFFICIENT_FUNDS = "insufficient funds"
+BOTH_UNKNOWN = "both to and from not known at this bank"
+# Ours: the original accepted these and did something surprising, or stopped.
+AMOUNT_NOT_POSITIVE = "amount must be positive"
+AMOUNT_TOO_LARGE = "amount is too large"
+TO_IS_INVALID = "to is invalid"
+DESCRIPTION_IS_INVALID = "description is invalid"
+
+MAX_TRANSFER_CENTS = 10**15  # ten trillion euro: beyond any real transfer, far from overflowing a bigint
+MAX_ACCOUNT = 34  # the longest IBAN there is; also the longest name of another bank's customer
+MAX_DESCRIPTION = 140
+MAX_TOKEN = 64
+
+__all__ = ["UUID_ALREADY_USED"]  # one reason for both kinds of command; it lives with the lower app
+
+
+def transfer_refusal(*, amount_cents: int, from_account: str, to_account: str, description: str) -> str | None:
+    """The reason to refuse a transfer before any account is looked at, or None. Accounts come normalized."""
+    if amount_cents <= 0:
+        return AMOUNT_NOT_POSITIVE
+    if amount_cents > MAX_TRANSFER_CENTS:
+        return AMOUNT_TOO_LARGE
+    if from_account != CASH and not is_open_iban(from_account):
+        return FROM_IS_INVALID
+    if (
+        not is_plain_text(to_account, MAX_ACCOUNT)
+        or not to_account.strip()
+        or (looks_like_open_iban(to_account) and not is_open_iban(to_account))
+    ):
+        return TO_IS_INVALID
+    if not is_plain_text(description, MAX_DESCRIPTION):
+        return DESCRIPTION_IS_INVALID
+    if from_account == to_account:
+        return FROM_AND_TO_ARE_THE_SAME
+    return None
