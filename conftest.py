@@ -35,3 +35,13 @@ def admin(stack) -> AdminClient:
 @pytest.fixture
 def registry(stack):
     return registry_client()
+
+
+@pytest.fixture
+def company_account(django_db_blocker):
+    """The company account a migration seeds; tests that flush the ledger (transactional ones) lose it."""
+    from accounts.migrations import _company
+    from accounts.models import LedgerAccount
+
+    with django_db_blocker.unblock():
+        return LedgerAccount.objects.get_or_create(iban=_company.COMPANY["iban"], defaults=_company.COMPANY)[0]

@@ -10,6 +10,7 @@ django_application = get_asgi_application()
 # Django must be set up before these imports.
 from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
 from bankproject.origins import GraphQLCors, WebsocketOriginCheck  # noqa: E402
@@ -39,7 +40,10 @@ application = ProtocolTypeRouter(
             URLRouter(
                 [
                     # /graphql-ws is the original's; /graphql is where GraphiQL and most clients look.
-                    re_path(r"^graphql(-ws)?/?$", BankGraphQLWSConsumer.as_asgi(schema=schema)),
+                    re_path(
+                        r"^graphql(-ws)?/?$",
+                        BankGraphQLWSConsumer.as_asgi(schema=schema, allowed_origins=settings.CORS_ALLOWED_ORIGINS),
+                    ),
                     re_path(r"^ws/transactions/$", TransactionFeedConsumer.as_asgi()),
                     re_path(r"", NoSuchWebsocket.as_asgi()),
                 ]

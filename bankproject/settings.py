@@ -81,7 +81,7 @@ for database in DATABASES.values():
     database.setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": env.int("DATABASE_POOL_SIZE", default=8),
-        "timeout": 10,
+        "timeout": 5,  # seconds to wait for a connection: a database that is away is a transient error
     }
 DATABASES["ledger"].setdefault("TEST", {})["DEPENDENCIES"] = []  # tests may use the ledger alone
 DATABASE_ROUTERS = ["bankproject.routers.CommandQueryRouter"]

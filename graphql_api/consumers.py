@@ -11,6 +11,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_operation_type
 
+MESSAGE_TOO_LARGE = 4413
 SUBSCRIPTION_OVER_HTTP = (
     "a subscription needs a websocket (ws://.../graphql-ws or ws://.../graphql); "
     "over HTTP, use the mutation of the same name"
@@ -32,10 +33,10 @@ class BankGraphQLWSConsumer(GraphQLWSConsumer):
     graphql_ws_handler_class = StartWithoutInitHandler
 
     async def websocket_receive(self, message) -> None:
-        """Close with 1009 (message too big) on a frame larger than any operation of ours."""
+        """Close on a frame larger than any operation of ours (4413, "too large", as servers may not send 1009)."""
         data = message.get("text") or message.get("bytes") or ""
         if len(data) > settings.GRAPHQL_MAX_REQUEST_BYTES:
-            await self.close(code=1009)
+            await self.close(code=MESSAGE_TOO_LARGE)
             return
         await super().websocket_receive(message)
 

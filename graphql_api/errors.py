@@ -32,3 +32,10 @@ class MaskInternalErrors(MaskErrors):
         logger.error("GraphQL error, reference %s: %s", reference, error.message, exc_info=error.original_error)
         self.error_message = f"internal error (reference {reference})"
         return super().anonymise_error(error)
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
+    """One line per error a client made; our own errors are logged in full when they are masked."""
+    for error in errors:
+        if not is_internal(error):
+            logger.info("GraphQL request refused: %s", error.message[:300])

@@ -11,7 +11,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 
-from graphql_api.errors import MaskInternalErrors
+from graphql_api.errors import MaskInternalErrors, log_errors
 from graphql_api.mutations import MutationRoot
 from graphql_api.queries import QueryRoot
 from graphql_api.subscriptions import SubscriptionRoot
@@ -21,7 +21,13 @@ from graphql_api.subscriptions import SubscriptionRoot
 # So their rules are made once, here, and added by one extension per operation.
 LIMITS = [*QueryDepthLimiter(max_depth=8).validation_rules, *MaxAliasesLimiter(max_alias_count=20).validation_rules]
 
-schema = strawberry.Schema(
+
+class BankSchema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        log_errors(errors)
+
+
+schema = BankSchema(
     query=QueryRoot,
     mutation=MutationRoot,
     subscription=SubscriptionRoot,

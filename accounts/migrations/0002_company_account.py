@@ -2,13 +2,7 @@
 
 from django.db import migrations
 
-COMPANY = {
-    "username": "open_web",
-    "iban": "NL66OPEN0000000000",
-    "token": "0" * 20,
-    "balance_cents": 10**17,
-    "limit_cents": -50_000,
-}
+from accounts.migrations._company import COMPANY
 
 
 def create_company_account(apps, schema_editor):

@@ -52,8 +52,13 @@ class App:
         logs.mkdir(parents=True, exist_ok=True)
         self.logs = logs
         self.processes: dict[str, subprocess.Popen] = {}
+        self.how: dict[str, tuple] = {}  # name -> what it was started with, to restart it the same way
+        self.log_start: dict[str, int] = {}  # name -> where its log was when it was last started
 
     def start(self, name: str, argv: list[str], pass_fds: tuple[int, ...] = (), **env: str) -> subprocess.Popen:
+        self.how[name] = (argv, env)
+        log = self.logs / f"{name}.log"
+        self.log_start[name] = log.stat().st_size if log.exists() else 0
         with open(self.logs / f"{name}.log", "ab") as output:
             process = subprocess.Popen(
                 argv,
@@ -100,6 +105,22 @@ class App:
                     raise AssertionError(f"{name} did not start:\n{log}") from None
                 time.sleep(0.1)
 
+    def restart(self, name: str) -> None:
+        """Stop a handler or a projector (SIGTERM) and start it again as it was."""
+        self.processes[name].terminate()
+        self.processes[name].wait(30)
+        argv, env = self.how[name]
+        self.start(name, argv, **env)
+
+    def wait_for_log(self, name: str, text: str, timeout: float = 60) -> None:
+        """Wait until the process's log says `text` (after its latest start)."""
+        log = self.logs / f"{name}.log"
+        deadline = time.monotonic() + timeout
+        while text not in log.read_bytes()[self.log_start[name] :].decode(errors="replace"):
+            if time.monotonic() > deadline or self.processes[name].poll() is not None:
+                raise AssertionError(f"{name} never said {text!r}:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.1)
+
     def pause(self, name: str) -> None:
         self.processes[name].send_signal(signal.SIGSTOP)
 
@@ -132,12 +153,12 @@ def running_app(logs: Path) -> Iterator[App]:
         app.stop()
 
 
-def post(url: str, query: str, variables: dict | None = None) -> tuple[int, dict]:
+def post(url: str, query: str, variables: dict | None = None, timeout: float = 30) -> tuple[int, dict]:
     """POST a GraphQL operation; return the HTTP status and the JSON body."""
     body = json.dumps({"query": query, "variables": variables or {}}).encode()
     request = urllib.request.Request(url + "/graphql", body, {"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"{}")

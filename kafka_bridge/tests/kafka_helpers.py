@@ -66,16 +66,20 @@ class Collector:
 
     def until(self, done: Callable[[list], bool], timeout: float = 60.0) -> list:
         deadline = time.monotonic() + timeout
-        codec = get_codec()
         while not done(self.records):
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout}s with {len(self.records)} records")
-            for record in clients.consume_available(self.consumer, 500, 0.2):
-                if record.error():
-                    continue
-                value = codec.decode(record.topic(), record.value()) if self.decode else record
-                self.records.append((decode_key(record.key()), value))
+            self.poll()
         return self.records
+
+    def poll(self, timeout: float = 0.2) -> None:
+        """Read what has arrived, waiting up to `timeout` for the first record."""
+        codec = get_codec()
+        for record in clients.consume_available(self.consumer, 500, timeout):
+            if record.error():
+                continue
+            value = codec.decode(record.topic(), record.value()) if self.decode else record
+            self.records.append((decode_key(record.key()), value))
 
     def settle(self, seconds: float = 2.0) -> list:
         """Keep reading for `seconds` more, to catch anything that should not be there."""

@@ -43,7 +43,7 @@ def newest(page):
     return page.locator("#transactions .transaction").first
 
 
-def test_a_new_client_deposits_transfers_and_sees_it_all(web, browser):
+def test_a_new_client_deposits_transfers_and_sees_it_all(web, browser, company_account):
     page = browser.new_page()
     username = f"browser-{uuid.uuid4().hex[:8]}"
     log_in(page, web, username)

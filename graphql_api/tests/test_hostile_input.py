@@ -1,0 +1,223 @@
+"""What a stranger can send the API: odd characters, huge values, other origins, bursts of logins.
+
+Every one gets a clear answer, and none stops or stalls the bank for anyone else.
+"""
+
+import asyncio
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from graphql_api.tests.live import PROJECT_ROOT, post, running_app, subscription
+from graphql_api.tests.test_api_live import GET_ACCOUNT, TRANSFER_MUTATION, new_user, transfer
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
+
+GET_ACCOUNT_MUTATION = GET_ACCOUNT.replace("subscription", "mutation", 1)
+TRANSACTIONS = "query ($iban: String!) { transactions_by_iban(iban: $iban, max_items: 5) { id descr } }"
+FRONTEND = "http://localhost:8181"  # where the original's single-page frontend ran
+
+
+@pytest.fixture(scope="module")
+def app(django_db_setup, django_db_blocker, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("hostile-logs")
+    with django_db_blocker.unblock(), running_app(logs) as running:
+        running.web = running.start_web("web", CORS_ALLOWED_ORIGINS=FRONTEND, LOGINS_PER_MINUTE_PER_USERNAME="3")
+        running.hashing_gate = logs / "hashing-gate"
+        running.gated_hashing_web = running.start_web(
+            "gated-hashing-web",
+            DJANGO_SETTINGS_MODULE="graphql_api.tests.slow_hashing_settings",
+            HASHING_GATE=str(running.hashing_gate),
+        )
+        yield running
+
+
+@pytest.fixture
+def customer(app):
+    return new_user(app.web)
+
+
+def mutation(web, **overrides):
+    username, account = overrides.pop("customer")
+    variables = {
+        "uuid": str(uuid.uuid4()),
+        "username": username,
+        "token": account["token"],
+        "amount": 100,
+        "from": "cash",
+        "to": account["iban"],
+        "descr": "test",
+        **overrides,
+    }
+    status, body = post(web, TRANSFER_MUTATION, variables)
+    assert status == 200, body
+    return body["data"]["money_transfer"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"descr": "rent\u0000"}, "description is invalid"),  # once stopped the command handler for good
+        ({"descr": "x" * 141}, "description is invalid"),
+        ({"to": "N" * 300}, "to is invalid"),  # once stopped the projector for good
+        ({"to": "NL00OPEN0000000001"}, "to is invalid"),
+        ({"from": "cash\u0007"}, "from is invalid"),
+        ({"username": "\u0000"}, "username is invalid"),
+    ],
+)
+def test_hostile_text_gets_the_reason_at_once_and_the_bank_goes_on(app, customer, overrides, reason):
+    outcome = mutation(app.web, customer=customer, **overrides)
+
+    assert (outcome["success"], outcome["reason"]) == (False, reason)
+    assert mutation(app.web, customer=customer)["success"] is True
+
+
+def test_an_iban_typed_with_spaces_and_in_lower_case_reaches_the_account(app, customer):
+    username, account = customer
+    spaced = " ".join(account["iban"][i : i + 4] for i in range(0, 18, 4)).lower()
+
+    assert mutation(app.web, customer=customer, to=spaced)["success"] is True
+
+
+def test_a_well_formed_iban_of_ours_that_is_no_account_is_refused_and_no_money_leaves(app, customer):
+    from accounts.iban import iban_for
+
+    outcome = mutation(app.web, customer=customer, **{"from": customer[1]["iban"], "to": iban_for("0999999999")})
+
+    assert outcome["reason"] == "to is invalid"
+
+
+def test_a_query_with_a_nul_in_it_finds_nothing_instead_of_failing(app):
+    assert post(app.web, TRANSACTIONS, {"iban": "NL\u0000"}) == (200, {"data": {"transactions_by_iban": []}})
+
+
+def test_a_body_larger_than_any_operation_is_refused_before_it_is_read(app):
+    body = json.dumps({"query": "{ __typename }", "padding": "x" * 200_000}).encode()
+    request = urllib.request.Request(app.web + "/graphql", body, {"Content-Type": "application/json"})
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+
+    assert refused.value.code == 413
+    assert post(app.web, "{ __typename }")[0] == 200
+
+
+def test_a_websocket_frame_larger_than_any_operation_closes_the_socket(app):
+    with connect(app.web.replace("http://", "ws://") + "/graphql-ws", subprotocols=["graphql-ws"]) as websocket:
+        websocket.send(json.dumps({"type": "start", "id": "1", "payload": {"query": "x" * 200_000}}))
+        with pytest.raises(ConnectionClosed) as closed:
+            websocket.recv(10)
+
+    assert closed.value.rcvd.code == 4413
+
+
+@pytest.mark.parametrize("path", ["/graphql-ws", "/ws/transactions/"])
+def test_a_page_on_another_origin_cannot_open_a_websocket_unless_allowed(app, path):
+    url = app.web.replace("http://", "ws://") + path
+
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url, origin="http://evil.example", subprotocols=["graphql-ws"], open_timeout=10)
+    assert refused.value.response.status_code == 403
+
+    for origin in (FRONTEND, app.web, None):  # the allowed frontend, our own pages, a client that is no browser
+        with connect(url, origin=origin, subprotocols=["graphql-ws"], open_timeout=10):
+            pass
+
+
+def test_cors_lets_the_allowed_frontend_call_graphql_and_no_one_else(app):
+    def preflight(origin):
+        request = urllib.request.Request(
+            app.web + "/graphql",
+            method="OPTIONS",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.headers.get("Access-Control-Allow-Origin")
+        except urllib.error.HTTPError as error:
+            return error.headers.get("Access-Control-Allow-Origin")
+
+    assert preflight(FRONTEND) == FRONTEND
+    assert preflight("http://evil.example") is None
+
+
+def test_logins_are_limited_per_username_with_a_clear_reason(app):
+    username = f"limited-{uuid.uuid4().hex[:8]}"
+    answers = [
+        post(app.web, GET_ACCOUNT_MUTATION, {"username": username, "password": "secret-password"})[1]["data"]
+        for _ in range(4)  # the test's web process allows 3 a minute
+    ]
+
+    assert [a["get_account"]["reason"] for a in answers] == [
+        None,
+        None,
+        None,
+        "too many login attempts; try again in a minute",
+    ]
+
+
+def test_a_password_being_hashed_never_holds_up_reads(app, customer):
+    """Hashing (about half a second of CPU each) once ran on the thread every database read of the process
+    shares: a burst of logins stalled every customer. Here the hash waits at a gate until the read is done."""
+    login = threading.Thread(
+        target=post,
+        args=(
+            app.gated_hashing_web,
+            GET_ACCOUNT_MUTATION,
+            {"username": f"gated-{uuid.uuid4().hex[:8]}", "password": "secret-password"},
+        ),
+    )
+    login.start()
+    try:
+        time.sleep(0.5)  # the login is at the gate now
+        status, body = post(app.gated_hashing_web, TRANSACTIONS, {"iban": customer[1]["iban"]}, timeout=10)
+        assert status == 200 and "errors" not in body
+    finally:
+        app.hashing_gate.touch()
+        login.join(30)
+
+
+def test_graphql_errors_never_show_the_database_or_the_registry(monkeypatch, caplog):
+    from django.db import OperationalError
+
+    from graphql_api.schema import schema
+
+    def broken(*args):
+        raise OperationalError('connection to server at "10.1.2.3", port 5432 failed: password authentication failed')
+
+    monkeypatch.setattr("graphql_api.queries.get_transaction", broken)
+
+    result = asyncio.run(schema.execute("{ transaction_by_id(id: 1) { id } }"))
+
+    (error,) = result.errors
+    assert error.message.startswith("internal error (reference ") and "10.1.2.3" not in error.message
+    reference = error.message.removeprefix("internal error (reference ").rstrip(")")
+    assert reference in caplog.text and "password authentication failed" in caplog.text
+
+
+def test_debug_off_refuses_to_start_with_the_development_secret_key():
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_DEBUG": "false"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+    )
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is the development key" in result.stderr
+
+
+def test_a_subscription_still_works_for_a_legacy_client_without_an_origin(app):
+    with subscription(app.web, GET_ACCOUNT, {"username": f"u-{uuid.uuid4().hex[:8]}", "password": "pw-pw-pw-pw"}) as r:
+        assert r()["data"]["get_account"]["iban"]
+
+
+def test_the_customer_can_still_transfer_after_all_of_this(app, customer):
+    username, account = customer
+    assert transfer(app.web, username, account["token"], 100, "cash", account["iban"])["success"] is True

@@ -1,0 +1,98 @@
+"""The client page's forms, with a scripted command bus in place of Kafka (the bus is a setting)."""
+
+import re
+import uuid
+
+import pytest
+
+from accounts.commands import AccountAnswer, OpenAccount
+from banking.bus import CommandBus, NoAnswer, get_command_bus
+from transfers.commands import TransferAnswer
+
+pytestmark = pytest.mark.django_db(transaction=True)  # database_sync_to_async closes connections
+
+
+class ScriptedBus(CommandBus):
+    """Answers from a script, and remembers what it was sent."""
+
+    sent: list = []
+    script: list = []
+
+    async def send(self, command, *, key):
+        ScriptedBus.sent.append(command)
+        if isinstance(command, OpenAccount):
+            return AccountAnswer(iban="NL80OPEN0123456789", token="1" * 20)
+        answer = ScriptedBus.script.pop(0)
+        if isinstance(answer, type) and issubclass(answer, Exception):
+            raise answer
+        return answer
+
+
+@pytest.fixture
+def bus(settings):
+    settings.COMMAND_BUS = f"{__name__}.ScriptedBus"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    get_command_bus.cache_clear()
+    ScriptedBus.sent, ScriptedBus.script = [], []
+    yield ScriptedBus
+    get_command_bus.cache_clear()
+
+
+def form_id(page: bytes, form: str) -> str:
+    html = page.decode()
+    start = html.index(f'id="{form}"') if form != "deposit-1000" else html.index('action="/client/deposit/1000/"')
+    return re.search(r'name="command_id" value="([0-9a-f-]+)"', html[start:]).group(1)
+
+
+@pytest.fixture
+def logged_in(client, bus):
+    response = client.post("/client/", {"username": "customer-1", "password": "secret-password"})
+    assert response.status_code == 302
+    return client
+
+
+def test_logging_in_gives_the_session_a_new_key(client, bus):
+    client.get("/client/")
+    before = client.session.session_key
+
+    client.post("/client/", {"username": "customer-2", "password": "secret-password"})
+
+    assert client.session.session_key != before and client.session["bank_account"]["username"] == "customer-2"
+
+
+def test_a_transfer_without_an_answer_is_pending_and_sending_it_again_repeats_the_same_command(logged_in, bus):
+    page = logged_in.get("/client/").content
+    command_id = form_id(page, "transfer-form")
+    bus.script = [NoAnswer, TransferAnswer(success=True)]
+    form = {"command_id": command_id, "amount": "11,11", "to": "NL66OPEN0000000000", "description": "rent"}
+
+    logged_in.post("/client/transfer/", form)
+    pending = logged_in.get("/client/").content
+
+    assert b"is pending" in pending and b"will not be made twice" in pending
+    assert form_id(pending, "transfer-form") == command_id  # the form sends the same command again
+    assert b'value="11,11"' in pending and b'value="rent"' in pending
+
+    logged_in.post("/client/transfer/", form)
+    done = logged_in.get("/client/").content
+
+    assert b"sent" in done and form_id(done, "transfer-form") != command_id
+    assert [c.command_id for c in bus.sent[1:]] == [uuid.UUID(command_id)] * 2
+
+
+def test_each_deposit_button_sends_its_own_command_id(logged_in, bus):
+    page = logged_in.get("/client/").content
+    command_id = form_id(page, "deposit-1000")
+    bus.script = [TransferAnswer(success=True)]
+
+    logged_in.post("/client/deposit/1000/", {"command_id": command_id})
+
+    assert bus.sent[-1].command_id == uuid.UUID(command_id) and bus.sent[-1].from_account == "cash"
+
+
+def test_a_form_without_a_command_id_is_refused_with_a_reason(logged_in, bus):
+    logged_in.post("/client/transfer/", {"amount": "1", "to": "NL66OPEN0000000000"})
+
+    assert b"this form is out of date" in logged_in.get("/client/").content
+    assert len(bus.sent) == 1  # the login only
