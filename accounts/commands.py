@@ -54,7 +54,9 @@ async def open_or_log_in(*, username: str, password: str, client_address: str | 
         known = await database_sync_to_async(register)(username, await _hashed(make_password, password))
         if known is None:  # registered a moment ago by another request: log in instead
             known = await database_sync_to_async(find_login)(username)
-    if known is None or not await _hashed(check_password, password, known.password_hash):
+            if known is None or not await _hashed(check_password, password, known.password_hash):
+                return AccountAnswer(reason=INCORRECT_PASSWORD)
+    elif not await _hashed(check_password, password, known.password_hash):
         return AccountAnswer(reason=INCORRECT_PASSWORD)
     try:
         return await get_command_bus().send(OpenAccount(known.command_id, username), key=username)

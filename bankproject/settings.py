@@ -116,7 +116,7 @@ COMMAND_ANSWER_TIMEOUT = env.float("COMMAND_ANSWER_TIMEOUT", default=10.0)
 
 # Logins: password hashing has threads of its own (never the one all database reads share), and attempts
 # are counted per username and per client address.
-PASSWORD_HASHING_THREADS = env.int("PASSWORD_HASHING_THREADS", default=1)
+PASSWORD_HASHING_THREADS = env.int("PASSWORD_HASHING_THREADS", default=2)
 LOGINS_PER_MINUTE_PER_USERNAME = env.int("LOGINS_PER_MINUTE_PER_USERNAME", default=10)
 LOGINS_PER_MINUTE_PER_ADDRESS = env.int("LOGINS_PER_MINUTE_PER_ADDRESS", default=120)
 
