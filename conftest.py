@@ -4,12 +4,13 @@ import pytest
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
 
-from kafka_bridge.codecs import registry_client
+from kafka_bridge import clients
 from kafka_bridge.logging import silent_librdkafka_logger
+from kafka_bridge.wire.codecs import registry_client
 
 
 def _require_stack() -> None:
-    admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "logger": silent_librdkafka_logger()})
+    admin = clients.admin(logger=silent_librdkafka_logger())
     try:
         admin.list_topics(timeout=10)
         registry_client().get_subjects()
@@ -29,7 +30,7 @@ def stack() -> None:
 
 @pytest.fixture
 def admin(stack) -> AdminClient:
-    return AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "logger": silent_librdkafka_logger()})
+    return clients.admin(logger=silent_librdkafka_logger())
 
 
 @pytest.fixture

@@ -1,25 +1,33 @@
-"""The ledger accounts one batch of commands touches: locked up front, changed in memory, saved at once."""
+"""The ledger as the unit of work of a batch of commands: the accounts it touches (locked up front, changed in
+memory) and the commands it handled (their stored outcomes), all saved at once."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TypeVar
+from uuid import UUID
 
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
-from accounts.models import LedgerAccount
+from accounts.models import LedgerAccount, ProcessedCommand
+
+Processed = TypeVar("Processed", bound=ProcessedCommand)
 
 
 class Ledger:
     """Call inside `transaction.atomic(using="ledger")`.
 
     Rows are locked in IBAN order, so two handler processes whose batches share accounts wait for each
-    other instead of deadlocking.
+    other instead of deadlocking. `commands` names, per kind of processed command, the ids of the batch:
+    their stored outcomes are read once, up front.
     """
 
-    def __init__(self, ibans: Iterable[str]) -> None:
+    def __init__(
+        self, ibans: Iterable[str], commands: Mapping[type[ProcessedCommand], Iterable[UUID]] | None = None
+    ) -> None:
         wanted = sorted(set(ibans))
         self._accounts = {
             account.iban: account
@@ -27,6 +35,17 @@ class Ledger:
         }
         self._changed: dict[str, LedgerAccount] = {}
         self._opened: list[LedgerAccount] = []
+        self._processed = {kind: kind.objects.in_bulk(list(ids)) for kind, ids in (commands or {}).items()}
+        self._handled: list[ProcessedCommand] = []
+
+    def processed(self, kind: type[Processed], command_id: UUID) -> Processed | None:
+        """The stored outcome of a command handled before (in an earlier batch, or earlier in this one)."""
+        return self._processed.setdefault(kind, {}).get(command_id)
+
+    def handled(self, outcome: ProcessedCommand) -> None:
+        """Keep a command's outcome, to be saved with the batch."""
+        self._processed.setdefault(type(outcome), {})[outcome.command_id] = outcome
+        self._handled.append(outcome)
 
     def get(self, iban: str) -> LedgerAccount | None:
         return self._accounts.get(iban)
@@ -47,6 +66,8 @@ class Ledger:
 
     def save(self) -> None:
         LedgerAccount.objects.bulk_create(self._opened)
+        for kind in {type(outcome) for outcome in self._handled}:
+            kind.objects.bulk_create([outcome for outcome in self._handled if type(outcome) is kind])
         now = timezone.now()
         for account in self._changed.values():
             account.updated_at = now

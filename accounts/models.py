@@ -23,18 +23,26 @@ class LedgerAccount(models.Model):
         return f"{self.iban} ({self.username})"
 
 
-class ProcessedAccountCreation(models.Model):
-    """The outcome of one ConfirmAccountCreation command, kept so that a repeat gets the same answer."""
-
-    database = "ledger"
+class ProcessedCommand(models.Model):
+    """A command the ledger has handled: its outcome is kept, so that a repeat gets the same answer."""
 
     command_id = models.UUIDField(primary_key=True)
-    username = models.CharField(max_length=150)
-    iban = models.CharField(max_length=34, blank=True)
-    token = models.CharField(max_length=20, blank=True)
     reason = models.TextField(blank=True, help_text="why it failed; empty when it succeeded")
     delivery = models.CharField(max_length=64, help_text="where the command was read from (topic partition:offset)")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class ProcessedAccountCreation(ProcessedCommand):
+    """The outcome of one ConfirmAccountCreation command."""
+
+    database = "ledger"
+
+    username = models.CharField(max_length=150)
+    iban = models.CharField(max_length=34, blank=True)
+    token = models.CharField(max_length=20, blank=True)
 
     def __str__(self) -> str:
         return f"{self.command_id}: {self.reason or self.iban}"

@@ -22,14 +22,12 @@ class AccountCreationOutcome:
     reason: str | None = None
 
 
-def open_account(
-    command: OpenAccount, *, delivery: str, ledger: Ledger, processed: dict[UUID, ProcessedAccountCreation]
-) -> AccountCreationOutcome:
+def open_account(command: OpenAccount, *, delivery: str, ledger: Ledger) -> AccountCreationOutcome:
     """Open an account with a new IBAN and token, or repeat the stored answer for a known command id.
 
     A repeat is also how a returning user logs in: the same command id gives the same IBAN and token.
     """
-    earlier = processed.get(command.command_id)
+    earlier = ledger.processed(ProcessedAccountCreation, command.command_id)
     if earlier is not None:
         if earlier.username != command.username:
             return AccountCreationOutcome(command.command_id, reason=UUID_ALREADY_USED)
@@ -41,12 +39,17 @@ def open_account(
         iban, token, reason = "", "", IBAN_ALREADY_EXISTS
     else:
         ledger.open(username=command.username, iban=iban, token=token)
-    processed[command.command_id] = ProcessedAccountCreation(
-        command_id=command.command_id,
-        username=command.username,
-        iban=iban,
-        token=token,
-        reason=reason or "",
-        delivery=delivery,
+    ledger.handled(
+        ProcessedAccountCreation(
+            command_id=command.command_id,
+            username=command.username,
+            iban=iban,
+            token=token,
+            reason=reason or "",
+            delivery=delivery,
+        )
     )
     return AccountCreationOutcome(command.command_id, iban, token, reason)
+
+
+ACCOUNT_OPENING = (OpenAccount, ProcessedAccountCreation, open_account)  # for the ledger's dispatch

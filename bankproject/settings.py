@@ -108,7 +108,7 @@ KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:
 SCHEMA_REGISTRY_URL = env.str("SCHEMA_REGISTRY_URL", default="http://127.0.0.1:8081/apis/ccompat/v7")
 # The original hard-coded linger.ms (0, 10, 25 and 100 in its load tests); here it is a setting.
 KAFKA_LINGER_MS = env.int("KAFKA_LINGER_MS", default=0)
-KAFKA_TOPOLOGY_FILE = env.path("KAFKA_TOPOLOGY_FILE", default=BASE_DIR / "kafka_bridge" / "topology.toml")
+KAFKA_TOPOLOGY_FILE = env.path("KAFKA_TOPOLOGY_FILE", default=BASE_DIR / "kafka_bridge" / "wire" / "topology.toml")
 
 # How the domain's commands reach the bank (banking.bus), and how long they wait for its answer.
 COMMAND_BUS = env.str("COMMAND_BUS", default="kafka_bridge.bus.KafkaCommandBus")

@@ -10,6 +10,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from graphql_api.errors import MaskInternalErrors, log_errors
 from graphql_api.mutations import MutationRoot
@@ -40,5 +41,6 @@ schema = BankSchema(
         lambda: AddValidationRules(LIMITS),
         lambda: MaxTokensLimiter(max_token_count=2000),
         MaskInternalErrors,
+        DjangoOptimizerExtension,  # reads only the columns an operation asks for
     ],
 )

@@ -8,17 +8,18 @@ import strawberry
 from graphql_api import operations
 from graphql_api.types import AccountResult, Direction, MoneyTransferResult, TransactionType
 from transfers.live import listening
+from transfers.notices import TransactionNotice
 from transfers.notifications import ALL_TRANSACTIONS, TRANSACTION_CREATED, transactions_group
 
 
-def matches(payload: dict, *, min_amount, max_amount, direction, descr_includes) -> bool:
+def matches(notice: TransactionNotice, *, min_amount, max_amount, direction, descr_includes) -> bool:
     """The stream's filters, fixed: amounts compare the absolute value, direction and text really match."""
-    amount = abs(payload["changed_by_cents"])
+    amount = abs(notice.changed_by_cents)
     return (
         (min_amount is None or amount >= min_amount)
         and (max_amount is None or amount <= max_amount)
-        and (direction is None or payload["direction"] == direction.value)
-        and (descr_includes is None or descr_includes.lower() in (payload["descr"] or "").lower())
+        and (direction is None or notice.direction == direction.value)
+        and (descr_includes is None or descr_includes.lower() in notice.description.lower())
     )
 
 
@@ -45,19 +46,19 @@ class SubscriptionRoot:
         async with listening(group) as receive:
             while True:
                 message = await receive()
-                payload = message.get("transaction")
-                if message.get("type") != TRANSACTION_CREATED or payload is None:
+                if message.get("type") != TRANSACTION_CREATED:
                     continue
-                if iban and payload["iban"] != iban:
+                notice = TransactionNotice.from_message(message["transaction"])
+                if iban and notice.iban != iban:
                     continue
                 if matches(
-                    payload,
+                    notice,
                     min_amount=min_amount,
                     max_amount=max_amount,
                     direction=direction,
                     descr_includes=descr_includes,
                 ):
-                    yield TransactionType.from_payload(payload)
+                    yield notice
 
     @strawberry.subscription(
         description="Get the result of account creation, account may be just created or already exist"

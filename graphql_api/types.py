@@ -1,11 +1,20 @@
-"""The original's GraphQL types, names and descriptions kept (see ../shared/reference/seed-schema.graphql)."""
+"""The original's GraphQL types, names and descriptions kept (see ../shared/reference/seed-schema.graphql).
+
+`Transaction` is a strawberry-django type over the read model; a live notice (`TransactionNotice`) has
+the same attribute names, so subscriptions yield notices through the very same type. Money is formatted
+here, at the edge, as the original showed it (`€10,00`).
+"""
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
 
 import strawberry
+import strawberry_django
+
+from banking.money import format_euro
+from transfers.models import Transaction
+from transfers.notices import TransactionNotice
 
 
 @strawberry.enum(name="dtype", description="whether the money was added or removed")
@@ -14,30 +23,40 @@ class Direction(Enum):
     CREDIT = "CREDIT"
 
 
-@strawberry.type(name="Transaction", description="The result of money successfully being transferred")
+@strawberry_django.type(
+    Transaction, name="Transaction", description="The result of money successfully being transferred"
+)
 class TransactionType:
     id: int
-    iban: str | None = strawberry.field(description="The iban of the account that was changed.")
-    new_balance: str | None = strawberry.field(description="The amount in euros after the transaction.")
-    changed_by: str | None = strawberry.field(
-        description="The amount in euros of the change, a negative number means debit, positive is credit."
-    )
-    from_to: str | None = strawberry.field(description="The iban or name of the counter party.")
-    descr: str | None = strawberry.field(description="The description of why the money was transferred.")
-    direction: Direction | None = strawberry.field(description="Whether it's a DEBIT or CREDIT change.")
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> TransactionType:
-        """From the dict that transfers.notifications sends (and transaction_payload builds)."""
-        return cls(
-            id=payload["id"],
-            iban=payload["iban"],
-            new_balance=payload["new_balance"],
-            changed_by=payload["changed_by"],
-            from_to=payload["from_to"],
-            descr=payload["descr"],
-            direction=Direction(payload["direction"]),
-        )
+    def is_type_of(cls, obj: object, info: strawberry.Info) -> bool:
+        return isinstance(obj, Transaction | TransactionNotice)  # a row of the read model, or a live notice
+
+    iban: str | None = strawberry_django.field(description="The iban of the account that was changed.")
+
+    @strawberry_django.field(description="The amount in euros after the transaction.", only=["new_balance_cents"])
+    def new_balance(self, root: Transaction | TransactionNotice) -> str | None:
+        return format_euro(root.new_balance_cents)
+
+    @strawberry_django.field(
+        description="The amount in euros of the change, a negative number means debit, positive is credit.",
+        only=["changed_by_cents"],
+    )
+    def changed_by(self, root: Transaction | TransactionNotice) -> str | None:
+        return format_euro(abs(root.changed_by_cents))
+
+    @strawberry_django.field(description="The iban or name of the counter party.", only=["counterparty"])
+    def from_to(self, root: Transaction | TransactionNotice) -> str | None:
+        return root.counterparty
+
+    @strawberry_django.field(description="The description of why the money was transferred.", only=["description"])
+    def descr(self, root: Transaction | TransactionNotice) -> str | None:
+        return root.description
+
+    @strawberry_django.field(description="Whether it's a DEBIT or CREDIT change.", only=["changed_by_cents"])
+    def direction(self, root: Transaction | TransactionNotice) -> Direction | None:
+        return Direction(root.direction)
 
 
 @strawberry.type(description="The information needed to make transactions")

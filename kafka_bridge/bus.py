@@ -23,8 +23,9 @@ from django.conf import settings
 from accounts.commands import AccountAnswer, OpenAccount
 from banking.bus import CommandBus, NoAnswer, NotSent
 from kafka_bridge import clients
-from kafka_bridge.codecs import encode_key, get_codec
-from kafka_bridge.messages import (
+from kafka_bridge.retry import Unavailable
+from kafka_bridge.wire.codecs import encode_key, get_codec
+from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
     AccountCreationFailed,
     ConfirmAccountCreation,
@@ -32,8 +33,7 @@ from kafka_bridge.messages import (
     Message,
     MoneyTransferFailed,
 )
-from kafka_bridge.retry import Unavailable
-from kafka_bridge.topology import Topic
+from kafka_bridge.wire.topology import Topic
 from transfers.commands import TransferAnswer, TransferMoney
 from transfers.notifications import COMMAND_ANSWERS_GROUP
 

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from confluent_kafka import Consumer, Message, Producer
+from confluent_kafka.admin import AdminClient
 from django.conf import settings
 
 LIBRDKAFKA_LOGGER = logging.getLogger("librdkafka")  # librdkafka's own log lines, through Python logging
@@ -13,6 +14,11 @@ LIBRDKAFKA_LOGGER = logging.getLogger("librdkafka")  # librdkafka's own log line
 
 def _common(**overrides: Any) -> dict[str, Any]:
     return {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "logger": LIBRDKAFKA_LOGGER, **overrides}
+
+
+def admin(**overrides: Any) -> AdminClient:
+    """An admin client, for the topology sync and tools."""
+    return AdminClient(_common(**overrides))
 
 
 def producer(**overrides: Any) -> Producer:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx2
 import tenacity
@@ -66,16 +66,24 @@ def registry_error_is_transient(error: SchemaRegistryError) -> bool:
 
 
 def retrying(
-    what: str, *, stop: threading.Event | None = None, deadline: float = DEFAULT_DEADLINE
+    what: str,
+    *,
+    stop: threading.Event | None = None,
+    deadline: float = DEFAULT_DEADLINE,
+    until: Callable[[Any], bool] | None = None,
 ) -> tenacity.Retrying:
     """Retry transient failures of `what` with backoff until `deadline` seconds have passed or `stop` is set.
 
     The last failure is raised when retrying ends, so the caller's `finally` cleans up and the process
-    exits for its supervisor to restart it. Backoff sleeps wake at once when `stop` is set.
+    exits for its supervisor to restart it. Backoff sleeps wake at once when `stop` is set. With `until`,
+    a result it refuses is tried again too, and the last result is returned when time is up.
     """
     stop = stop or threading.Event()
+    retry = tenacity.retry_if_exception(is_transient)
+    if until is not None:
+        retry = retry | tenacity.retry_if_result(lambda result: not until(result))
     return tenacity.Retrying(
-        retry=tenacity.retry_if_exception(is_transient),
+        retry=retry,
         stop=tenacity.stop_after_delay(deadline) | tenacity.stop_when_event_set(stop),
         wait=tenacity.wait_exponential(multiplier=0.1, max=5),
         sleep=stop.wait,
@@ -87,9 +95,15 @@ def retrying(
             state.outcome.exception() if state.outcome else "",
         ),
         reraise=True,
+        retry_error_callback=None if until is None else lambda state: state.outcome.result(),
     )
 
 
-def with_retries(operation: Callable[[], T], what: str = "a request", deadline: float = 30.0) -> T:
-    """Run `operation`, retrying transient errors with backoff for up to `deadline` seconds."""
-    return retrying(what, deadline=deadline)(operation)
+def with_retries(
+    operation: Callable[[], T],
+    what: str = "a request",
+    deadline: float = 30.0,
+    until: Callable[[T], bool] | None = None,
+) -> T:
+    """Run `operation`, retrying transient errors (and, with `until`, results it refuses) for up to `deadline` s."""
+    return retrying(what, deadline=deadline, until=until)(operation)

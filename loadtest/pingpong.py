@@ -13,8 +13,7 @@ import time
 import uuid
 
 from confluent_kafka import TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
-from django.conf import settings
+from confluent_kafka.admin import NewTopic
 
 from kafka_bridge import clients
 from kafka_bridge.logging import silent_librdkafka_logger
@@ -22,7 +21,7 @@ from kafka_bridge.logging import silent_librdkafka_logger
 
 def measure_ping_pong(round_trips: int = 200) -> dict[str, float]:
     """Round-trip times in ms of `round_trips` sequential pings; p50, p90, p99 and mean."""
-    admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "logger": silent_librdkafka_logger()})
+    admin = clients.admin(logger=silent_librdkafka_logger())
     suffix = uuid.uuid4().hex[:8]
     ping, pong = f"loadtest-ping-{suffix}", f"loadtest-pong-{suffix}"
     for future in admin.create_topics([NewTopic(ping, 1, 1), NewTopic(pong, 1, 1)]).values():

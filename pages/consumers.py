@@ -6,8 +6,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import QueryDict
 
-from pages.feed import FeedOptions, newest_transactions, render_entries, render_entry
+from pages.feed import FeedOptions, render_entries, render_entry
+from transfers.notices import TransactionNotice
 from transfers.notifications import ALL_TRANSACTIONS, transactions_group
+from transfers.selectors import newest_notices
 
 
 class TransactionFeedConsumer(AsyncWebsocketConsumer):
@@ -30,9 +32,9 @@ class TransactionFeedConsumer(AsyncWebsocketConsumer):
         projector may store its event a moment later). One stored after we joined comes as a
         notification; those the snapshot already has are skipped.
         """
-        payloads = await database_sync_to_async(newest_transactions)(iban, self.options.size)
-        self.shown = {payload["id"] for payload in payloads}
-        html = render_entries(payloads, self.options)
+        notices = await database_sync_to_async(newest_notices)(iban, self.options.size)
+        self.shown = {notice.id for notice in notices}
+        html = render_entries(notices, self.options)
         await self.send(text_data=f'<div id="transactions" hx-swap-oob="innerHTML">{html}</div>')
 
     async def disconnect(self, code: int) -> None:
@@ -40,9 +42,10 @@ class TransactionFeedConsumer(AsyncWebsocketConsumer):
 
     async def transaction_created(self, event: dict) -> None:
         """Newest first: the entry goes to the top of #transactions."""
-        if event["transaction"]["id"] in self.shown:
+        notice = TransactionNotice.from_message(event["transaction"])
+        if notice.id in self.shown:
             return
-        html = render_entry(event["transaction"], self.options)
+        html = render_entry(notice, self.options)
         await self.send(text_data=f'<div id="transactions" hx-swap-oob="afterbegin">{html}</div>')
 
     async def receive(self, text_data=None, bytes_data=None) -> None:

@@ -8,9 +8,7 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 from django.template.loader import render_to_string
 
-from banking.money import format_euro
-from transfers.notifications import transaction_payload
-from transfers.selectors import list_transactions_for_iban
+from transfers.notices import TransactionNotice
 
 SIZES = (5, 10, 25, 50, 100, 250)
 FIELDS = {
@@ -42,23 +40,9 @@ class FeedOptions:
         return urlencode([("n", self.size), *(("show", f) for f in self.fields)])
 
 
-def newest_transactions(iban: str, size: int) -> list[dict]:
-    """The account's newest transactions as the feed shows them, newest first: for the page and its websocket."""
-    return [transaction_payload(row) for row in list_transactions_for_iban(iban, size)]
+def render_entry(notice: TransactionNotice, options: FeedOptions) -> str:
+    return render_to_string("pages/_transaction.html", {"t": notice, "options": options})
 
 
-def entry(payload: dict) -> dict:
-    """An entry of the feed, from transfers.notifications.transaction_payload."""
-    return {**payload, "debit": payload["direction"] == "DEBIT"}
-
-
-def render_entry(payload: dict, options: FeedOptions) -> str:
-    return render_to_string("pages/_transaction.html", {"t": entry(payload), "options": options})
-
-
-def render_entries(payloads: list[dict], options: FeedOptions) -> str:
-    return render_to_string("pages/_feed_entries.html", {"feed": [entry(p) for p in payloads], "options": options})
-
-
-def balance_text(cents: int | None) -> str:
-    return format_euro(cents or 0)
+def render_entries(notices: list[TransactionNotice], options: FeedOptions) -> str:
+    return render_to_string("pages/_feed_entries.html", {"feed": notices, "options": options})

@@ -14,12 +14,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.commands import open_or_log_in
 from accounts.iban import CASH, COMPANY_IBAN
+from banking.money import format_euro
 from loadtest.analysis import METRICS, load_test_results
 from loadtest.tasks import STARTABLE, start_load_test_task
 from pages.amounts import AmountError, parse_euros
-from pages.feed import FIELDS, SIZES, FeedOptions, balance_text, entry, newest_transactions
+from pages.feed import FIELDS, SIZES, FeedOptions
 from transfers.commands import request_transfer
-from transfers.selectors import list_last_transaction_per_iban
+from transfers.selectors import list_last_transaction_per_iban, newest_notices
 
 DEPOSITS = (1000, 2000, 5000, 10000, 20000, 50000)
 SESSION_KEY = "bank_account"
@@ -29,14 +30,14 @@ PENDING_KEY = "bank_pending"  # a deposit or transfer the bank has not answered 
 
 def feed_context(request: HttpRequest, iban: str | None) -> dict:
     options = FeedOptions.from_query(request.GET)
-    payloads = newest_transactions(iban, options.size) if iban else []
+    notices = newest_notices(iban, options.size) if iban else []
     return {
         "feed_iban": iban,
-        "feed": [entry(payload) for payload in payloads],
+        "feed": notices,
         "options": options,
         "sizes": SIZES,
         "all_fields": FIELDS,
-        "balance": payloads[0]["new_balance"] if payloads else balance_text(None),
+        "balance_cents": notices[0].new_balance_cents if notices else 0,
     }
 
 
@@ -120,7 +121,7 @@ async def _client_page(request: HttpRequest, outcome: dict | None, status: int =
         "outcome": outcome,
         "pending": pending,
         # A command id per form: sending a form again after "no answer" repeats the command, never doubles it.
-        "deposits": [(cents, balance_text(cents), _id_for(pending, "deposit", cents)) for cents in DEPOSITS],
+        "deposits": [(cents, _id_for(pending, "deposit", cents)) for cents in DEPOSITS],
         "transfer_id": _id_for(pending, "transfer"),
     }
     if me:
@@ -176,14 +177,14 @@ async def _move_money(request, kind: str, cents: int, *, target: str | None, des
         }
         await request.session.aset(PENDING_KEY, pending)
         text = (
-            f"Your {kind} of {balance_text(cents)} is pending: the bank has not answered yet. "
+            f"Your {kind} of {format_euro(cents)} is pending: the bank has not answered yet. "
             f"Press {'Send' if kind == 'transfer' else 'the same button'} again to learn its outcome; "
             "it will not be made twice."
         )
         return await _show_after_redirect(request, {"ok": False, "pending": True, "text": text})
     await request.session.apop(PENDING_KEY, None)
     if answer.success:
-        outcome = {"ok": True, "text": f"{balance_text(cents)} {'deposited' if kind == 'deposit' else 'sent'}"}
+        outcome = {"ok": True, "text": f"{format_euro(cents)} {'deposited' if kind == 'deposit' else 'sent'}"}
     else:
         outcome = {"ok": False, "text": answer.reason}
     return await _show_after_redirect(request, outcome)

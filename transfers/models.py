@@ -2,9 +2,11 @@
 
 from django.db import models
 
+from accounts.models import ProcessedCommand
 
-class ProcessedTransfer(models.Model):
-    """The outcome of one ConfirmMoneyTransfer command, kept so that a repeat gets the same answer.
+
+class ProcessedTransfer(ProcessedCommand):
+    """The outcome of one ConfirmMoneyTransfer command.
 
     `balance_changes` holds the events the transfer caused, so that they can be published again when
     the Kafka transaction that carried them was lost after the database had committed.
@@ -12,14 +14,10 @@ class ProcessedTransfer(models.Model):
 
     database = "ledger"
 
-    command_id = models.UUIDField(primary_key=True)
-    reason = models.TextField(blank=True, help_text="why it failed; empty when it succeeded")
     balance_changes = models.JSONField(default=list, blank=True)
-    delivery = models.CharField(max_length=64, help_text="where the command was read from (topic partition:offset)")
     payload_digest = models.CharField(
         max_length=64, blank=True, help_text="what the command asked (sha256): its id with another payload is refused"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"{self.command_id}: {self.reason or 'confirmed'}"

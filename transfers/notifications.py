@@ -13,8 +13,8 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
-from banking.money import format_euro
 from transfers.models import Transaction
+from transfers.notices import TransactionNotice
 
 logger = logging.getLogger(__name__)
 
@@ -27,26 +27,13 @@ def transactions_group(iban: str) -> str:
     return f"transactions.{''.join(c for c in iban if c.isalnum())[:80]}"
 
 
-def transaction_payload(row: Transaction) -> dict[str, Any]:
-    return {
-        "id": row.pk,
-        "iban": row.iban,
-        "new_balance": format_euro(row.new_balance_cents),
-        "changed_by": format_euro(abs(row.changed_by_cents)),
-        "changed_by_cents": row.changed_by_cents,
-        "from_to": row.counterparty,
-        "descr": row.description,
-        "direction": row.direction,
-    }
-
-
 Notification = tuple[str, dict[str, Any]]  # (group, message)
 
 
 def transactions_created(rows: list[Transaction]) -> list[Notification]:
     """Each new transaction goes to the all-transactions feed and to its account's group."""
     return [
-        (group, {"type": TRANSACTION_CREATED, "transaction": transaction_payload(row)})
+        (group, {"type": TRANSACTION_CREATED, "transaction": TransactionNotice.of(row).as_message()})
         for row in rows
         for group in (ALL_TRANSACTIONS, transactions_group(row.iban))
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Max, QuerySet
 
 from transfers.models import Transaction
+from transfers.notices import TransactionNotice
 
 
 def get_transaction(transaction_id: int) -> Transaction | None:
@@ -14,6 +15,11 @@ def get_transaction(transaction_id: int) -> Transaction | None:
 def list_transactions_for_iban(iban: str, limit: int) -> QuerySet[Transaction]:
     """The newest `limit` transactions of an account, newest first."""
     return Transaction.objects.filter(iban=iban).order_by("-id")[: max(limit, 0)]
+
+
+def newest_notices(iban: str, limit: int) -> list[TransactionNotice]:
+    """The newest `limit` transactions of an account as notices, newest first: what a feed shows."""
+    return [TransactionNotice.of(row) for row in list_transactions_for_iban(iban, limit)]
 
 
 def list_last_transaction_per_iban() -> QuerySet[Transaction]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from uuid import UUID
@@ -14,8 +15,7 @@ from django.db import transaction
 from accounts.commands import OpenAccount
 from accounts.iban import is_open_iban, normalized_account
 from accounts.ledger import Ledger
-from accounts.models import ProcessedAccountCreation
-from accounts.services import AccountCreationOutcome, open_account
+from accounts.services import ACCOUNT_OPENING, AccountCreationOutcome
 from transfers.commands import TransferMoney
 from transfers.models import ProcessedTransfer
 from transfers.rules import (
@@ -74,9 +74,7 @@ def normalized(command: TransferMoney) -> TransferMoney:
     )
 
 
-def execute_transfer(
-    command: TransferMoney, *, delivery: str, ledger: Ledger, processed: dict[UUID, ProcessedTransfer]
-) -> TransferOutcome:
+def execute_transfer(command: TransferMoney, *, delivery: str, ledger: Ledger) -> TransferOutcome:
     """Move the money, or say why not; a known command id gets its stored outcome again.
 
     A repeat normally gets the answer only (no balance moves, no events). When the very same delivery
@@ -84,7 +82,7 @@ def execute_transfer(
     """
     command = normalized(command)
     digest = payload_digest(command)
-    earlier = processed.get(command.command_id)
+    earlier = ledger.processed(ProcessedTransfer, command.command_id)
     if earlier is not None:
         if earlier.payload_digest and earlier.payload_digest != digest:
             return TransferOutcome(command.command_id, UUID_ALREADY_USED)
@@ -96,12 +94,14 @@ def execute_transfer(
             events_caused=len(earlier.balance_changes),
         )
     reason, changes = _transfer(command, ledger)
-    processed[command.command_id] = ProcessedTransfer(
-        command_id=command.command_id,
-        reason=reason or "",
-        balance_changes=[asdict(c) for c in changes],
-        delivery=delivery,
-        payload_digest=digest,
+    ledger.handled(
+        ProcessedTransfer(
+            command_id=command.command_id,
+            reason=reason or "",
+            balance_changes=[asdict(c) for c in changes],
+            delivery=delivery,
+            payload_digest=digest,
+        )
     )
     return TransferOutcome(command.command_id, reason, changes, events_caused=len(changes))
 
@@ -158,6 +158,10 @@ def accounts_touched(received: Sequence[Received]) -> set[str]:
     }
 
 
+MONEY_TRANSFER = (TransferMoney, ProcessedTransfer, execute_transfer)
+SERVICES = {command: (processed, execute) for command, processed, execute in (ACCOUNT_OPENING, MONEY_TRANSFER)}
+
+
 def execute_commands(received: Sequence[Received]) -> list[LedgerOutcome]:
     """Run a batch of commands in order, in one ledger transaction; return one outcome per command.
 
@@ -165,24 +169,13 @@ def execute_commands(received: Sequence[Received]) -> list[LedgerOutcome]:
     command read again (after a crash, or sent twice) is answered from the store and never moves
     money twice.
     """
-    transfer_ids = [r.command.command_id for r in received if isinstance(r.command, TransferMoney)]
-    creation_ids = [r.command.command_id for r in received if isinstance(r.command, OpenAccount)]
+    ids: dict[type, list[UUID]] = defaultdict(list)
+    for item in received:
+        ids[SERVICES[type(item.command)][0]].append(item.command.command_id)
     with transaction.atomic(using="ledger"):
-        ledger = Ledger(accounts_touched(received))
-        done_transfers = ProcessedTransfer.objects.in_bulk(transfer_ids)
-        done_creations = ProcessedAccountCreation.objects.in_bulk(creation_ids)
-        known = set(done_transfers) | set(done_creations)
-        outcomes: list[LedgerOutcome] = []
-        for item in received:
-            if isinstance(item.command, TransferMoney):
-                outcomes.append(
-                    execute_transfer(item.command, delivery=item.delivery, ledger=ledger, processed=done_transfers)
-                )
-            else:
-                outcomes.append(
-                    open_account(item.command, delivery=item.delivery, ledger=ledger, processed=done_creations)
-                )
+        ledger = Ledger(accounts_touched(received), ids)
+        outcomes = [
+            SERVICES[type(item.command)][1](item.command, delivery=item.delivery, ledger=ledger) for item in received
+        ]
         ledger.save()
-        ProcessedTransfer.objects.bulk_create([p for i, p in done_transfers.items() if i not in known])
-        ProcessedAccountCreation.objects.bulk_create([p for i, p in done_creations.items() if i not in known])
     return outcomes

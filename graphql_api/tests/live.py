@@ -21,8 +21,8 @@ from websockets.sync.client import connect
 
 from devstack.processes import die_with_parent
 from kafka_bridge import clients
-from kafka_bridge.offsets import end_offsets, new_group_at_end
-from kafka_bridge.projector import TOPICS as PROJECTOR_TOPICS
+from kafka_bridge.consumers.projector import TOPICS as PROJECTOR_TOPICS
+from kafka_bridge.tools.offsets import end_offsets, new_group_at_end
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

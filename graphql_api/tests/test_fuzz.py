@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from graphql_api.tests.live import post, running_app
 from graphql_api.tests.test_api_live import TRANSFER_MUTATION, new_user
-from kafka_bridge.codecs import get_codec
-from kafka_bridge.messages import ConfirmAccountCreation, ConfirmMoneyTransfer
-from kafka_bridge.offsets import end_offsets
 from kafka_bridge.tests.kafka_helpers import Collector, produce
+from kafka_bridge.tools.offsets import end_offsets
+from kafka_bridge.wire.codecs import get_codec
+from kafka_bridge.wire.messages import ConfirmAccountCreation, ConfirmMoneyTransfer
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 

@@ -190,7 +190,7 @@ def test_graphql_errors_never_show_the_database_or_the_registry(monkeypatch, cap
 
     from graphql_api.schema import schema
 
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise OperationalError('connection to server at "10.1.2.3", port 5432 failed: password authentication failed')
 
     monkeypatch.setattr("graphql_api.queries.get_transaction", broken)

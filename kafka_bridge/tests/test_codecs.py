@@ -7,8 +7,8 @@ import uuid
 import fastavro
 import pytest
 
-from kafka_bridge.codecs import avro_to_message, decode_key, encode_key, message_to_avro
-from kafka_bridge.messages import (
+from kafka_bridge.wire.codecs import avro_to_message, decode_key, encode_key, message_to_avro
+from kafka_bridge.wire.messages import (
     MESSAGE_TYPES,
     AccountCreationConfirmed,
     AccountCreationFailed,
@@ -18,7 +18,7 @@ from kafka_bridge.messages import (
     MoneyTransferConfirmed,
     MoneyTransferFailed,
 )
-from kafka_bridge.topology import SCHEMAS_DIR
+from kafka_bridge.wire.topology import SCHEMAS_DIR
 
 ID = uuid.UUID("4bac2a10-7022-4923-8471-74706f484dd2")
 EXAMPLES = [

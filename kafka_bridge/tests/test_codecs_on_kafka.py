@@ -7,10 +7,10 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from django.conf import settings
 from django.core.management import call_command
 
-from kafka_bridge.codecs import DecodeError, decode_key, encode_key, get_codec
 from kafka_bridge.logging import silent_librdkafka_logger
-from kafka_bridge.messages import BalanceChanged, ConfirmMoneyTransfer, MoneyTransferFailed
-from kafka_bridge.topology import Topic
+from kafka_bridge.wire.codecs import DecodeError, decode_key, encode_key, get_codec
+from kafka_bridge.wire.messages import BalanceChanged, ConfirmMoneyTransfer, MoneyTransferFailed
+from kafka_bridge.wire.topology import Topic
 
 pytestmark = pytest.mark.integration
 

@@ -12,16 +12,7 @@ from confluent_kafka import Consumer
 from accounts.iban import iban_for, is_open_iban
 from accounts.models import LedgerAccount
 from accounts.tests.factories import LedgerAccountFactory
-from kafka_bridge.codecs import get_codec
-from kafka_bridge.command_handler import CommandHandler
-from kafka_bridge.messages import (
-    AccountCreationConfirmed,
-    BalanceChanged,
-    ConfirmAccountCreation,
-    ConfirmMoneyTransfer,
-    MoneyTransferConfirmed,
-    MoneyTransferFailed,
-)
+from kafka_bridge.consumers.command_handler import CommandHandler
 from kafka_bridge.tests.kafka_helpers import (
     Collector,
     HandlerProcess,
@@ -29,6 +20,15 @@ from kafka_bridge.tests.kafka_helpers import (
     new_group_at_end,
     produce,
     produce_commands,
+)
+from kafka_bridge.wire.codecs import get_codec
+from kafka_bridge.wire.messages import (
+    AccountCreationConfirmed,
+    BalanceChanged,
+    ConfirmAccountCreation,
+    ConfirmMoneyTransfer,
+    MoneyTransferConfirmed,
+    MoneyTransferFailed,
 )
 from transfers.models import ProcessedTransfer
 from transfers.services import INVALID_TOKEN

@@ -15,14 +15,20 @@ from accounts.commands import AccountAnswer
 from accounts.models import Customer
 from kafka_bridge import clients
 from kafka_bridge.bus import COMMAND_ANSWERS, answer_from
-from kafka_bridge.codecs import get_codec
-from kafka_bridge.headers import event_headers
-from kafka_bridge.messages import AccountCreationConfirmed, AccountCreationFailed, BalanceChanged, MoneyTransferFailed
-from kafka_bridge.offsets import end_offsets, new_group_at_end
-from kafka_bridge.projector import TOPICS, Projector
+from kafka_bridge.consumers.projector import TOPICS, Projector
 from kafka_bridge.tests.kafka_helpers import Collector, produce
+from kafka_bridge.tools.offsets import end_offsets, new_group_at_end
+from kafka_bridge.wire.codecs import get_codec
+from kafka_bridge.wire.headers import event_headers
+from kafka_bridge.wire.messages import (
+    AccountCreationConfirmed,
+    AccountCreationFailed,
+    BalanceChanged,
+    MoneyTransferFailed,
+)
 from transfers.commands import TransferAnswer
 from transfers.models import Transaction
+from transfers.notices import TransactionNotice
 from transfers.notifications import transactions_group
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -39,7 +45,7 @@ def running_projector():
     group = new_group_at_end(TOPICS[0], prefix="test-projector")
     for topic in TOPICS[1:]:
         consumer = clients.consumer(group)
-        from kafka_bridge.offsets import end_offsets
+        from kafka_bridge.tools.offsets import end_offsets
 
         consumer.commit(offsets=end_offsets(topic), asynchronous=False)
         consumer.close()
@@ -114,16 +120,16 @@ def test_events_become_transactions_once_and_reach_listeners_of_their_iban(runni
 
     produce([("balance_changed", "alice", value), ("balance_changed", "alice", value)])  # a duplicate event
 
-    notice = receive()["transaction"]
-    assert {k: notice[k] for k in ("iban", "changed_by", "direction", "descr", "from_to")} == {
-        "iban": iban,
-        "changed_by": "€12,34",
-        "direction": "DEBIT",
-        "descr": "rent",
-        "from_to": "cash",
-    }
+    notice = TransactionNotice.from_message(receive()["transaction"])
+    assert (notice.iban, notice.changed_by_cents, notice.direction, notice.description, notice.counterparty) == (
+        iban,
+        -1234,
+        "DEBIT",
+        "rent",
+        "cash",
+    )
     wait_for(lambda: Transaction.objects.filter(iban=iban).count() == 2)
-    assert Transaction.objects.get(pk=notice["id"]).changed_by_cents == -1234
+    assert Transaction.objects.get(pk=notice.id).changed_by_cents == -1234
 
 
 def test_an_account_answer_completes_the_customer_and_a_failure_frees_the_username(running_projector):

@@ -14,8 +14,8 @@ from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from kafka_bridge.sync import TopologySync
-from kafka_bridge.topology import SCHEMAS_DIR, get_topology, parse_topology
+from kafka_bridge.wire.sync import TopologySync
+from kafka_bridge.wire.topology import SCHEMAS_DIR, get_topology, parse_topology
 
 pytestmark = pytest.mark.integration
 

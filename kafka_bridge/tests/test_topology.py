@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from kafka_bridge.topology import SCHEMAS_DIR, Topic, TopologyError, get_topology, parse_topology
+from kafka_bridge.wire.topology import SCHEMAS_DIR, Topic, TopologyError, get_topology, parse_topology
 
 # seed-inventory §2.3: record -> (field name, Avro type) in wire order
 ORIGINAL_RECORDS = {

@@ -9,7 +9,8 @@ from channels.testing import WebsocketCommunicator
 from django.db import connections
 
 from pages.consumers import TransactionFeedConsumer
-from transfers.notifications import TRANSACTION_CREATED, transaction_payload, transactions_group
+from transfers.notices import TransactionNotice
+from transfers.notifications import TRANSACTION_CREATED, transactions_group
 from transfers.projections import BalanceChangedEvent, record_balance_changes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,7 +39,10 @@ def test_a_transaction_stored_before_the_socket_opened_is_in_the_first_message_a
         assert (await feed.connect())[0]
         snapshot = await feed.receive_from(5)
         layer = channel_layers["default"]
-        event = {"type": TRANSACTION_CREATED, "transaction": transaction_payload(stored_after_the_page_rendered)}
+        event = {
+            "type": TRANSACTION_CREATED,
+            "transaction": TransactionNotice.of(stored_after_the_page_rendered).as_message(),
+        }
         await layer.group_send(transactions_group(IBAN), event)  # the projector's late notification
         repeated = await feed.receive_nothing(0.5)
         await feed.disconnect()
@@ -58,7 +62,7 @@ def test_a_transaction_stored_later_is_pushed_on_top():
         await feed.connect()
         assert "No transactions yet" in await feed.receive_from(5)
         row = await database_sync_to_async(deposit)(2, 500)
-        event = {"type": TRANSACTION_CREATED, "transaction": transaction_payload(row)}
+        event = {"type": TRANSACTION_CREATED, "transaction": TransactionNotice.of(row).as_message()}
         await channel_layers["default"].group_send(transactions_group(IBAN), event)
         pushed = await feed.receive_from(5)
         await feed.disconnect()

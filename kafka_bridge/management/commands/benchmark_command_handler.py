@@ -22,10 +22,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kafka_bridge import clients
-from kafka_bridge.codecs import encode_key, get_codec
-from kafka_bridge.messages import AccountCreationConfirmed, ConfirmAccountCreation, ConfirmMoneyTransfer, Message
-from kafka_bridge.offsets import end_offsets, new_group_at_end, reader_from
-from kafka_bridge.topology import Topic
+from kafka_bridge.tools.offsets import end_offsets, new_group_at_end, reader_from
+from kafka_bridge.wire.codecs import encode_key, get_codec
+from kafka_bridge.wire.messages import AccountCreationConfirmed, ConfirmAccountCreation, ConfirmMoneyTransfer, Message
+from kafka_bridge.wire.topology import Topic
 
 FEEDBACK = [Topic.ACCOUNT_CREATION_FEEDBACK.value, Topic.MONEY_TRANSFER_FEEDBACK.value]
 

@@ -10,9 +10,9 @@ from django.db import transaction
 
 from accounts.models import Customer
 from kafka_bridge import clients
-from kafka_bridge.codecs import get_codec
-from kafka_bridge.offsets import end_offsets, reader_from
-from kafka_bridge.projector import TOPICS, Projector
+from kafka_bridge.consumers.projector import TOPICS, Projector
+from kafka_bridge.tools.offsets import end_offsets, reader_from
+from kafka_bridge.wire.codecs import get_codec
 from transfers.models import PendingAnswer, Transaction
 
 

@@ -7,10 +7,10 @@ import socket
 from django.core.management.base import BaseCommand
 
 from kafka_bridge import clients
-from kafka_bridge.codecs import get_codec
-from kafka_bridge.command_handler import GROUP_ID, CommandHandler
+from kafka_bridge.consumers.command_handler import GROUP_ID, CommandHandler
 from kafka_bridge.retry import DEFAULT_DEADLINE
 from kafka_bridge.shutdown import stop_on_signals
+from kafka_bridge.wire.codecs import get_codec
 
 
 class Command(BaseCommand):

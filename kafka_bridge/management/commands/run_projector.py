@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 
 from kafka_bridge import clients
-from kafka_bridge.codecs import get_codec
-from kafka_bridge.projector import GROUP_ID, Projector
+from kafka_bridge.consumers.projector import GROUP_ID, Projector
 from kafka_bridge.retry import DEFAULT_DEADLINE
 from kafka_bridge.shutdown import stop_on_signals
+from kafka_bridge.wire.codecs import get_codec
 
 
 class Command(BaseCommand):

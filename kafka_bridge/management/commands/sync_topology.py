@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from confluent_kafka.admin import AdminClient
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kafka_bridge.codecs import registry_client
+from kafka_bridge import clients
 from kafka_bridge.logging import silent_librdkafka_logger
-from kafka_bridge.sync import TopologySync
-from kafka_bridge.topology import TopologyError, get_topology
+from kafka_bridge.wire.codecs import registry_client
+from kafka_bridge.wire.sync import TopologySync
+from kafka_bridge.wire.topology import TopologyError, get_topology
 
 
 class Command(BaseCommand):
@@ -38,10 +38,7 @@ class Command(BaseCommand):
             topology = get_topology()
         except TopologyError as error:
             raise CommandError(str(error)) from error
-        admin = AdminClient(
-            {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "logger": silent_librdkafka_logger()}
-        )
-        sync = TopologySync(admin, registry_client(), topology)
+        sync = TopologySync(clients.admin(logger=silent_librdkafka_logger()), registry_client(), topology)
         try:
             if wait:
                 self.stdout.write(

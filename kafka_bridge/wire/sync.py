@@ -8,7 +8,6 @@ plan out, schemas first, as the original synchronizer did.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +25,8 @@ from confluent_kafka.admin import (
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient, SchemaRegistryError
 
 from kafka_bridge.retry import with_retries
-from kafka_bridge.topology import TopicSpec, Topology
+from kafka_bridge.wire.codecs import registry_answers
+from kafka_bridge.wire.topology import TopicSpec, Topology
 
 SUBJECT_NOT_FOUND = 40401
 SCHEMA_NOT_FOUND = 40403
@@ -68,18 +68,13 @@ class TopologySync:
 
     def wait_until_reachable(self, seconds: float) -> None:
         """Poll the broker and the registry until both answer, or raise the last error after `seconds`."""
-        deadline = time.monotonic() + seconds
-        delay = 0.25
-        while True:
-            try:
-                self.admin.list_topics(timeout=min(5.0, max(seconds, 0.5)))
+
+        def reach() -> None:
+            self.admin.list_topics(timeout=min(5.0, max(seconds, 0.5)))
+            with registry_answers():
                 self.registry.get_subjects()
-                return
-            except Exception:
-                if time.monotonic() + delay > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 3.0)
+
+        with_retries(reach, "reaching the broker and the registry", deadline=seconds)
 
     def plan(self, prune: bool = False) -> Plan:
         plan = Plan()
@@ -234,14 +229,7 @@ class TopologySync:
 
     def settled_plan(self, prune: bool = False, seconds: float = 15.0) -> Plan:
         """Plan again until nothing is left to do or `seconds` pass: new topics take a moment to show up."""
-        deadline = time.monotonic() + seconds
-        delay = 0.1
-        while True:
-            plan = self.plan(prune=prune)
-            if plan.in_sync or time.monotonic() + delay > deadline:
-                return plan
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+        return with_retries(lambda: self.plan(prune=prune), "planning", deadline=seconds, until=lambda p: p.in_sync)
 
     def apply(self, plan: Plan, report: Callable[[str], None] = print) -> None:
         for change in plan.changes:

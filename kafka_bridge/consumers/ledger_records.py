@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from accounts.commands import OpenAccount
 from accounts.services import AccountCreationOutcome
-from kafka_bridge.headers import Headers, event_headers, feedback_headers
-from kafka_bridge.messages import (
+from kafka_bridge.wire.headers import Headers, event_headers, feedback_headers
+from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
     AccountCreationFailed,
     BalanceChanged,
@@ -17,7 +17,7 @@ from kafka_bridge.messages import (
     MoneyTransferConfirmed,
     MoneyTransferFailed,
 )
-from kafka_bridge.topology import Topic
+from kafka_bridge.wire.topology import Topic
 from transfers.commands import TransferMoney
 from transfers.services import LedgerCommand, LedgerOutcome
 

@@ -21,12 +21,12 @@ from django.db import close_old_connections
 
 from kafka_bridge import clients
 from kafka_bridge.bus import answer_to, answers_message
-from kafka_bridge.codecs import Codec, DecodeError
-from kafka_bridge.headers import Identity, dead_letter_headers
-from kafka_bridge.messages import BalanceChanged
-from kafka_bridge.messages import Message as Record
 from kafka_bridge.retry import DEFAULT_DEADLINE, is_transient, retrying
-from kafka_bridge.topology import Topic
+from kafka_bridge.wire.codecs import Codec, DecodeError
+from kafka_bridge.wire.headers import Identity, dead_letter_headers
+from kafka_bridge.wire.messages import BalanceChanged
+from kafka_bridge.wire.messages import Message as Record
+from kafka_bridge.wire.topology import Topic
 from transfers.notifications import COMMAND_ANSWERS_GROUP, Notifier, transactions_created
 from transfers.projections import BalanceChangedEvent, Feedback, Projected, project
 

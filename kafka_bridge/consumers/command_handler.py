@@ -31,11 +31,11 @@ from django.db import DatabaseError, close_old_connections, connections
 
 from accounts.ledger import AccountLocks
 from kafka_bridge import clients
-from kafka_bridge.codecs import Codec, DecodeError, decode_key, encode_key
-from kafka_bridge.headers import dead_letter_headers
-from kafka_bridge.ledger_handlers import NotACommand, Outgoing, failure_records, to_command, to_records
+from kafka_bridge.consumers.ledger_records import NotACommand, Outgoing, failure_records, to_command, to_records
 from kafka_bridge.retry import DEFAULT_DEADLINE, is_transient, retrying
-from kafka_bridge.topology import Topic
+from kafka_bridge.wire.codecs import Codec, DecodeError, decode_key, encode_key
+from kafka_bridge.wire.headers import dead_letter_headers
+from kafka_bridge.wire.topology import Topic
 from transfers.services import Received, accounts_touched, execute_commands
 
 logger = logging.getLogger(__name__)

@@ -27,9 +27,9 @@ from confluent_kafka.schema_registry.serde import SchemaId
 from confluent_kafka.serialization import MessageField, SerializationContext
 from django.conf import settings
 
-from kafka_bridge.messages import MESSAGE_TYPES, Message
 from kafka_bridge.retry import Unavailable, registry_error_is_transient
-from kafka_bridge.topology import Topology, get_topology
+from kafka_bridge.wire.messages import MESSAGE_TYPES, Message
+from kafka_bridge.wire.topology import Topology, get_topology
 
 SERIALIZER_CONF = {
     "auto.register.schemas": False,

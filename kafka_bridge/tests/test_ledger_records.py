@@ -6,9 +6,9 @@ import pytest
 
 from accounts.commands import OpenAccount
 from accounts.services import AccountCreationOutcome
-from kafka_bridge.headers import COMMAND_EVENTS, COMMAND_ID, EVENT_INDEX
-from kafka_bridge.ledger_handlers import NotACommand, to_command, to_records
-from kafka_bridge.messages import (
+from kafka_bridge.consumers.ledger_records import NotACommand, to_command, to_records
+from kafka_bridge.wire.headers import COMMAND_EVENTS, COMMAND_ID, EVENT_INDEX
+from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
     AccountCreationFailed,
     BalanceChanged,
@@ -17,7 +17,7 @@ from kafka_bridge.messages import (
     MoneyTransferConfirmed,
     MoneyTransferFailed,
 )
-from kafka_bridge.topology import Topic
+from kafka_bridge.wire.topology import Topic
 from transfers.commands import TransferMoney
 from transfers.services import BalanceChange, TransferOutcome
 
