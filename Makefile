@@ -24,13 +24,14 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-## Run the whole test suite against a stack of its own (other ports and data than `make run`).
-test: $(STAMP) browser
+## Run the whole test suite against a stack of its own (other ports and data than `make run`); the checks first.
+test: $(STAMP) browser check
 	$(VPY) -m devstack exec --profile test -- $(VPY) -m pytest $(PYTEST_ARGS)
 
-## Lint and check the import contracts.
+## Lint, formatting and the import contracts (the domain stays Kafka-free; adapters never import each other).
 check: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
 ## Print the GraphQL schema into graphql_api/schema.graphql (a test fails when the two differ).

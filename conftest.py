@@ -1,4 +1,4 @@
-"""Fixtures shared by every app's tests."""
+"""Fixtures shared by every app's tests; `testing.live` adds the whole running application (`bank`)."""
 
 import pytest
 from confluent_kafka.admin import AdminClient
@@ -7,6 +7,8 @@ from django.conf import settings
 from kafka_bridge import clients
 from kafka_bridge.logging import silent_librdkafka_logger
 from kafka_bridge.wire.codecs import registry_client
+
+pytest_plugins = ["testing.live"]
 
 
 def _require_stack() -> None:

@@ -5,18 +5,14 @@ from __future__ import annotations
 import uuid
 
 from asgiref.sync import sync_to_async
-from celery.result import AsyncResult
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.commands import open_or_log_in
 from accounts.iban import CASH, COMPANY_IBAN
 from banking.money import format_euro
-from loadtest.analysis import METRICS, load_test_results
-from loadtest.tasks import STARTABLE, start_load_test_task
 from pages.amounts import AmountError, parse_euros
 from pages.feed import FIELDS, SIZES, FeedOptions
 from transfers.commands import request_transfer
@@ -41,58 +37,31 @@ def feed_context(request: HttpRequest, iban: str | None) -> dict:
     }
 
 
+def page_or_part(request: HttpRequest, template: str, context: dict, parts: dict[str, str]) -> HttpResponse:
+    """The whole page, or only the part htmx asked to swap (`parts` maps an element id to its template)."""
+    if request.htmx and request.htmx.target in parts:
+        template = parts[request.htmx.target]
+    return render(request, template, context)
+
+
+FEED = {"feed": "pages/_feed.html"}
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/home.html", {**feed_context(request, COMPANY_IBAN), "company_iban": COMPANY_IBAN})
+    context = {**feed_context(request, COMPANY_IBAN), "company_iban": COMPANY_IBAN}
+    return page_or_part(request, "pages/home.html", context, FEED)
 
 
 @require_GET
 def employee(request: HttpRequest) -> HttpResponse:
     accounts = Paginator(list_last_transaction_per_iban(), 20).get_page(request.GET.get("page"))
-    return render(request, "pages/employee.html", {"accounts": accounts})
+    return page_or_part(request, "pages/employee.html", {"accounts": accounts}, {"accounts": "pages/_accounts.html"})
 
 
 @require_GET
 def account(request: HttpRequest, iban: str) -> HttpResponse:
-    return render(request, "pages/account.html", feed_context(request, iban))
-
-
-@require_GET
-def results(request: HttpRequest) -> HttpResponse:
-    metric = request.GET.get("metric", "average-generator-latency")
-    context = {
-        "metrics": METRICS,
-        "metric": metric if metric in METRICS else "average-generator-latency",
-        "startable": STARTABLE,
-        "task_id": request.GET.get("task"),
-    }
-    return render(request, "pages/results.html", context)
-
-
-@require_POST
-def start_load_test(request: HttpRequest) -> HttpResponse:
-    """Start a short load test on the Celery worker; the Results page then follows its progress."""
-    config = request.POST.get("config", "")
-    if config not in STARTABLE:
-        return HttpResponse(f"unknown configuration {config!r}", status=400)
-    task_id = start_load_test_task(config)
-    if task_id is None:
-        return HttpResponse("a load test is already running; start another when it has ended", status=409)
-    return redirect(f"{reverse('results')}?task={task_id}")
-
-
-@require_GET
-def load_test_progress(request: HttpRequest, task_id: str) -> HttpResponse:
-    """The progress bar of a running load test; it polls itself until the run has ended."""
-    result = AsyncResult(task_id)
-    info = result.info if isinstance(result.info, dict) else {}
-    return render(request, "pages/_progress.html", {"task_id": task_id, "state": result.state, "info": info})
-
-
-@require_GET
-def results_data(request: HttpRequest) -> JsonResponse:
-    """Every run in loadtest-results/, aggregated by configuration and generators, and the original's runs."""
-    return JsonResponse({"items": load_test_results()}, json_dumps_params={"allow_nan": False})
+    return page_or_part(request, "pages/account.html", feed_context(request, iban), FEED)
 
 
 async def client(request: HttpRequest) -> HttpResponse:
@@ -126,6 +95,8 @@ async def _client_page(request: HttpRequest, outcome: dict | None, status: int =
     }
     if me:
         context.update(await sync_to_async(feed_context)(request, me["iban"]))
+    if request.htmx and request.htmx.target == "feed":
+        return render(request, "pages/_feed.html", context, status=status)
     return render(request, "pages/client.html", context, status=status)
 
 

@@ -1,20 +1,26 @@
 import uuid
 
 import pytest
+from django.db import transaction
 
 from accounts.commands import OpenAccount
 from accounts.iban import is_open_iban
+from accounts.ledger import Ledger
 from accounts.models import LedgerAccount, ProcessedAccountCreation
 from accounts.rules import USERNAME_IS_INVALID, UUID_ALREADY_USED
 from accounts.services import IBAN_ALREADY_EXISTS
-from transfers.services import Received, execute_commands
+from accounts.services import open_account as open_account_on
 
 pytestmark = pytest.mark.django_db(databases=["ledger"])
 
 
 def open_account(username="alice", command_id=None, delivery="commands:0:1"):
     command = OpenAccount(command_id=command_id or uuid.uuid4(), username=username)
-    return execute_commands([Received(command, delivery)])[0]
+    with transaction.atomic(using="ledger"):
+        ledger = Ledger([], {ProcessedAccountCreation: [command.command_id]})
+        outcome = open_account_on(command, delivery=delivery, ledger=ledger)
+        ledger.save()
+    return outcome
 
 
 def test_the_company_account_is_seeded():

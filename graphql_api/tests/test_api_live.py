@@ -6,7 +6,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from graphql_api.tests.live import post, running_app, subscription
+from testing.live import post, running_app, subscription
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
@@ -33,8 +33,8 @@ def app(django_db_setup, django_db_blocker, tmp_path_factory):
         yield running
 
 
-def new_user(web, protocol="graphql-transport-ws", init=True):
-    username = f"user-{uuid.uuid4().hex[:8]}"
+def new_user(web, protocol="graphql-transport-ws", init=True, username=None):
+    username = username or f"user-{uuid.uuid4().hex[:8]}"
     with subscription(
         web, GET_ACCOUNT, {"username": username, "password": "secret-password"}, protocol=protocol, init=init
     ) as receive:

@@ -16,8 +16,8 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from graphql_api.tests.live import PROJECT_ROOT, post, running_app, subscription
 from graphql_api.tests.test_api_live import GET_ACCOUNT, TRANSFER_MUTATION, new_user, transfer
+from testing.live import PROJECT_ROOT, post, running_app, subscription
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
@@ -34,7 +34,7 @@ def app(django_db_setup, django_db_blocker, tmp_path_factory):
         running.hashing_gate = logs / "hashing-gate"
         running.gated_hashing_web = running.start_web(
             "gated-hashing-web",
-            DJANGO_SETTINGS_MODULE="graphql_api.tests.slow_hashing_settings",
+            DJANGO_SETTINGS_MODULE="testing.slow_hashing_settings",
             HASHING_GATE=str(running.hashing_gate),
         )
         yield running

@@ -73,7 +73,7 @@ class Projector:
 
     def run(self, stop: threading.Event) -> None:
         self.stop = stop
-        self.consumer.subscribe(TOPICS)
+        self.consumer.subscribe(TOPICS, on_assign=self._assigned)
         logger.info("projector started on %s", ", ".join(TOPICS))
         try:
             while not stop.is_set():
@@ -99,6 +99,10 @@ class Projector:
             self.dead_letters.flush(10)
             if self.notifier:
                 self.notifier.close()
+
+    @staticmethod
+    def _assigned(consumer: Consumer, partitions: list) -> None:
+        logger.info("assigned %d partition(s)", len(partitions))
 
     def project(self, records: list[Message]) -> None:
         """Project a batch, retrying transient failures until the deadline: skipping it would lose rows."""

@@ -13,14 +13,6 @@ from accounts.iban import iban_for, is_open_iban
 from accounts.models import LedgerAccount
 from accounts.tests.factories import LedgerAccountFactory
 from kafka_bridge.consumers.command_handler import CommandHandler
-from kafka_bridge.tests.kafka_helpers import (
-    Collector,
-    HandlerProcess,
-    end_offsets,
-    new_group_at_end,
-    produce,
-    produce_commands,
-)
 from kafka_bridge.wire.codecs import get_codec
 from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
@@ -29,6 +21,14 @@ from kafka_bridge.wire.messages import (
     ConfirmMoneyTransfer,
     MoneyTransferConfirmed,
     MoneyTransferFailed,
+)
+from testing.kafka import (
+    Collector,
+    HandlerProcess,
+    end_offsets,
+    new_group_at_end,
+    produce,
+    produce_commands,
 )
 from transfers.models import ProcessedTransfer
 from transfers.services import INVALID_TOKEN

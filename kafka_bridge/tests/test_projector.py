@@ -16,7 +16,6 @@ from accounts.models import Customer
 from kafka_bridge import clients
 from kafka_bridge.bus import COMMAND_ANSWERS, answer_from
 from kafka_bridge.consumers.projector import TOPICS, Projector
-from kafka_bridge.tests.kafka_helpers import Collector, produce
 from kafka_bridge.tools.offsets import end_offsets, new_group_at_end
 from kafka_bridge.wire.codecs import get_codec
 from kafka_bridge.wire.headers import event_headers
@@ -26,6 +25,7 @@ from kafka_bridge.wire.messages import (
     BalanceChanged,
     MoneyTransferFailed,
 )
+from testing.kafka import Collector, produce
 from transfers.commands import TransferAnswer
 from transfers.models import Transaction
 from transfers.notices import TransactionNotice

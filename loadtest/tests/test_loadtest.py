@@ -6,9 +6,9 @@ import os
 import pytest
 from django.core.management import call_command
 
-from graphql_api.tests.live import running_app
 from loadtest.config import load_config
 from loadtest.generator import next_step
+from testing.live import running_app
 
 # Playwright's sync API keeps an event loop in this thread; Django's test database handling is safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

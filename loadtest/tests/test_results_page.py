@@ -1,5 +1,6 @@
 """Starting a load test from the Results page: the view queues the Celery task and follows its progress."""
 
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -48,9 +49,17 @@ def test_only_the_short_configurations_can_be_started_from_the_page(client):
     ],
 )
 def test_the_progress_bar_polls_until_the_run_ends(client, monkeypatch, state, info, text, polls):
-    monkeypatch.setattr("pages.views.AsyncResult", lambda task_id: SimpleNamespace(state=state, info=info))
+    monkeypatch.setattr("loadtest.views.AsyncResult", lambda task_id: SimpleNamespace(state=state, info=info))
 
     page = client.get("/results/run/task-1/").content
 
     assert text in page
     assert (b'hx-trigger="every 1s"' in page) is polls
+
+
+def test_the_progress_bar_tells_the_page_to_redraw_the_chart_when_the_run_ends(client, monkeypatch):
+    monkeypatch.setattr("loadtest.views.AsyncResult", lambda task_id: SimpleNamespace(state="SUCCESS", info={}))
+
+    response = client.get("/results/run/task-1/", HTTP_HX_REQUEST="true")
+
+    assert json.loads(response["HX-Trigger"]) == {"load-test-ended": {}}

@@ -6,8 +6,6 @@ import uuid
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from graphql_api.tests.live import running_app
-
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
 CHROMIUM = "/usr/bin/chromium"
@@ -17,9 +15,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="module")
-def web(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock(), running_app(tmp_path_factory.mktemp("browser-app-logs")) as app:
-        yield app.start_web("web")
+def web(bank):
+    return bank.web
 
 
 @pytest.fixture(scope="module")

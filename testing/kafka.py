@@ -14,15 +14,15 @@ from confluent_kafka import Producer, TopicPartition
 from django.conf import settings
 
 from devstack.processes import die_with_parent
-from graphql_api.tests.live import database_env
 from kafka_bridge import clients
 from kafka_bridge.logging import silent_librdkafka_logger
 from kafka_bridge.tools import offsets
 from kafka_bridge.tools.offsets import end_offsets  # noqa: F401 - re-exported for the tests
 from kafka_bridge.wire.codecs import decode_key, encode_key, get_codec
 from kafka_bridge.wire.messages import Message
+from testing.live import database_env
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def new_group_at_end(topic: str) -> str:

@@ -8,10 +8,10 @@ import pytest
 
 from devstack import control
 from devstack.profiles import get_profile
-from graphql_api.tests.live import post, running_app
 from graphql_api.tests.test_api_live import TRANSFER_MUTATION, new_user, transfer
-from kafka_bridge.tests.kafka_helpers import Collector
 from kafka_bridge.tools.offsets import end_offsets
+from testing.kafka import Collector
+from testing.live import post, running_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 

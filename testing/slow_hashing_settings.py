@@ -25,4 +25,4 @@ class GatedHasher(PBKDF2PasswordHasher):
         return super().encode(password, salt, iterations)
 
 
-PASSWORD_HASHERS = ["graphql_api.tests.slow_hashing_settings.GatedHasher"]
+PASSWORD_HASHERS = ["testing.slow_hashing_settings.GatedHasher"]

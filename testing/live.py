@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from django.db import connections
 from websockets.sync.client import connect
 
@@ -24,7 +25,7 @@ from kafka_bridge import clients
 from kafka_bridge.consumers.projector import TOPICS as PROJECTOR_TOPICS
 from kafka_bridge.tools.offsets import end_offsets, new_group_at_end
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def database_env() -> dict[str, str]:
@@ -54,6 +55,7 @@ class App:
         self.processes: dict[str, subprocess.Popen] = {}
         self.how: dict[str, tuple] = {}  # name -> what it was started with, to restart it the same way
         self.log_start: dict[str, int] = {}  # name -> where its log was when it was last started
+        self.projector_group: str | None = None
 
     def start(self, name: str, argv: list[str], pass_fds: tuple[int, ...] = (), **env: str) -> subprocess.Popen:
         self.how[name] = (argv, env)
@@ -78,14 +80,17 @@ class App:
             "handler", [sys.executable, "manage.py", "run_command_handler", f"--group={group}", f"--instance={group}"]
         )
 
-    def start_projector(self) -> None:
-        group = new_group_at_end(PROJECTOR_TOPICS[0], prefix="test-live-projector")
-        consumer = clients.consumer(group)
-        try:
-            consumer.commit(offsets=[tp for t in PROJECTOR_TOPICS[1:] for tp in end_offsets(t)], asynchronous=False)
-        finally:
-            consumer.close()
-        self.start("projector", [sys.executable, "manage.py", "run_projector", f"--group={group}"])
+    def start_projector(self, name: str = "projector") -> None:
+        """A projector; a second one joins the first one's group and takes half of the partitions."""
+        if self.projector_group is None:
+            self.projector_group = new_group_at_end(PROJECTOR_TOPICS[0], prefix="test-live-projector")
+            consumer = clients.consumer(self.projector_group)
+            try:
+                offsets = [tp for t in PROJECTOR_TOPICS[1:] for tp in end_offsets(t)]
+                consumer.commit(offsets=offsets, asynchronous=False)
+            finally:
+                consumer.close()
+        self.start(name, [sys.executable, "manage.py", "run_projector", f"--group={self.projector_group}"])
 
     def start_web(self, name: str, **env: str) -> str:
         with listening_socket() as listener:
@@ -207,3 +212,11 @@ def subscription(
                     return None
 
         yield next_message
+
+
+@pytest.fixture(scope="module")
+def bank(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[App]:
+    """The whole application on the test stack: a command handler, a projector and a web server (`bank.web`)."""
+    with django_db_blocker.unblock(), running_app(tmp_path_factory.mktemp("bank-logs")) as app:
+        app.web = app.start_web("web")
+        yield app

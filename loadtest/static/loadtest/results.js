@@ -1,5 +1,7 @@
 // The Results page: one line per configuration over the number of generators, with error bars for means.
-(async function () {
+// Drawn again when a run started from the page ends (the progress bar's answer carries HX-Trigger).
+let chart = null;
+async function drawResults() {
   const canvas = document.getElementById("results-chart");
   const metric = canvas.dataset.metric;
   const errorKey = metric.startsWith("average-") ? "err-" + metric.slice("average-".length) : null;
@@ -33,7 +35,8 @@
       });
     },
   };
-  new Chart(canvas, {
+  if (chart) chart.destroy();
+  chart = new Chart(canvas, {
     type: "line", data: { datasets }, plugins: [errorBars],
     options: {
       parsing: false, animation: false, responsive: true, maintainAspectRatio: false,
@@ -43,4 +46,6 @@
                                                    (c.raw.err ? ` ± ${c.raw.err.toFixed(1)}` : "") } } },
     },
   });
-})();
+}
+drawResults();
+document.body.addEventListener("load-test-ended", drawResults);

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from graphql_api.tests.live import post, running_app
 from graphql_api.tests.test_api_live import TRANSFER_MUTATION, new_user
-from kafka_bridge.tests.kafka_helpers import Collector, produce
 from kafka_bridge.tools.offsets import end_offsets
 from kafka_bridge.wire.codecs import get_codec
 from kafka_bridge.wire.messages import ConfirmAccountCreation, ConfirmMoneyTransfer
+from testing.kafka import Collector, produce
+from testing.live import post
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
@@ -40,10 +40,8 @@ ACCOUNT = st.one_of(st.just("cash"), st.just("NL66OPEN0000000000"), st.just("nl6
 
 
 @pytest.fixture(scope="module")
-def app(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock(), running_app(tmp_path_factory.mktemp("fuzz-logs")) as running:
-        running.web = running.start_web("web")
-        yield running
+def app(bank):
+    return bank
 
 
 def assert_still_serving(app):
