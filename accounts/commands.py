@@ -15,6 +15,7 @@ from accounts.logins import find_login, register
 from accounts.rules import login_refusal
 from accounts.throttle import TOO_MANY_ATTEMPTS, login_throttled
 from banking.bus import NOT_SENT, NoAnswer, NotSent, get_command_bus, no_answer_reason
+from banking.logs import about_command
 
 INCORRECT_PASSWORD = "incorrect password"  # the original's
 
@@ -58,9 +59,10 @@ async def open_or_log_in(*, username: str, password: str, client_address: str | 
                 return AccountAnswer(reason=INCORRECT_PASSWORD)
     elif not await _hashed(check_password, password, known.password_hash):
         return AccountAnswer(reason=INCORRECT_PASSWORD)
-    try:
-        return await get_command_bus().send(OpenAccount(known.command_id, username), key=username)
-    except NoAnswer:
-        return AccountAnswer(reason=no_answer_reason())
-    except NotSent:
-        return AccountAnswer(reason=NOT_SENT)
+    with about_command(known.command_id):
+        try:
+            return await get_command_bus().send(OpenAccount(known.command_id, username), key=username)
+        except NoAnswer:
+            return AccountAnswer(reason=no_answer_reason())
+        except NotSent:
+            return AccountAnswer(reason=NOT_SENT)

@@ -13,6 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from bankproject.metrics import CountWebsockets  # noqa: E402
 from bankproject.origins import GraphQLCors, WebsocketOriginCheck  # noqa: E402
 from graphql_api.consumers import BankGraphQLHTTPConsumer, BankGraphQLWSConsumer  # noqa: E402
 from graphql_api.schema import schema  # noqa: E402
@@ -36,17 +37,19 @@ application = ProtocolTypeRouter(
                 re_path(r"", django_application),
             ]
         ),
-        "websocket": WebsocketOriginCheck(
-            URLRouter(
-                [
-                    # /graphql-ws is the original's; /graphql is where GraphiQL and most clients look.
-                    re_path(
-                        r"^graphql(-ws)?/?$",
-                        BankGraphQLWSConsumer.as_asgi(schema=schema, allowed_origins=settings.CORS_ALLOWED_ORIGINS),
-                    ),
-                    re_path(r"^ws/transactions/$", TransactionFeedConsumer.as_asgi()),
-                    re_path(r"", NoSuchWebsocket.as_asgi()),
-                ]
+        "websocket": CountWebsockets(
+            WebsocketOriginCheck(
+                URLRouter(
+                    [
+                        # /graphql-ws is the original's; /graphql is where GraphiQL and most clients look.
+                        re_path(
+                            r"^graphql(-ws)?/?$",
+                            BankGraphQLWSConsumer.as_asgi(schema=schema, allowed_origins=settings.CORS_ALLOWED_ORIGINS),
+                        ),
+                        re_path(r"^ws/transactions/$", TransactionFeedConsumer.as_asgi()),
+                        re_path(r"", NoSuchWebsocket.as_asgi()),
+                    ]
+                )
             )
         ),
     }

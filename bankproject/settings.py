@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "graphql_api",
     "pages",
     "loadtest",
+    "health_check",
+    "operations",
 ]
 
 MIDDLEWARE = [
@@ -120,6 +122,9 @@ PASSWORD_HASHING_THREADS = env.int("PASSWORD_HASHING_THREADS", default=2)
 LOGINS_PER_MINUTE_PER_USERNAME = env.int("LOGINS_PER_MINUTE_PER_USERNAME", default=10)
 LOGINS_PER_MINUTE_PER_ADDRESS = env.int("LOGINS_PER_MINUTE_PER_ADDRESS", default=120)
 
+# Consumer groups whose lag /metrics and the Status page report, and whose heartbeats /health/ checks.
+MONITORED_CONSUMER_GROUPS = env.list("MONITORED_CONSUMER_GROUPS", default=["command-handler", "projector"])
+
 # Origins whose pages may call /graphql (CORS) and open websockets, beside our own: the original's
 # single-page frontend ran on http://localhost:8181. Same-origin pages and non-browser clients always may.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -149,8 +154,18 @@ WHITENOISE_USE_FINDERS = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"command": {"()": "banking.logs.CommandIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "banking.logs.JsonFormatter"},  # LOG_FORMAT=json: one line per event, with its command id
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env.str("LOG_FORMAT", default="plain"),
+            "filters": ["command"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"level": "INFO"},

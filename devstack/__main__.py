@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from prometheus_client import multiprocess
+
 from devstack import control
 from devstack.processes import ProcessSpec, StackError, Supervisor, claim, die_with_parent
 from devstack.profiles import PROFILES, PROJECT_ROOT, STACK_ENV_FILE, STACK_ROOT, Profile, get_profile
@@ -31,12 +33,23 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def metrics_dir(profile: Profile) -> Path:
+    """Where every process of the stack writes its Prometheus samples; the web's /metrics adds them up."""
+    return profile.state / "metrics"
+
+
+def fresh_metrics_dir(profile: Profile) -> None:
+    shutil.rmtree(metrics_dir(profile), ignore_errors=True)
+    metrics_dir(profile).mkdir(parents=True)
+
+
 def application_env(profile: Profile) -> dict[str, str]:
     venv_bin = str(Path(sys.executable).parent)
     return {
         **connection_settings(profile),
         "WEB_PORT": str(profile.ports.web),
         "DEVSTACK_PROFILE": profile.name,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(profile)),
         "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYTHONUNBUFFERED": "1",
     }
@@ -65,7 +78,7 @@ def application_specs(profile: Profile, env: dict[str, str]) -> list[ProcessSpec
             name=f"{name}-{instance}",
             argv=["sh", "-c", f"exec {command}"],
             cwd=PROJECT_ROOT,
-            env={**env, "INSTANCE": str(instance)},
+            env={**env, "INSTANCE": str(instance), "PROCESS_NAME": f"{name}-{instance}"},
         )
         for name, command in read_procfile().items()
         for instance in range(1, profile.instances.get(name, 1) + 1)
@@ -79,6 +92,7 @@ def run(profile: Profile) -> int:
     try:
         controls = control.ControlServer(profile, READY_TIMEOUT)
         start_services(profile, supervisor)
+        fresh_metrics_dir(profile)
         services = list(supervisor.processes)
         write_stack_env(profile)
         env = application_env(profile)
@@ -100,6 +114,7 @@ def run(profile: Profile) -> int:
                 process = supervisor.processes.get(name)
                 if name not in supervisor.down_on_purpose and process and not process.alive():
                     print(f"{name} exited with status {process.popen.returncode}; restarting it", flush=True)
+                    multiprocess.mark_process_dead(process.popen.pid, str(metrics_dir(profile)))
                     time.sleep(RESTART_DELAY)
                     supervisor.restart(name)
     except KeyboardInterrupt:
@@ -119,6 +134,7 @@ def exec_command(profile: Profile, command: list[str]) -> int:
     try:
         controls = control.ControlServer(profile, READY_TIMEOUT)
         start_services(profile, supervisor)
+        fresh_metrics_dir(profile)
         child = subprocess.Popen(
             command, cwd=PROJECT_ROOT, env={**os.environ, **application_env(profile)}, preexec_fn=die_with_parent()
         )

@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from graphql_api.errors import MaskInternalErrors, log_errors
+from graphql_api.metrics import CountOperations
 from graphql_api.mutations import MutationRoot
 from graphql_api.queries import QueryRoot
 from graphql_api.subscriptions import SubscriptionRoot
@@ -42,5 +43,6 @@ schema = BankSchema(
         lambda: MaxTokensLimiter(max_token_count=2000),
         MaskInternalErrors,
         DjangoOptimizerExtension,  # reads only the columns an operation asks for
+        CountOperations,
     ],
 )

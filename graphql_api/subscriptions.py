@@ -6,6 +6,7 @@ from typing import Annotated
 import strawberry
 
 from graphql_api import operations
+from graphql_api.metrics import SUBSCRIPTIONS
 from graphql_api.types import AccountResult, Direction, MoneyTransferResult, TransactionType
 from transfers.live import listening
 from transfers.notices import TransactionNotice
@@ -43,22 +44,23 @@ class SubscriptionRoot:
         ] = None,
     ) -> AsyncGenerator[TransactionType | None, None]:
         group = transactions_group(iban) if iban else ALL_TRANSACTIONS
-        async with listening(group) as receive:
-            while True:
-                message = await receive()
-                if message.get("type") != TRANSACTION_CREATED:
-                    continue
-                notice = TransactionNotice.from_message(message["transaction"])
-                if iban and notice.iban != iban:
-                    continue
-                if matches(
-                    notice,
-                    min_amount=min_amount,
-                    max_amount=max_amount,
-                    direction=direction,
-                    descr_includes=descr_includes,
-                ):
-                    yield notice
+        with SUBSCRIPTIONS.track_inprogress():
+            async with listening(group) as receive:
+                while True:
+                    message = await receive()
+                    if message.get("type") != TRANSACTION_CREATED:
+                        continue
+                    notice = TransactionNotice.from_message(message["transaction"])
+                    if iban and notice.iban != iban:
+                        continue
+                    if matches(
+                        notice,
+                        min_amount=min_amount,
+                        max_amount=max_amount,
+                        direction=direction,
+                        descr_includes=descr_includes,
+                    ):
+                        yield notice
 
     @strawberry.subscription(
         description="Get the result of account creation, account may be just created or already exist"

@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
@@ -23,8 +24,10 @@ from django.conf import settings
 from accounts.commands import AccountAnswer, OpenAccount
 from banking.bus import CommandBus, NoAnswer, NotSent
 from kafka_bridge import clients
+from kafka_bridge.metrics import ANSWER_SECONDS, ANSWERS_TIMED_OUT
 from kafka_bridge.retry import Unavailable
 from kafka_bridge.wire.codecs import encode_key, get_codec
+from kafka_bridge.wire.headers import COMMAND_ID
 from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
     AccountCreationFailed,
@@ -94,13 +97,20 @@ class KafkaCommandBus(CommandBus):
             self._producer.poll(0.1)
 
     async def send(self, command: OpenAccount | TransferMoney, *, key: str) -> Answer:
+        kind = "account" if isinstance(command, OpenAccount) else "transfer"
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(settings.COMMAND_ANSWER_TIMEOUT):
                 async with command_answers().waiting_for(command.command_id) as answer:
                     await self._publish(key, to_message(command))
-                    return await answer
+                    told = await answer
         except TimeoutError:
+            ANSWERS_TIMED_OUT.labels(kind).inc()
+            logger.warning("no answer to %s command %s in time", kind, command.command_id)
             raise NoAnswer from None
+        ANSWER_SECONDS.labels(kind).observe(time.perf_counter() - started)
+        logger.debug("answered in %.1f ms", (time.perf_counter() - started) * 1000)
+        return told
 
     async def _publish(self, key: str, message: Message) -> None:
         """Produce to the commands topic, keyed by username; return once the broker has it."""
@@ -117,7 +127,10 @@ class KafkaCommandBus(CommandBus):
 
         try:
             value = get_codec().encode(Topic.COMMANDS, message)
-            self._producer.produce(Topic.COMMANDS.value, key=encode_key(key), value=value, on_delivery=report)
+            headers = [(COMMAND_ID, message.id.hex.encode())]  # so the handler's logs can name it before decoding
+            self._producer.produce(
+                Topic.COMMANDS.value, key=encode_key(key), value=value, headers=headers, on_delivery=report
+            )
         except (Unavailable, KafkaException, BufferError) as error:
             logger.warning("could not send %s: %s", message.RECORD, error)
             raise NotSent(str(error)) from error

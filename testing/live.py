@@ -49,13 +49,15 @@ def listening_socket() -> socket.socket:
 class App:
     """Processes of the application, each logging to a file in `logs`."""
 
-    def __init__(self, logs: Path) -> None:
+    def __init__(self, logs: Path, **env: str) -> None:
         logs.mkdir(parents=True, exist_ok=True)
         self.logs = logs
+        self.env = env  # for every process it starts
         self.processes: dict[str, subprocess.Popen] = {}
         self.how: dict[str, tuple] = {}  # name -> what it was started with, to restart it the same way
         self.log_start: dict[str, int] = {}  # name -> where its log was when it was last started
         self.projector_group: str | None = None
+        self.handler_group: str | None = None
 
     def start(self, name: str, argv: list[str], pass_fds: tuple[int, ...] = (), **env: str) -> subprocess.Popen:
         self.how[name] = (argv, env)
@@ -65,7 +67,7 @@ class App:
             process = subprocess.Popen(
                 argv,
                 cwd=PROJECT_ROOT,
-                env={**os.environ, **database_env(), **env},
+                env={**os.environ, **database_env(), **self.env, **env},
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 pass_fds=pass_fds,
@@ -75,7 +77,7 @@ class App:
         return process
 
     def start_handler(self) -> None:
-        group = new_group_at_end("commands", prefix="test-live-handler")
+        group = self.handler_group = new_group_at_end("commands", prefix="test-live-handler")
         self.start(
             "handler", [sys.executable, "manage.py", "run_command_handler", f"--group={group}", f"--instance={group}"]
         )
@@ -144,12 +146,13 @@ class App:
 
 
 @contextmanager
-def running_app(logs: Path) -> Iterator[App]:
-    """The topology synced, a command handler and a projector running; the caller starts web servers."""
+def running_app(logs: Path, **env: str) -> Iterator[App]:
+    """The topology synced, a command handler and a projector running; the caller starts web servers.
+    `env` goes to every process."""
     from django.core.management import call_command
 
     call_command("sync_topology", "--wait=30")
-    app = App(logs)
+    app = App(logs, **env)
     try:
         app.start_handler()
         app.start_projector()

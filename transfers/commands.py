@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from uuid import UUID
 
 from accounts.iban import normalized_account
 from accounts.rules import username_refusal
 from banking.bus import NOT_SENT, NoAnswer, NotSent, get_command_bus, no_answer_reason
+from banking.logs import about_command
 from transfers.rules import INVALID_TOKEN, MAX_TOKEN, transfer_refusal
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,13 @@ async def request_transfer(
     ) or username_refusal(username)
     if reason is None and len(token) > MAX_TOKEN:
         reason = INVALID_TOKEN
-    if reason:
-        return TransferAnswer(success=False, reason=reason)
-    try:
-        return await get_command_bus().send(command, key=username)
-    except NoAnswer:
-        return TransferAnswer(success=False, reason=no_answer_reason(), pending=True)
-    except NotSent:
-        return TransferAnswer(success=False, reason=NOT_SENT)
+    with about_command(command_id):
+        if reason:
+            logger.debug("transfer refused at the edge: %s", reason)
+            return TransferAnswer(success=False, reason=reason)
+        try:
+            return await get_command_bus().send(command, key=username)
+        except NoAnswer:
+            return TransferAnswer(success=False, reason=no_answer_reason(), pending=True)
+        except NotSent:
+            return TransferAnswer(success=False, reason=NOT_SENT)

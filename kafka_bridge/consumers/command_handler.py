@@ -30,11 +30,15 @@ from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPa
 from django.db import DatabaseError, close_old_connections, connections
 
 from accounts.ledger import AccountLocks
+from banking.logs import about_command
 from kafka_bridge import clients
 from kafka_bridge.consumers.ledger_records import NotACommand, Outgoing, failure_records, to_command, to_records
+from kafka_bridge.heartbeats import Heartbeat
+from kafka_bridge.metrics import COMMANDS_HANDLED, DEAD_LETTERS, HANDLER_BATCH_SIZE, HANDLER_PHASE_SECONDS
 from kafka_bridge.retry import DEFAULT_DEADLINE, is_transient, retrying
 from kafka_bridge.wire.codecs import Codec, DecodeError, decode_key, encode_key
 from kafka_bridge.wire.headers import dead_letter_headers
+from kafka_bridge.wire.messages import AccountCreationConfirmed, MoneyTransferConfirmed
 from kafka_bridge.wire.topology import Topic
 from transfers.services import Received, accounts_touched, execute_commands
 
@@ -83,6 +87,7 @@ class CommandHandler:
         poll_timeout: float = 0.1,
         kafka_timeout: float = 30.0,
         retry_deadline: float = DEFAULT_DEADLINE,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.consumer = consumer
         self.producer = producer
@@ -92,6 +97,7 @@ class CommandHandler:
         self.kafka_timeout = kafka_timeout
         self.retry_deadline = retry_deadline
         self.locks = AccountLocks()
+        self.heartbeat = heartbeat
         self.stop = threading.Event()
         self.handled = 0
 
@@ -110,6 +116,8 @@ class CommandHandler:
                 records = [r for r in batch if self._usable(r)]
                 if records:
                     self.process(records)
+                if self.heartbeat:
+                    self.heartbeat.beat()
                 if time.monotonic() - reported_at >= 10 and self.handled != reported:
                     rate = (self.handled - reported) / (time.monotonic() - reported_at)
                     logger.info("handled %d commands in all (%.0f/s lately)", self.handled, rate)
@@ -168,13 +176,27 @@ class CommandHandler:
                 connections["ledger"].close()
             self._abort()
             raise
-        logger.debug(
-            "batch of %d: ledger %.1f ms, produce and offsets %.1f ms, commit %.1f ms",
-            len(records),
-            (ledger_done - started) * 1000,
-            (offsets_sent - ledger_done) * 1000,
-            (time.perf_counter() - offsets_sent) * 1000,
-        )
+        committed = time.perf_counter()
+        HANDLER_BATCH_SIZE.observe(len(records))
+        HANDLER_PHASE_SECONDS.labels("ledger").observe(ledger_done - started)
+        HANDLER_PHASE_SECONDS.labels("produce").observe(offsets_sent - ledger_done)
+        HANDLER_PHASE_SECONDS.labels("commit").observe(committed - offsets_sent)
+        if dead or poisoned:
+            DEAD_LETTERS.labels(Topic.COMMANDS_DEAD_LETTER.value).inc(len(dead) + len(poisoned))
+        self._count(outgoing)
+
+    @staticmethod
+    def _count(outgoing: list[Outgoing]) -> None:
+        """Commands answered, by kind and outcome; with DEBUG logging, one line per command, with its id."""
+        for item in outgoing:
+            if item.topic == Topic.BALANCE_CHANGED:
+                continue
+            kind = "account" if item.topic == Topic.ACCOUNT_CREATION_FEEDBACK else "transfer"
+            ok = isinstance(item.message, MoneyTransferConfirmed | AccountCreationConfirmed)
+            COMMANDS_HANDLED.labels(kind, "confirmed" if ok else "refused").inc()
+            if logger.isEnabledFor(logging.DEBUG):
+                with about_command(item.message.id):
+                    logger.debug("%s %s", kind, "confirmed" if ok else f"refused: {item.message.reason}")
 
     def _abort(self) -> None:
         try:

@@ -14,13 +14,17 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
 from django.db import close_old_connections
 
+from banking.logs import about_command
 from kafka_bridge import clients
 from kafka_bridge.bus import answer_to, answers_message
+from kafka_bridge.heartbeats import Heartbeat
+from kafka_bridge.metrics import DEAD_LETTERS, EVENTS_PROJECTED, PROJECTION_DELAY_SECONDS
 from kafka_bridge.retry import DEFAULT_DEADLINE, is_transient, retrying
 from kafka_bridge.wire.codecs import Codec, DecodeError
 from kafka_bridge.wire.headers import Identity, dead_letter_headers
@@ -60,6 +64,7 @@ class Projector:
         batch_size: int = 500,
         poll_timeout: float = 0.1,
         retry_deadline: float = DEFAULT_DEADLINE,
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self.consumer = consumer
         self.codec = codec
@@ -68,6 +73,7 @@ class Projector:
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout
         self.retry_deadline = retry_deadline
+        self.heartbeat = heartbeat
         self.stop = threading.Event()
         self.counts = {"transactions": 0, "answers": 0, "dead letters": 0}
 
@@ -86,6 +92,8 @@ class Projector:
                     self.project(records)
                     # Not waited for: the next commit covers a lost one, and a replay rewrites nothing.
                     self.consumer.commit(asynchronous=True)
+                if self.heartbeat:
+                    self.heartbeat.beat()
         except Exception as error:
             if not (stop.is_set() and is_transient(error)):
                 logger.error("projector giving up: %r; its supervisor restarts it", error)
@@ -117,6 +125,15 @@ class Projector:
         self._dead_letter([*dead, *refused])
         self.counts["transactions"] += len(projected.rows)
         self.counts["answers"] += len(projected.answers)
+        now = time.time()
+        for item in decoded:
+            if isinstance(item.message, BalanceChanged):
+                EVENTS_PROJECTED.inc()
+                PROJECTION_DELAY_SECONDS.observe(max(now - item.record.timestamp()[1] / 1000, 0))
+        if logger.isEnabledFor(logging.DEBUG):
+            for command_id in projected.answers:
+                with about_command(command_id):
+                    logger.debug("answer told")
         if self.notifier:  # told after the rows are written, so a page reloaded on the answer shows them
             answers = [(COMMAND_ANSWERS_GROUP, answers_message(projected.answers))] if projected.answers else []
             self.notifier.send([*answers, *transactions_created(projected.rows)])
@@ -188,6 +205,7 @@ class Projector:
         if self.dead_letters.flush(30) or failures:
             raise KafkaException(failures[0] if failures else KafkaError(KafkaError._TIMED_OUT))
         self.counts["dead letters"] += len(letters)
+        DEAD_LETTERS.labels(Topic.PROJECTOR_DEAD_LETTER.value).inc(len(letters))
 
 
 def where(record: Message) -> str:

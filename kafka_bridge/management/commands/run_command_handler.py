@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 from django.core.management.base import BaseCommand
 
 from kafka_bridge import clients
 from kafka_bridge.consumers.command_handler import GROUP_ID, CommandHandler
+from kafka_bridge.heartbeats import Heartbeat
 from kafka_bridge.retry import DEFAULT_DEADLINE
 from kafka_bridge.shutdown import stop_on_signals
 from kafka_bridge.wire.codecs import get_codec
@@ -34,6 +36,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, instance: str, batch_size: int, group: str, retry_deadline: float, **options):
         name = f"{group}-{instance}"
+        process = os.environ.get("PROCESS_NAME", f"command-handler-{instance}")
         CommandHandler(
             # A short session: when a handler dies, its partitions move to the others within 10 s.
             consumer=clients.consumer(group, **{"client.id": name, "session.timeout.ms": 10_000}),
@@ -41,4 +44,5 @@ class Command(BaseCommand):
             codec=get_codec(),
             batch_size=batch_size,
             retry_deadline=retry_deadline,
+            heartbeat=Heartbeat(group, process),
         ).run(stop_on_signals())

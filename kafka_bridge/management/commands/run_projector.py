@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 from django.core.management.base import BaseCommand
 
 from kafka_bridge import clients
 from kafka_bridge.consumers.projector import GROUP_ID, Projector
+from kafka_bridge.heartbeats import Heartbeat
 from kafka_bridge.retry import DEFAULT_DEADLINE
 from kafka_bridge.shutdown import stop_on_signals
 from kafka_bridge.wire.codecs import get_codec
@@ -25,4 +29,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, group: str, retry_deadline: float, **options):
         consumer = clients.consumer(group, **{"session.timeout.ms": 10_000})
-        Projector(consumer, get_codec(), retry_deadline=retry_deadline).run(stop_on_signals())
+        heartbeat = Heartbeat(group, os.environ.get("PROCESS_NAME", f"projector-{socket.gethostname()}-{os.getpid()}"))
+        Projector(consumer, get_codec(), retry_deadline=retry_deadline, heartbeat=heartbeat).run(stop_on_signals())
