@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from accounts.models import Customer
@@ -31,3 +33,17 @@ def register(username: str, password_hash: str) -> KnownLogin | None:
     except IntegrityError:
         return None
     return KnownLogin(customer.command_id, password_hash)
+
+
+def set_alert_email(username: str, email: str) -> bool:
+    """Where the customer's alerts are mailed ("" for nowhere); False when it is no e-mail address."""
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            return False
+    return Customer.objects.filter(user__username=username).update(email=email) == 1
+
+
+def alert_email_of(username: str) -> str:
+    return Customer.objects.filter(user__username=username).values_list("email", flat=True).first() or ""

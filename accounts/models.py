@@ -57,8 +57,9 @@ class Customer(models.Model):
 
     user = models.OneToOneField("auth.User", on_delete=models.CASCADE, related_name="customer")
     command_id = models.UUIDField(unique=True)
-    iban = models.CharField(max_length=34, blank=True)
+    iban = models.CharField(max_length=34, blank=True, db_index=True)
     token = models.CharField(max_length=20, blank=True)
+    email = models.EmailField(blank=True, help_text="where alerts are mailed, if anywhere")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ django_application = get_asgi_application()
 # Django must be set up before these imports.
 from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
@@ -17,6 +18,7 @@ from bankproject.metrics import CountWebsockets  # noqa: E402
 from bankproject.origins import GraphQLCors, WebsocketOriginCheck  # noqa: E402
 from graphql_api.consumers import BankGraphQLHTTPConsumer, BankGraphQLWSConsumer  # noqa: E402
 from graphql_api.schema import schema  # noqa: E402
+from pages.alert_consumers import AlertFeedConsumer  # noqa: E402
 from pages.consumers import TransactionFeedConsumer  # noqa: E402
 
 
@@ -47,6 +49,7 @@ application = ProtocolTypeRouter(
                             BankGraphQLWSConsumer.as_asgi(schema=schema, allowed_origins=settings.CORS_ALLOWED_ORIGINS),
                         ),
                         re_path(r"^ws/transactions/$", TransactionFeedConsumer.as_asgi()),
+                        re_path(r"^ws/alerts/$", SessionMiddlewareStack(AlertFeedConsumer.as_asgi())),
                         re_path(r"", NoSuchWebsocket.as_asgi()),
                     ]
                 )

@@ -15,6 +15,6 @@ class CountWebsockets:
 
     async def __call__(self, scope, receive, send):
         path = scope.get("path", "")
-        known = path if path in ("/graphql-ws", "/graphql", "/ws/transactions/") else "other"
+        known = path if path in ("/graphql-ws", "/graphql", "/ws/transactions/", "/ws/alerts/") else "other"
         with OPEN_WEBSOCKETS.labels(known).track_inprogress():
             return await self.application(scope, receive, send)

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "strawberry_django",
     "banking",
     "accounts",
+    "alerts",
     "transfers",
     "kafka_bridge",
     "graphql_api",
@@ -112,6 +113,12 @@ SCHEMA_REGISTRY_URL = env.str("SCHEMA_REGISTRY_URL", default="http://127.0.0.1:8
 KAFKA_LINGER_MS = env.int("KAFKA_LINGER_MS", default=0)
 KAFKA_TOPOLOGY_FILE = env.path("KAFKA_TOPOLOGY_FILE", default=BASE_DIR / "kafka_bridge" / "wire" / "topology.toml")
 
+# Alerts are mailed with Django's e-mail framework: to the console unless told otherwise.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default="")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alerts@openbank.example")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
 # How the domain's commands reach the bank (banking.bus), and how long they wait for its answer.
 COMMAND_BUS = env.str("COMMAND_BUS", default="kafka_bridge.bus.KafkaCommandBus")
 COMMAND_ANSWER_TIMEOUT = env.float("COMMAND_ANSWER_TIMEOUT", default=10.0)
@@ -123,7 +130,7 @@ LOGINS_PER_MINUTE_PER_USERNAME = env.int("LOGINS_PER_MINUTE_PER_USERNAME", defau
 LOGINS_PER_MINUTE_PER_ADDRESS = env.int("LOGINS_PER_MINUTE_PER_ADDRESS", default=120)
 
 # Consumer groups whose lag /metrics and the Status page report, and whose heartbeats /health/ checks.
-MONITORED_CONSUMER_GROUPS = env.list("MONITORED_CONSUMER_GROUPS", default=["command-handler", "projector"])
+MONITORED_CONSUMER_GROUPS = env.list("MONITORED_CONSUMER_GROUPS", default=["command-handler", "projector", "alerts"])
 
 # Origins whose pages may call /graphql (CORS) and open websockets, beside our own: the original's
 # single-page frontend ran on http://localhost:8181. Same-origin pages and non-browser clients always may.

@@ -5,11 +5,12 @@ from typing import Annotated
 import strawberry
 
 from graphql_api import operations
+from graphql_api.alerts import AlertMutations
 from graphql_api.types import AccountResult, MoneyTransferResult
 
 
 @strawberry.type(name="MutationRoot", description="Commands that answer once, with a server-side time-out.")
-class MutationRoot:
+class MutationRoot(AlertMutations):
     @strawberry.mutation(description="Create an account, or log in to an existing one, and return it")
     async def get_account(self, info: strawberry.Info, username: str, password: str) -> AccountResult:
         return await operations.get_account(info, username, password)

@@ -4,6 +4,7 @@ import strawberry
 import strawberry_django
 
 from accounts.rules import is_plain_text
+from graphql_api.alerts import AlertQueries
 from graphql_api.types import TransactionType
 from transfers.selectors import get_transaction, list_last_transaction_per_iban, list_transactions_for_iban
 
@@ -12,7 +13,7 @@ MAX_IBAN = 34
 
 
 @strawberry.type(name="QueryRoot", description="Root of all queries.")
-class QueryRoot:
+class QueryRoot(AlertQueries):
     @strawberry_django.field(description="Select a transaction by its unique id, if it exists.")
     def transaction_by_id(self, id: int) -> TransactionType | None:
         return get_transaction(id)

@@ -6,6 +6,7 @@ from typing import Annotated
 import strawberry
 
 from graphql_api import operations
+from graphql_api.alerts import AlertSubscriptions
 from graphql_api.metrics import SUBSCRIPTIONS
 from graphql_api.types import AccountResult, Direction, MoneyTransferResult, TransactionType
 from transfers.live import listening
@@ -25,7 +26,7 @@ def matches(notice: TransactionNotice, *, min_amount, max_amount, direction, des
 
 
 @strawberry.type(name="SubscriptionRoot", description="Root of all subscriptions.")
-class SubscriptionRoot:
+class SubscriptionRoot(AlertSubscriptions):
     @strawberry.subscription(description="Get transactions as they happen, with optional filtering")
     async def stream_transactions(
         self,

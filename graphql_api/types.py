@@ -12,6 +12,9 @@ from enum import Enum
 import strawberry
 import strawberry_django
 
+from alerts.models import Alert as AlertModel
+from alerts.models import AlertRule as AlertRuleModel
+from alerts.notices import AlertNotice
 from banking.money import format_euro
 from transfers.models import Transaction
 from transfers.notices import TransactionNotice
@@ -71,3 +74,53 @@ class MoneyTransferResult:
     uuid: str | None = strawberry.field(default=None, description="Uuid used for the request")
     success: bool | None = strawberry.field(default=None, description="Whether the transfer succeeded")
     reason: str | None = strawberry.field(default=None, description="The reason the transfer failed.")
+
+
+@strawberry.enum(name="AlertKind", description="What an alert rule watches for")
+class AlertKindType(Enum):
+    BALANCE_BELOW = "BALANCE_BELOW"
+    CREDIT_ABOVE = "CREDIT_ABOVE"
+    DEBIT_ABOVE = "DEBIT_ABOVE"
+    DESCRIPTION_MATCHES = "DESCRIPTION_MATCHES"
+
+
+@strawberry_django.type(
+    AlertRuleModel, name="AlertRule", description="A rule: tell the owner when a balance change matches"
+)
+class AlertRuleType:
+    id: strawberry.ID
+    kind: AlertKindType
+    threshold: int | None = strawberry_django.field(
+        field_name="threshold_cents", description="In euro cents, for the kinds that compare amounts."
+    )
+
+    @strawberry_django.field(description="The text a description must contain, in any case.", only=["text"])
+    def descr_includes(self, root: AlertRuleModel) -> str | None:
+        return root.text or None
+
+
+@strawberry.type(name="Alert", description="A balance change that matched one of the account's alert rules")
+class AlertType:
+    id: strawberry.ID
+    iban: str
+    kind: AlertKindType
+    message: str
+    rule_id: strawberry.ID
+    created_at: str = strawberry.field(description="When it fired, ISO 8601")
+
+    @classmethod
+    def of(cls, alert: AlertModel | AlertNotice) -> AlertType:
+        return cls(
+            id=strawberry.ID(str(alert.id)),
+            iban=alert.iban,
+            kind=AlertKindType(alert.kind),
+            message=alert.message,
+            rule_id=strawberry.ID(str(alert.rule_id)),
+            created_at=alert.created_at.isoformat(),
+        )
+
+
+@strawberry.type(description="The answer to adding or removing an alert rule")
+class AlertRuleResult:
+    id: strawberry.ID | None = strawberry.field(default=None, description="The rule's id")
+    reason: str | None = strawberry.field(default=None, description="Why not, when refused.")

@@ -22,6 +22,7 @@ from confluent_kafka import KafkaException
 from django.conf import settings
 
 from accounts.commands import AccountAnswer, OpenAccount
+from alerts.commands import ChangeAlertRule, RuleAnswer
 from banking.bus import CommandBus, NoAnswer, NotSent
 from kafka_bridge import clients
 from kafka_bridge.metrics import ANSWER_SECONDS, ANSWERS_TIMED_OUT
@@ -31,7 +32,10 @@ from kafka_bridge.wire.headers import COMMAND_ID
 from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
     AccountCreationFailed,
+    AlertRuleChangeConfirmed,
+    AlertRuleChangeFailed,
     ConfirmAccountCreation,
+    ConfirmAlertRuleChange,
     ConfirmMoneyTransfer,
     Message,
     MoneyTransferFailed,
@@ -44,12 +48,23 @@ logger = logging.getLogger(__name__)
 
 COMMAND_ANSWERS = COMMAND_ANSWERS_GROUP
 REJOIN_SECONDS = 3600  # channels_redis forgets a group member after a day (its group_expiry)
-Answer = AccountAnswer | TransferAnswer
+Answer = AccountAnswer | TransferAnswer | RuleAnswer
 
 
-def to_message(command: OpenAccount | TransferMoney) -> Message:
+def to_message(command: OpenAccount | TransferMoney | ChangeAlertRule) -> Message:
     if isinstance(command, OpenAccount):
         return ConfirmAccountCreation(id=command.command_id, username=command.username)
+    if isinstance(command, ChangeAlertRule):
+        return ConfirmAlertRuleChange(
+            command.command_id,
+            command.iban,
+            command.token,
+            command.action,
+            command.rule_id,
+            command.kind,
+            command.threshold_cents,
+            command.text,
+        )
     return ConfirmMoneyTransfer(
         id=command.command_id,
         token=command.token,
@@ -68,6 +83,10 @@ def answer_to(feedback: Message) -> Answer:
         return AccountAnswer(reason=feedback.reason)
     if isinstance(feedback, MoneyTransferFailed):
         return TransferAnswer(success=False, reason=feedback.reason)
+    if isinstance(feedback, AlertRuleChangeConfirmed):
+        return RuleAnswer()
+    if isinstance(feedback, AlertRuleChangeFailed):
+        return RuleAnswer(reason=feedback.reason)
     return TransferAnswer(success=True)
 
 
@@ -83,7 +102,7 @@ def answers_message(answers: dict[UUID, Answer]) -> dict[str, Any]:
 
 
 def answer_from(payload: dict[str, Any]) -> Answer:
-    kind = {cls.__name__: cls for cls in (AccountAnswer, TransferAnswer)}[payload.pop("kind")]
+    kind = {cls.__name__: cls for cls in (AccountAnswer, TransferAnswer, RuleAnswer)}[payload.pop("kind")]
     return kind(**payload)
 
 
@@ -97,7 +116,7 @@ class KafkaCommandBus(CommandBus):
             self._producer.poll(0.1)
 
     async def send(self, command: OpenAccount | TransferMoney, *, key: str) -> Answer:
-        kind = "account" if isinstance(command, OpenAccount) else "transfer"
+        kind = {OpenAccount: "account", TransferMoney: "transfer", ChangeAlertRule: "alert rule"}[type(command)]
         started = time.perf_counter()
         try:
             async with asyncio.timeout(settings.COMMAND_ANSWER_TIMEOUT):

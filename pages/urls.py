@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pages import views
+from pages import alerts, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,4 +10,7 @@ urlpatterns = [
     path("client/deposit/<int:cents>/", views.deposit, name="deposit"),
     path("client/transfer/", views.transfer, name="transfer"),
     path("client/logout/", views.logout, name="logout"),
+    path("client/alerts/add/", alerts.add_rule, name="add-alert-rule"),
+    path("client/alerts/<uuid:rule_id>/remove/", alerts.remove_rule, name="remove-alert-rule"),
+    path("client/alerts/email/", alerts.set_email, name="alert-email"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,7 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.commands import open_or_log_in
 from accounts.iban import CASH, COMPANY_IBAN
+from accounts.logins import alert_email_of
+from alerts.selectors import alerts_fired_today
 from banking.money import format_euro
+from pages.alerts import alerts_context
 from pages.amounts import AmountError, parse_euros
 from pages.feed import FIELDS, SIZES, FeedOptions
 from transfers.commands import request_transfer
@@ -56,7 +60,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def employee(request: HttpRequest) -> HttpResponse:
     accounts = Paginator(list_last_transaction_per_iban(), 20).get_page(request.GET.get("page"))
-    return page_or_part(request, "pages/employee.html", {"accounts": accounts}, {"accounts": "pages/_accounts.html"})
+    context = {"accounts": accounts, "alerts_today": alerts_fired_today()}
+    return page_or_part(request, "pages/employee.html", context, {"accounts": "pages/_accounts.html"})
 
 
 @require_GET
@@ -95,6 +100,8 @@ async def _client_page(request: HttpRequest, outcome: dict | None, status: int =
     }
     if me:
         context.update(await sync_to_async(feed_context)(request, me["iban"]))
+        context.update(await database_sync_to_async(alerts_context)(me["iban"]))
+        context["alert_email"] = await database_sync_to_async(alert_email_of)(me["username"])
     if request.htmx and request.htmx.target == "feed":
         return render(request, "pages/_feed.html", context, status=status)
     return render(request, "pages/client.html", context, status=status)

@@ -58,6 +58,7 @@ class App:
         self.log_start: dict[str, int] = {}  # name -> where its log was when it was last started
         self.projector_group: str | None = None
         self.handler_group: str | None = None
+        self.alerts_group: str | None = None
 
     def start(self, name: str, argv: list[str], pass_fds: tuple[int, ...] = (), **env: str) -> subprocess.Popen:
         self.how[name] = (argv, env)
@@ -81,6 +82,11 @@ class App:
         self.start(
             "handler", [sys.executable, "manage.py", "run_command_handler", f"--group={group}", f"--instance={group}"]
         )
+
+    def start_alerts(self, name: str = "alerts") -> None:
+        """run_alerts in a group of its own, from the end of balance_changed."""
+        group = self.alerts_group = self.alerts_group or new_group_at_end("balance_changed", prefix="test-live-alerts")
+        self.start(name, [sys.executable, "manage.py", "run_alerts", f"--group={group}", f"--instance={group}-{name}"])
 
     def start_projector(self, name: str = "projector") -> None:
         """A projector; a second one joins the first one's group and takes half of the partitions."""

@@ -21,10 +21,14 @@ from django.db.models import Count, Q
 
 from accounts.commands import AccountAnswer
 from accounts.projections import record_account_creation
+from alerts.commands import RuleAnswer
+from alerts.models import Alert
+from alerts.projections import FiredAlert, record_alerts, record_rule_settings
+from alerts.rules import Rule
 from transfers.commands import TransferAnswer
 from transfers.models import PendingAnswer, Transaction
 
-Answer = AccountAnswer | TransferAnswer
+Answer = AccountAnswer | TransferAnswer | RuleAnswer
 
 
 @dataclass(frozen=True)
@@ -53,18 +57,27 @@ class Feedback:
 
 @dataclass
 class Projected:
-    """What a batch added: new transaction rows, and the answers that may be told now."""
+    """What a batch added: new transaction rows, the answers that may be told now, new alerts."""
 
     rows: list[Transaction] = field(default_factory=list)
     answers: dict[UUID, Answer] = field(default_factory=dict)
+    alerts: list[Alert] = field(default_factory=list)
 
     def __add__(self, other: Projected) -> Projected:
-        return Projected(self.rows + other.rows, {**self.answers, **other.answers})
+        return Projected(self.rows + other.rows, {**self.answers, **other.answers}, self.alerts + other.alerts)
 
 
-def project(events: Sequence[BalanceChangedEvent], feedback: Sequence[Feedback]) -> Projected:
-    """Store a batch of events and feedback in one transaction; return the new rows and the answers to tell."""
+def project(
+    events: Sequence[BalanceChangedEvent],
+    feedback: Sequence[Feedback],
+    settings: Sequence[tuple[str, Sequence[Rule]]] = (),
+    fired: Sequence[FiredAlert] = (),
+) -> Projected:
+    """Store a batch in one transaction: events, feedback, alert settings and alerts; return what to tell."""
     with transaction.atomic():
+        for iban, rules in settings:
+            record_rule_settings(iban, rules)
+        alerts = record_alerts(fired)
         rows = record_balance_changes(events)
         for item in feedback:
             if isinstance(item.answer, AccountAnswer):
@@ -73,7 +86,7 @@ def project(events: Sequence[BalanceChangedEvent], feedback: Sequence[Feedback])
                     command_id=item.command_id, iban=answer.iban or "", token=answer.token or "", reason=answer.reason
                 )
         answers = _answers_ready(feedback, events)
-    return Projected(rows, answers)
+    return Projected(rows, answers, alerts)
 
 
 def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transaction]:

@@ -16,6 +16,8 @@ from accounts.commands import OpenAccount
 from accounts.iban import is_open_iban, normalized_account
 from accounts.ledger import Ledger
 from accounts.services import ACCOUNT_OPENING, AccountCreationOutcome
+from alerts.commands import ChangeAlertRule
+from alerts.services import ALERT_RULE_CHANGE, AlertRulesOutcome
 from transfers.commands import TransferMoney
 from transfers.models import ProcessedTransfer
 from transfers.rules import (
@@ -48,8 +50,8 @@ class TransferOutcome:
     events_caused: int = 0  # the events the command caused, now or when it was first handled
 
 
-LedgerCommand = OpenAccount | TransferMoney
-LedgerOutcome = AccountCreationOutcome | TransferOutcome
+LedgerCommand = OpenAccount | TransferMoney | ChangeAlertRule
+LedgerOutcome = AccountCreationOutcome | TransferOutcome | AlertRulesOutcome
 
 
 @dataclass(frozen=True)
@@ -148,18 +150,21 @@ def _transfer(command: TransferMoney, ledger: Ledger) -> tuple[str | None, tuple
 
 
 def accounts_touched(received: Sequence[Received]) -> set[str]:
-    """The IBANs of ours that a batch may change: to lock them before it runs."""
-    return {
-        iban
-        for item in received
-        if isinstance(item.command, TransferMoney)
-        for iban in (normalized_account(item.command.from_account), normalized_account(item.command.to_account))
-        if is_open_iban(iban)
-    }
+    """The IBANs of ours that a batch may change or read: to lock them before it runs."""
+    ibans = set()
+    for item in received:
+        if isinstance(item.command, TransferMoney):
+            ibans |= {normalized_account(item.command.from_account), normalized_account(item.command.to_account)}
+        elif isinstance(item.command, ChangeAlertRule):
+            ibans.add(item.command.iban)
+    return {iban for iban in ibans if is_open_iban(iban)}
 
 
 MONEY_TRANSFER = (TransferMoney, ProcessedTransfer, execute_transfer)
-SERVICES = {command: (processed, execute) for command, processed, execute in (ACCOUNT_OPENING, MONEY_TRANSFER)}
+SERVICES = {
+    command: (processed, execute)
+    for command, processed, execute in (ACCOUNT_OPENING, MONEY_TRANSFER, ALERT_RULE_CHANGE)
+}
 
 
 def execute_commands(received: Sequence[Received]) -> list[LedgerOutcome]:

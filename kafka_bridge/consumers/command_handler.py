@@ -38,7 +38,7 @@ from kafka_bridge.metrics import COMMANDS_HANDLED, DEAD_LETTERS, HANDLER_BATCH_S
 from kafka_bridge.retry import DEFAULT_DEADLINE, is_transient, retrying
 from kafka_bridge.wire.codecs import Codec, DecodeError, decode_key, encode_key
 from kafka_bridge.wire.headers import dead_letter_headers
-from kafka_bridge.wire.messages import AccountCreationConfirmed, MoneyTransferConfirmed
+from kafka_bridge.wire.messages import AccountCreationConfirmed, AlertRuleChangeConfirmed, MoneyTransferConfirmed
 from kafka_bridge.wire.topology import Topic
 from transfers.services import Received, accounts_touched, execute_commands
 
@@ -46,6 +46,11 @@ logger = logging.getLogger(__name__)
 
 GROUP_ID = "command-handler"
 MAX_COMMAND_BYTES = 16 * 1024  # a command is well under a kilobyte: anything this large is not one
+FEEDBACK_KINDS = {
+    Topic.ACCOUNT_CREATION_FEEDBACK: "account",
+    Topic.MONEY_TRANSFER_FEEDBACK: "transfer",
+    Topic.ALERT_RULE_FEEDBACK: "alert rule",
+}
 
 
 @dataclass(frozen=True)
@@ -189,10 +194,10 @@ class CommandHandler:
     def _count(outgoing: list[Outgoing]) -> None:
         """Commands answered, by kind and outcome; with DEBUG logging, one line per command, with its id."""
         for item in outgoing:
-            if item.topic == Topic.BALANCE_CHANGED:
+            kind = FEEDBACK_KINDS.get(item.topic)
+            if kind is None:  # an event, not an answer
                 continue
-            kind = "account" if item.topic == Topic.ACCOUNT_CREATION_FEEDBACK else "transfer"
-            ok = isinstance(item.message, MoneyTransferConfirmed | AccountCreationConfirmed)
+            ok = isinstance(item.message, MoneyTransferConfirmed | AccountCreationConfirmed | AlertRuleChangeConfirmed)
             COMMANDS_HANDLED.labels(kind, "confirmed" if ok else "refused").inc()
             if logger.isEnabledFor(logging.DEBUG):
                 with about_command(item.message.id):

@@ -6,12 +6,19 @@ from dataclasses import dataclass, field
 
 from accounts.commands import OpenAccount
 from accounts.services import AccountCreationOutcome
+from alerts.commands import ChangeAlertRule
+from alerts.services import AlertRulesOutcome
 from kafka_bridge.wire.headers import Headers, event_headers, feedback_headers
 from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
     AccountCreationFailed,
+    AlertRule,
+    AlertRuleChangeConfirmed,
+    AlertRuleChangeFailed,
+    AlertsSettingsUpdated,
     BalanceChanged,
     ConfirmAccountCreation,
+    ConfirmAlertRuleChange,
     ConfirmMoneyTransfer,
     Message,
     MoneyTransferConfirmed,
@@ -23,7 +30,7 @@ from transfers.services import LedgerCommand, LedgerOutcome
 
 # Ours: told to a client whose transfer the ledger failed on for a reason of its own (a bug, a value out
 # of range); the command is dead-lettered, and sending it again fails the same way.
-COMMAND_FAILED = "the bank could not process this transfer"
+COMMAND_FAILED = "the bank could not process this command"
 
 
 @dataclass(frozen=True)
@@ -52,11 +59,24 @@ def to_command(message: Message) -> LedgerCommand:
         )
     if isinstance(message, ConfirmAccountCreation):
         return OpenAccount(command_id=message.id, username=message.username)
+    if isinstance(message, ConfirmAlertRuleChange):
+        return ChangeAlertRule(
+            message.id,
+            message.iban,
+            message.token,
+            message.action,
+            message.rule_id,
+            message.kind,
+            message.threshold,
+            message.text,
+        )
     raise NotACommand(f"{message.RECORD} is not a command")
 
 
 def to_records(outcome: LedgerOutcome, command_key: str | None) -> list[Outgoing]:
     """BalanceChanged for the debited then the credited account (keyed by their owners), then the feedback."""
+    if isinstance(outcome, AlertRulesOutcome):
+        return _alert_rule_records(outcome, command_key)
     if isinstance(outcome, AccountCreationOutcome):
         feedback: Message = (
             AccountCreationFailed(id=outcome.command_id, reason=outcome.reason)
@@ -90,10 +110,33 @@ def to_records(outcome: LedgerOutcome, command_key: str | None) -> list[Outgoing
     return [*records, Outgoing(Topic.MONEY_TRANSFER_FEEDBACK, command_key, feedback, headers)]
 
 
+def _alert_rule_records(outcome: AlertRulesOutcome, command_key: str | None) -> list[Outgoing]:
+    """The account's rules as they are now (keyed by IBAN, on the compacted topic), then the feedback."""
+    records = []
+    if outcome.rules is not None:
+        settings = AlertsSettingsUpdated(
+            iban=outcome.iban,
+            rules=tuple(AlertRule(r.id, r.kind.value, r.threshold_cents, r.text) for r in outcome.rules),
+        )
+        records.append(Outgoing(Topic.ALERT_SETTINGS, outcome.iban, settings, event_headers(outcome.command_id, 0)))
+    feedback: Message = (
+        AlertRuleChangeFailed(id=outcome.command_id, reason=outcome.reason)
+        if outcome.reason
+        else AlertRuleChangeConfirmed(id=outcome.command_id)
+    )
+    return [
+        *records,
+        Outgoing(Topic.ALERT_RULE_FEEDBACK, command_key, feedback, feedback_headers(outcome.command_id, 0)),
+    ]
+
+
 def failure_records(command: LedgerCommand, command_key: str | None) -> list[Outgoing]:
     """What a client hears when the ledger fails on its command: a failed transfer. A failed account
     creation is not told (the read side would free the username of a customer who may exist)."""
     if isinstance(command, TransferMoney):
         failed = MoneyTransferFailed(id=command.command_id, reason=COMMAND_FAILED)
         return [Outgoing(Topic.MONEY_TRANSFER_FEEDBACK, command_key, failed, feedback_headers(command.command_id, 0))]
+    if isinstance(command, ChangeAlertRule):
+        failed = AlertRuleChangeFailed(id=command.command_id, reason=COMMAND_FAILED)
+        return [Outgoing(Topic.ALERT_RULE_FEEDBACK, command_key, failed, feedback_headers(command.command_id, 0))]
     return []

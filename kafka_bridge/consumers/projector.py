@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
 from django.db import close_old_connections
 
+from alerts.notices import alerts_fired
+from alerts.projections import FiredAlert
+from alerts.rules import AlertKind, Rule
 from banking.logs import about_command
 from kafka_bridge import clients
 from kafka_bridge.bus import answer_to, answers_message
@@ -28,7 +31,7 @@ from kafka_bridge.metrics import DEAD_LETTERS, EVENTS_PROJECTED, PROJECTION_DELA
 from kafka_bridge.retry import DEFAULT_DEADLINE, is_transient, retrying
 from kafka_bridge.wire.codecs import Codec, DecodeError
 from kafka_bridge.wire.headers import Identity, dead_letter_headers
-from kafka_bridge.wire.messages import BalanceChanged
+from kafka_bridge.wire.messages import AlertsSettingsUpdated, AlertTriggered, BalanceChanged
 from kafka_bridge.wire.messages import Message as Record
 from kafka_bridge.wire.topology import Topic
 from transfers.notifications import COMMAND_ANSWERS_GROUP, Notifier, transactions_created
@@ -37,7 +40,14 @@ from transfers.projections import BalanceChangedEvent, Feedback, Projected, proj
 logger = logging.getLogger(__name__)
 
 GROUP_ID = "projector"
-TOPICS = [Topic.BALANCE_CHANGED.value, Topic.ACCOUNT_CREATION_FEEDBACK.value, Topic.MONEY_TRANSFER_FEEDBACK.value]
+TOPICS = [
+    Topic.BALANCE_CHANGED.value,
+    Topic.ACCOUNT_CREATION_FEEDBACK.value,
+    Topic.MONEY_TRANSFER_FEEDBACK.value,
+    Topic.ALERT_RULE_FEEDBACK.value,
+    Topic.ALERT_SETTINGS.value,
+    Topic.ALERTS.value,
+]
 
 
 @dataclass(frozen=True)
@@ -136,7 +146,7 @@ class Projector:
                     logger.debug("answer told")
         if self.notifier:  # told after the rows are written, so a page reloaded on the answer shows them
             answers = [(COMMAND_ANSWERS_GROUP, answers_message(projected.answers))] if projected.answers else []
-            self.notifier.send([*answers, *transactions_created(projected.rows)])
+            self.notifier.send([*answers, *transactions_created(projected.rows), *alerts_fired(projected.alerts)])
 
     def _decode(self, records: list[Message]) -> tuple[list[Decoded], list[DeadLetter]]:
         decoded, dead = [], []
@@ -167,10 +177,19 @@ class Projector:
 
     @staticmethod
     def _write(items: list[Decoded]) -> Projected:
-        events, feedback = [], []
+        events, feedback, settings, fired = [], [], [], []
         for item in items:
             message, identity = item.message, item.identity
-            if isinstance(message, BalanceChanged):
+            if isinstance(message, AlertsSettingsUpdated):
+                rules = [Rule(r.id, AlertKind(r.kind), r.threshold, r.text) for r in message.rules]
+                settings.append((message.iban, rules))
+            elif isinstance(message, AlertTriggered):
+                fired.append(
+                    FiredAlert(
+                        message.id, message.iban, message.rule_id, message.kind, message.message, message.trigger
+                    )
+                )
+            elif isinstance(message, BalanceChanged):
                 events.append(
                     BalanceChangedEvent(
                         partition=item.record.partition(),
@@ -186,7 +205,7 @@ class Projector:
                 )
             else:
                 feedback.append(Feedback(message.id, answer_to(message), identity.command_events))
-        return project(events, feedback)
+        return project(events, feedback, settings, fired)
 
     def _dead_letter(self, letters: list[DeadLetter]) -> None:
         """Copy the records to the dead-letter topic and wait until the broker has them all."""

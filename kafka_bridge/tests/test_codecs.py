@@ -12,8 +12,14 @@ from kafka_bridge.wire.messages import (
     MESSAGE_TYPES,
     AccountCreationConfirmed,
     AccountCreationFailed,
+    AlertRule,
+    AlertRuleChangeConfirmed,
+    AlertRuleChangeFailed,
+    AlertsSettingsUpdated,
+    AlertTriggered,
     BalanceChanged,
     ConfirmAccountCreation,
+    ConfirmAlertRuleChange,
     ConfirmMoneyTransfer,
     MoneyTransferConfirmed,
     MoneyTransferFailed,
@@ -42,11 +48,27 @@ EXAMPLES = [
         counterparty="cash",
         description="withdrawal",
     ),
+    ConfirmAlertRuleChange(
+        id=ID, iban="NL66OPEN0000000000", token="0" * 20, action="ADD", rule_id=ID, kind="DEBIT_ABOVE", threshold=1000
+    ),
+    ConfirmAlertRuleChange(id=ID, iban="NL66OPEN0000000000", token="0" * 20, action="REMOVE", rule_id=ID),
+    AlertRuleChangeConfirmed(id=ID),
+    AlertRuleChangeFailed(id=ID, reason="invalid token"),
+    AlertsSettingsUpdated(
+        iban="NL66OPEN0000000000",
+        rules=(
+            AlertRule(id=ID, kind="BALANCE_BELOW", threshold=-500),
+            AlertRule(id=ID, kind="DESCRIPTION_MATCHES", text="rent"),
+        ),
+    ),
+    AlertsSettingsUpdated(iban="NL66OPEN0000000000", rules=()),
+    AlertTriggered(id=ID, iban="NL66OPEN0000000000", rule_id=ID, kind="DEBIT_ABOVE", message="Debit", trigger="x/0"),
 ]
 
 
 def test_every_record_of_the_contract_has_a_message_type():
     assert set(MESSAGE_TYPES) == {path.stem for path in SCHEMAS_DIR.glob("*.avsc")}
+    assert {m.RECORD for m in EXAMPLES} == set(MESSAGE_TYPES)
 
 
 def test_a_transfer_uses_the_original_avro_field_names():

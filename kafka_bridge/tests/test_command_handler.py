@@ -348,7 +348,7 @@ def test_a_command_the_ledger_fails_on_is_dead_lettered_its_client_told_and_its_
 
     feedback = dict((m.id, m) for _, m in collectors["money_transfer_feedback"].until(lambda r: len(r) == 6))
     assert feedback[overflow.id] == MoneyTransferFailed(
-        id=overflow.id, reason="the bank could not process this transfer"
+        id=overflow.id, reason="the bank could not process this command"
     )
     assert all(isinstance(feedback[c.id], MoneyTransferConfirmed) for c in fine)
     ((_, letter),) = collectors["commands_dead_letter"].until(lambda r: len(r) == 1)

@@ -29,25 +29,31 @@ ORIGINAL_RECORDS = {
 }
 
 
-def test_the_topology_declares_the_four_topics_of_the_original_and_two_dead_letter_topics():
+ORIGINAL_TOPICS = ("commands", "account_creation_feedback", "money_transfer_feedback", "balance_changed")
+
+
+def test_the_topology_declares_the_four_topics_of_the_original_and_ours():
     topology = get_topology()
 
     assert {topic.name for topic in topology.topics} == {topic.value for topic in Topic}
     assert topology.topic("commands_dead_letter").records == topology.topic("projector_dead_letter").records == ()
-    for topic in topology.topics:
-        if topic.name.endswith("_dead_letter"):
-            continue
-        assert topic.partitions == 24
-        assert topic.replication_factor == 3
-        assert topic.config == {"retention.ms": "-1"}
+    for name in ORIGINAL_TOPICS:
+        topic = topology.topic(name)
+        assert (topic.partitions, topic.replication_factor, topic.config) == (24, 3, {"retention.ms": "-1"})
+    assert topology.topic("alert_settings").config == {"cleanup.policy": "compact"}  # an account's latest rules
 
 
-def test_the_topology_binds_the_seven_subjects_of_the_original():
+def test_the_topology_binds_the_seven_subjects_of_the_original_and_our_alerts():
     assert sorted(get_topology().subjects()) == [
         "account_creation_feedback-nl.openweb.data.AccountCreationConfirmed",
         "account_creation_feedback-nl.openweb.data.AccountCreationFailed",
+        "alert_rule_feedback-nl.openweb.data.AlertRuleChangeConfirmed",
+        "alert_rule_feedback-nl.openweb.data.AlertRuleChangeFailed",
+        "alert_settings-nl.openweb.data.AlertsSettingsUpdated",
+        "alerts-nl.openweb.data.AlertTriggered",
         "balance_changed-nl.openweb.data.BalanceChanged",
         "commands-nl.openweb.data.ConfirmAccountCreation",
+        "commands-nl.openweb.data.ConfirmAlertRuleChange",
         "commands-nl.openweb.data.ConfirmMoneyTransfer",
         "money_transfer_feedback-nl.openweb.data.MoneyTransferConfirmed",
         "money_transfer_feedback-nl.openweb.data.MoneyTransferFailed",

@@ -67,14 +67,24 @@ def message_to_avro(message: Message, ctx: SerializationContext | None = None) -
 
 
 def _to_wire(value: Any) -> Any:
-    return value.bytes if isinstance(value, UUID) else value
+    if isinstance(value, UUID):
+        return value.bytes
+    if isinstance(value, Message):
+        return message_to_avro(value)
+    if isinstance(value, tuple | list):
+        return [_to_wire(item) for item in value]
+    return value
 
 
 def avro_to_message(cls: type[Message], record: dict[str, Any]) -> Message:
     values = {}
     for field in dataclasses.fields(cls):
         value = record[cls.WIRE_NAMES.get(field.name, field.name)]
-        values[field.name] = UUID(bytes=value) if field.type in ("UUID", UUID) else value
+        if field.name in cls.NESTED:
+            value = tuple(avro_to_message(cls.NESTED[field.name], item) for item in value)
+        elif field.type in ("UUID", UUID):
+            value = UUID(bytes=value)
+        values[field.name] = value
     return cls(**values)
 
 

@@ -15,6 +15,7 @@ from uuid import UUID
 class Message:
     RECORD: ClassVar[str]
     WIRE_NAMES: ClassVar[dict[str, str]] = {}
+    NESTED: ClassVar[dict[str, type[Message]]] = {}  # field -> the record type of its items (Avro arrays)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,65 @@ class BalanceChanged(Message):
     description: str
 
 
+# Ours, for alerts. Kinds and actions are Avro enums: their symbols are these strings.
+
+
+@dataclass(frozen=True)
+class ConfirmAlertRuleChange(Message):
+    RECORD = "ConfirmAlertRuleChange"
+    id: UUID
+    iban: str
+    token: str
+    action: str  # ADD or REMOVE
+    rule_id: UUID
+    kind: str | None = None  # BALANCE_BELOW, CREDIT_ABOVE, DEBIT_ABOVE, DESCRIPTION_MATCHES
+    threshold: int | None = None  # cents
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertRuleChangeConfirmed(Message):
+    RECORD = "AlertRuleChangeConfirmed"
+    id: UUID
+
+
+@dataclass(frozen=True)
+class AlertRuleChangeFailed(Message):
+    RECORD = "AlertRuleChangeFailed"
+    id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class AlertRule(Message):
+    """An item of AlertsSettingsUpdated.rules (no record of its own on any topic)."""
+
+    RECORD = "AlertRule"
+    id: UUID
+    kind: str
+    threshold: int | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertsSettingsUpdated(Message):
+    RECORD = "AlertsSettingsUpdated"
+    NESTED = {"rules": AlertRule}
+    iban: str
+    rules: tuple[AlertRule, ...]
+
+
+@dataclass(frozen=True)
+class AlertTriggered(Message):
+    RECORD = "AlertTriggered"
+    id: UUID
+    iban: str
+    rule_id: UUID
+    kind: str
+    message: str
+    trigger: str
+
+
 MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.RECORD: cls
     for cls in (
@@ -85,5 +145,10 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         MoneyTransferConfirmed,
         MoneyTransferFailed,
         BalanceChanged,
+        ConfirmAlertRuleChange,
+        AlertRuleChangeConfirmed,
+        AlertRuleChangeFailed,
+        AlertsSettingsUpdated,
+        AlertTriggered,
     )
 }

@@ -27,6 +27,9 @@ class Topic(StrEnum):
     BALANCE_CHANGED = "balance_changed"
     COMMANDS_DEAD_LETTER = "commands_dead_letter"
     PROJECTOR_DEAD_LETTER = "projector_dead_letter"
+    ALERT_RULE_FEEDBACK = "alert_rule_feedback"
+    ALERT_SETTINGS = "alert_settings"
+    ALERTS = "alerts"
 
 
 class TopologyError(Exception):

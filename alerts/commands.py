@@ -1,0 +1,61 @@
+"""The user actions of `alerts`: add or remove an alert rule of an account. Kafka-free: through the bus."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from uuid import UUID
+
+from alerts.rules import rule_refusal
+from banking.bus import NOT_SENT, NoAnswer, NotSent, get_command_bus, no_answer_reason
+from banking.logs import about_command
+
+ADD, REMOVE = "ADD", "REMOVE"
+
+
+@dataclass(frozen=True)
+class ChangeAlertRule:
+    """The ConfirmAlertRuleChange command: add a rule (its kind and threshold or text) or remove one."""
+
+    command_id: UUID
+    iban: str
+    token: str
+    action: str
+    rule_id: UUID
+    kind: str | None = None
+    threshold_cents: int | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleAnswer:
+    """The bank's answer to a rule change: the rule's id, or why not."""
+
+    rule_id: UUID | None = None
+    reason: str | None = None
+
+
+async def _send(command: ChangeAlertRule) -> RuleAnswer:
+    with about_command(command.command_id):
+        try:
+            answer = await get_command_bus().send(command, key=command.iban)
+        except NoAnswer:
+            return RuleAnswer(reason=no_answer_reason())
+        except NotSent:
+            return RuleAnswer(reason=NOT_SENT)
+    return RuleAnswer(rule_id=command.rule_id) if answer.reason is None else answer
+
+
+async def add_alert_rule(
+    *, iban: str, token: str, kind: str, threshold_cents: int | None = None, text: str | None = None
+) -> RuleAnswer:
+    """Ask to be told about balance changes of `iban` that match the rule, from now on."""
+    if reason := rule_refusal(kind, threshold_cents, text):
+        return RuleAnswer(reason=reason)
+    text = text.strip() if text else None
+    command = ChangeAlertRule(uuid.uuid4(), iban, token, ADD, uuid.uuid4(), kind, threshold_cents, text)
+    return await _send(command)
+
+
+async def remove_alert_rule(*, iban: str, token: str, rule_id: UUID) -> RuleAnswer:
+    return await _send(ChangeAlertRule(uuid.uuid4(), iban, token, REMOVE, rule_id))

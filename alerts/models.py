@@ -1,0 +1,75 @@
+"""Alert rules on the command side (the ledger keeps them), and rules and alerts on the read side."""
+
+from django.db import models
+
+from accounts.models import ProcessedCommand
+
+KINDS = [
+    (kind, kind.replace("_", " ").lower())
+    for kind in ("BALANCE_BELOW", "CREDIT_ABOVE", "DEBIT_ABOVE", "DESCRIPTION_MATCHES")
+]
+
+
+class LedgerAlertRule(models.Model):
+    """A rule as the command handler keeps it: the source of every AlertsSettingsUpdated event."""
+
+    database = "ledger"
+
+    id = models.UUIDField(primary_key=True)
+    iban = models.CharField(max_length=34, db_index=True)
+    kind = models.CharField(max_length=24, choices=KINDS)
+    threshold_cents = models.BigIntegerField(null=True, blank=True)
+    text = models.CharField(max_length=140, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["iban", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.iban}: {self.kind}"
+
+
+class ProcessedAlertRuleChange(ProcessedCommand):
+    """The outcome of one ConfirmAlertRuleChange command."""
+
+    database = "ledger"
+
+    iban = models.CharField(max_length=34, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.command_id}: {self.reason or 'done'}"
+
+
+class AlertRule(models.Model):
+    """A rule as the read side shows it, from the account's latest AlertsSettingsUpdated."""
+
+    id = models.UUIDField(primary_key=True)
+    iban = models.CharField(max_length=34, db_index=True)
+    kind = models.CharField(max_length=24, choices=KINDS)
+    threshold_cents = models.BigIntegerField(null=True, blank=True)
+    text = models.CharField(max_length=140, blank=True)
+    position = models.SmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["iban", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.iban}: {self.kind}"
+
+
+class Alert(models.Model):
+    """An alert that fired: one per AlertTriggered event (its id makes storing it idempotent)."""
+
+    id = models.UUIDField(primary_key=True)
+    iban = models.CharField(max_length=34)
+    rule_id = models.UUIDField()
+    kind = models.CharField(max_length=24, choices=KINDS)
+    message = models.TextField()
+    trigger = models.CharField(max_length=80, help_text="the balance change that triggered it")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["iban", "-created_at"], name="alert_iban_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.iban}: {self.message}"

@@ -1,0 +1,71 @@
+"""The read side of alerts: an account's rules as its latest settings say, and the alerts that fired."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.db import transaction
+
+from accounts.models import Customer
+from alerts.models import Alert, AlertRule
+from alerts.rules import Rule
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FiredAlert:
+    """An AlertTriggered event."""
+
+    id: UUID
+    iban: str
+    rule_id: UUID
+    kind: str
+    message: str
+    trigger: str
+
+
+def record_rule_settings(iban: str, rules: Sequence[Rule]) -> None:
+    """Replace the account's rules with these (the latest settings are the whole truth)."""
+    AlertRule.objects.filter(iban=iban).delete()
+    AlertRule.objects.bulk_create(
+        [
+            AlertRule(id=r.id, iban=iban, kind=r.kind, threshold_cents=r.threshold_cents, text=r.text or "", position=n)
+            for n, r in enumerate(rules)
+        ]
+    )
+
+
+def record_alerts(fired: Sequence[FiredAlert]) -> list[Alert]:
+    """Store alerts not stored before; return the new ones. Their owners with an e-mail address get a mail."""
+    if not fired:
+        return []
+    known = set(Alert.objects.filter(id__in=[f.id for f in fired]).values_list("id", flat=True))
+    new = {f.id: f for f in fired if f.id not in known}  # one per id, even within a batch
+    rows = Alert.objects.bulk_create(
+        [
+            Alert(id=f.id, iban=f.iban, rule_id=f.rule_id, kind=f.kind, message=f.message, trigger=f.trigger)
+            for f in new.values()
+        ],
+        ignore_conflicts=True,
+    )
+    mailed = set(
+        Customer.objects.filter(iban__in={r.iban for r in rows}).exclude(email="").values_list("iban", flat=True)
+    )
+    for row in rows:
+        if row.iban in mailed:
+            transaction.on_commit(lambda alert_id=row.id: _mail_later(alert_id))
+    return rows
+
+
+def _mail_later(alert_id: UUID) -> None:
+    """Queue the mail; a broker that is away is logged and never holds up the alerts."""
+    from alerts.tasks import send_alert_email
+
+    try:
+        send_alert_email.delay(str(alert_id))
+    except Exception:  # noqa: BLE001
+        logger.exception("could not queue the e-mail of alert %s", alert_id)

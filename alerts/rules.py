@@ -1,0 +1,75 @@
+"""Alert rules: what an account's owner may ask to be told, and when a balance change tells it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+from accounts.rules import is_plain_text
+from banking.money import format_euro
+
+MAX_RULES = 20  # per account
+MAX_THRESHOLD = 10**15  # cents, as the largest transfer
+MAX_TEXT = 140
+
+THRESHOLD_IS_INVALID = "threshold is invalid"
+TEXT_IS_INVALID = "descr_includes is invalid"
+TOO_MANY_RULES = "too many alert rules"
+NO_SUCH_RULE = "no such alert rule"
+KIND_IS_INVALID = "kind is invalid"
+
+
+class AlertKind(StrEnum):
+    BALANCE_BELOW = "BALANCE_BELOW"  # the balance drops below the threshold
+    CREDIT_ABOVE = "CREDIT_ABOVE"  # money comes in, more than the threshold
+    DEBIT_ABOVE = "DEBIT_ABOVE"  # money goes out, more than the threshold
+    DESCRIPTION_MATCHES = "DESCRIPTION_MATCHES"  # the description contains the text, in any case
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: UUID
+    kind: AlertKind
+    threshold_cents: int | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """A balance change, as a rule looks at it."""
+
+    new_balance_cents: int
+    changed_by_cents: int
+    counterparty: str
+    description: str
+
+
+def rule_refusal(kind: str, threshold_cents: int | None, text: str | None) -> str | None:
+    """Why a rule cannot be kept, or None."""
+    if kind not in AlertKind.__members__:
+        return KIND_IS_INVALID
+    if kind == AlertKind.DESCRIPTION_MATCHES:
+        return None if text and text.strip() and is_plain_text(text, MAX_TEXT) else TEXT_IS_INVALID
+    if threshold_cents is None or abs(threshold_cents) > MAX_THRESHOLD:
+        return THRESHOLD_IS_INVALID
+    if kind != AlertKind.BALANCE_BELOW and threshold_cents < 0:
+        return THRESHOLD_IS_INVALID
+    return None
+
+
+def alert_message(rule: Rule, change: Change) -> str | None:
+    """What to tell the owner when `change` matches `rule`; None when it does not."""
+    amount = format_euro(abs(change.changed_by_cents))
+    limit = format_euro(rule.threshold_cents or 0)
+    if rule.kind == AlertKind.DEBIT_ABOVE and -change.changed_by_cents > rule.threshold_cents:
+        return f"Debit of {amount} to {change.counterparty} is above your limit of {limit}"
+    if rule.kind == AlertKind.CREDIT_ABOVE and change.changed_by_cents > rule.threshold_cents:
+        return f"Credit of {amount} from {change.counterparty} is above your limit of {limit}"
+    if rule.kind == AlertKind.BALANCE_BELOW:
+        before = change.new_balance_cents - change.changed_by_cents
+        if change.new_balance_cents < rule.threshold_cents <= before:  # crossed it just now
+            return f"Balance of {format_euro(change.new_balance_cents)} is below your limit of {limit}"
+    if rule.kind == AlertKind.DESCRIPTION_MATCHES and rule.text.lower() in change.description.lower():
+        return f'"{change.description}" ({amount}) matches "{rule.text}"'
+    return None

@@ -1,0 +1,161 @@
+"""Alerts end to end: a rule set over GraphQL, balance changes, exactly one alert each, live and by e-mail."""
+
+import random
+import signal
+import uuid
+from collections import Counter
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from accounts.models import LedgerAccount
+from graphql_api.tests.test_api_live import new_user, transfer
+from kafka_bridge.tools.offsets import end_offsets
+from kafka_bridge.wire.messages import AlertTriggered, ConfirmMoneyTransfer
+from testing.kafka import Collector, produce_commands
+from testing.live import post, running_app, subscription
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
+
+ADD_RULE = """mutation ($iban: String!, $token: String!, $kind: AlertKind!, $threshold: Int, $text: String) {
+  add_alert_rule(iban: $iban, token: $token, kind: $kind, threshold: $threshold, descr_includes: $text) {
+    id reason } }"""
+ALERTS = (
+    """query ($iban: String!, $token: String!) { alerts(iban: $iban, token: $token, max_items: 10) { kind message } }"""
+)
+RULES = """query ($iban: String!, $token: String!) { alert_rules(iban: $iban, token: $token) { id kind threshold } }"""
+STREAM = (
+    """subscription ($iban: String!, $token: String!) { stream_alerts(iban: $iban, token: $token) { kind message } }"""
+)
+
+
+@pytest.fixture(scope="module")
+def app(django_db_setup, django_db_blocker, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("alerts-logs")
+    mail = tmp_path_factory.mktemp("mail")
+    env = {
+        "CELERY_TASK_ALWAYS_EAGER": "true",  # the projector mails at once; no worker runs in the tests
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail),
+    }
+    with django_db_blocker.unblock(), running_app(logs, **env) as running:
+        running.start_alerts()
+        running.web = running.start_web("web")
+        running.mail = mail
+        yield running
+
+
+def add_rule(app, account, kind, threshold=None, text=None):
+    variables = {"iban": account["iban"], "token": account["token"], "kind": kind, "threshold": threshold, "text": text}
+    return post(app.web, ADD_RULE, variables)[1]["data"]["add_alert_rule"]
+
+
+def test_a_rule_then_a_matching_and_a_plain_transfer_give_exactly_one_alert_everywhere(app):
+    username, account = new_user(app.web)
+    owner = {"iban": account["iban"], "token": account["token"]}
+    alerts_topic = Collector(end_offsets("alerts"))
+    assert add_rule(app, account, "DEBIT_ABOVE", threshold=1_000)["reason"] is None
+    assert post(app.web, RULES, owner)[1]["data"]["alert_rules"][0]["threshold"] == 1_000
+
+    with subscription(app.web, STREAM, owner) as receive:
+        transfer(app.web, username, account["token"], 10_000, "cash", account["iban"])  # a credit: no alert
+        transfer(app.web, username, account["token"], 500, account["iban"], "cash")  # a small debit: no alert
+        transfer(app.web, username, account["token"], 2_000, account["iban"], "NL66OPEN0000000000")
+        live = receive(30)["data"]["stream_alerts"]
+
+    expected = "Debit of €20,00 to NL66OPEN0000000000 is above your limit of €10,00"
+    assert live == {"kind": "DEBIT_ABOVE", "message": expected}
+    alerts = [m for _, m in alerts_topic.until(lambda r: len(r) >= 1)]
+    assert [m.message for _, m in alerts_topic.settle(2)] == [expected]
+    alerts_topic.close()
+    assert post(app.web, ALERTS, owner)[1]["data"]["alerts"] == [{"kind": "DEBIT_ABOVE", "message": expected}]
+    assert isinstance(alerts[0], AlertTriggered)
+
+
+def test_a_wrong_token_gets_no_rules_no_alerts_and_no_stream(app):
+    username, account = new_user(app.web)
+    wrong = {"iban": account["iban"], "token": "0" * 20}
+
+    assert add_rule(app, {**account, "token": "0" * 20}, "CREDIT_ABOVE", threshold=1)["reason"] == "invalid token"
+    assert "invalid token" in post(app.web, ALERTS, wrong)[1]["errors"][0]["message"]
+    with subscription(app.web, STREAM, wrong) as receive:
+        assert "invalid token" in str(receive(10))
+
+
+def test_alerts_are_mailed_to_an_owner_who_asked_for_it(app):
+    from accounts.models import Customer
+
+    username, account = new_user(app.web)
+    Customer.objects.filter(iban=account["iban"]).update(email="owner@example.com")
+    add_rule(app, account, "DESCRIPTION_MATCHES", text="rent")
+
+    transfer(app.web, username, account["token"], 1_000, "cash", account["iban"], descr="Rent refund")
+
+    import time
+
+    deadline = time.monotonic() + 30
+    while not (mails := [p.read_text() for p in app.mail.iterdir()]):
+        assert time.monotonic() < deadline, "no mail"
+        time.sleep(0.2)
+    assert "owner@example.com" in mails[0] and '"Rent refund" (€10,00) matches "rent"' in mails[0]
+
+
+def test_run_alerts_killed_mid_stream_still_gives_exactly_one_alert_per_matching_transfer(app):
+    accounts = []
+    for _ in range(4):
+        username, account = new_user(app.web)
+        add_rule(app, account, "CREDIT_ABOVE", threshold=0)  # every deposit matches
+        accounts.append((username, account))
+    rng = random.Random(3)
+    deposits = [
+        (u, ConfirmMoneyTransfer(uuid.uuid4(), "", rng.randint(1, 500), "cash", a["iban"], "d"))
+        for u, a in (rng.choice(accounts) for _ in range(500))
+    ]
+    ibans = {a["iban"] for _, a in accounts}
+    alerts_topic = Collector(end_offsets("alerts"))
+
+    produce_commands(deposits)
+    alerts_topic.until(lambda r: len(r) >= 80, timeout=60)
+    app.processes["alerts"].send_signal(signal.SIGKILL)
+    app.processes["alerts"].wait(10)
+    argv, env = app.how["alerts"]
+    app.start("alerts", argv, **env)
+
+    alerts_topic.until(lambda r: sum(m.iban in ibans for _, m in r) >= 500, timeout=120)
+    triggers = Counter(m.trigger for _, m in alerts_topic.settle(3) if m.iban in ibans)
+    alerts_topic.close()
+    deposit_ids = {str(command.id) for _, command in deposits}
+    assert {t.split("/")[0] for t in triggers} == deposit_ids
+    assert max(triggers.values()) == 1 and sum(triggers.values()) == 500
+    assert sum(LedgerAccount.objects.get(iban=i).balance_cents for i in ibans) >= sum(
+        c.amount_cents for _, c in deposits
+    )
+
+
+def test_the_client_page_shows_a_new_alert_as_a_toast_without_reloading(app, company_account):
+    username = f"alerted-{uuid.uuid4().hex[:8]}"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-background-networking"]
+        )
+        page = browser.new_page()
+        page.goto(app.web + "/client/")
+        page.fill("#login-form input[name=username]", username)
+        page.fill("#login-form input[name=password]", "secret-password")
+        page.click("#login-form button")
+        page.select_option("#alert-rule-form select[name=kind]", "DEBIT_ABOVE")
+        page.fill("#alert-rule-form input[name=amount]", "10")
+        page.click("#alert-rule-form button")
+        expect(page.locator("#alerts-panel ul.rules")).to_contain_text("money going out, above €10,00", timeout=20_000)
+        page.wait_for_timeout(1_000)  # the alerts socket joins its group
+        account = {"iban": page.inner_text("#iban"), "token": page.inner_text("#token")}
+
+        transfer(app.web, username, account["token"], 5_000, "cash", account["iban"])  # another tab, as it were
+        transfer(app.web, username, account["token"], 2_000, account["iban"], "NL66OPEN0000000000")
+
+        toast = page.locator("#toasts .toast")
+        expect(toast).to_contain_text(
+            "Debit of €20,00 to NL66OPEN0000000000 is above your limit of €10,00", timeout=20_000
+        )
+        expect(page.locator("#alerts-list li").first).to_contain_text("Debit of €20,00")
+        browser.close()
