@@ -2,6 +2,7 @@
 
 import random
 import signal
+import time
 import uuid
 from collections import Counter
 
@@ -58,6 +59,7 @@ def test_a_rule_then_a_matching_and_a_plain_transfer_give_exactly_one_alert_ever
     assert post(app.web, RULES, owner)[1]["data"]["alert_rules"][0]["threshold"] == 1_000
 
     with subscription(app.web, STREAM, owner) as receive:
+        time.sleep(0.5)  # a stream tells what happens once it listens; the protocol has no "listening" answer
         transfer(app.web, username, account["token"], 10_000, "cash", account["iban"])  # a credit: no alert
         transfer(app.web, username, account["token"], 500, account["iban"], "cash")  # a small debit: no alert
         transfer(app.web, username, account["token"], 2_000, account["iban"], "NL66OPEN0000000000")
@@ -90,8 +92,6 @@ def test_alerts_are_mailed_to_an_owner_who_asked_for_it(app):
     add_rule(app, account, "DESCRIPTION_MATCHES", text="rent")
 
     transfer(app.web, username, account["token"], 1_000, "cash", account["iban"], descr="Rent refund")
-
-    import time
 
     deadline = time.monotonic() + 30
     while not (mails := [p.read_text() for p in app.mail.iterdir()]):

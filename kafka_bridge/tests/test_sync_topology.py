@@ -49,7 +49,7 @@ def retention_of(admin, topic):
     return admin.describe_configs([resource])[resource].result(10)["retention.ms"].value
 
 
-def test_a_first_sync_creates_the_topics_and_the_seven_subjects(admin, registry, prefix, topology_file, capsys):
+def test_a_first_sync_creates_the_topics_and_the_subjects(admin, registry, prefix, topology_file, capsys):
     call_command("sync_topology")
 
     metadata = admin.list_topics(timeout=10)
@@ -58,6 +58,9 @@ def test_a_first_sync_creates_the_topics_and_the_seven_subjects(admin, registry,
         f"{prefix}{name}"
         for name in (
             "account_creation_feedback",
+            "alert_rule_feedback",
+            "alert_settings",
+            "alerts",
             "balance_changed",
             "commands",
             "commands_dead_letter",
@@ -65,11 +68,11 @@ def test_a_first_sync_creates_the_topics_and_the_seven_subjects(admin, registry,
             "projector_dead_letter",
         )
     ]
-    for name in created[:3] + created[4:5]:
+    for name in [f"{prefix}{n}" for n in ("account_creation_feedback", "balance_changed", "commands", "alerts")]:
         assert len(metadata.topics[name].partitions) == 24
         assert retention_of(admin, name) == "-1"
     subjects = [subject for subject in registry.get_subjects() if subject.startswith(prefix)]
-    assert len(subjects) == 7
+    assert len(subjects) == 12  # the original's seven and our five
     assert f"{prefix}commands-nl.openweb.data.ConfirmMoneyTransfer" in subjects
     assert registry.get_compatibility() == "BACKWARD"
     assert "Done: " in capsys.readouterr().out
