@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check clean install schema browser
+.PHONY: run run-cluster test check clean install schema browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -18,15 +18,21 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VPY) -m devstack run
 
+## The production shape: three Kafka nodes with mutual TLS and ACLs, two web, handler and projector processes.
+run-cluster: $(STAMP)
+	$(VPY) -m devstack run --profile cluster
+
 ## Debian's Chromium, for the browser tests (Playwright drives it; it downloads no browser of its own).
 browser:
 	@command -v chromium >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-## Run the whole test suite against a stack of its own (other ports and data than `make run`); the checks first.
+## Run the whole test suite against stacks of its own (other ports and data than `make run`); the checks first.
+## Then the fault tests, on a three-node TLS cluster with the application's processes running.
 test: $(STAMP) browser check
 	$(VPY) -m devstack exec --profile test -- $(VPY) -m pytest $(PYTEST_ARGS)
+	$(VPY) -m devstack exec --profile cluster-test --with-apps -- $(VPY) -m pytest -m cluster $(PYTEST_ARGS)
 
 ## Lint, formatting and the import contracts (the domain stays Kafka-free; adapters never import each other).
 check: $(STAMP)

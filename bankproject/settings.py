@@ -109,6 +109,11 @@ CELERY_RESULT_BACKEND = REDIS_URL
 # Kafka and the schema registry (Confluent-compatible API; Apicurio's is at /apis/ccompat/v7).
 KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:9092")
 SCHEMA_REGISTRY_URL = env.str("SCHEMA_REGISTRY_URL", default="http://127.0.0.1:8081/apis/ccompat/v7")
+# TLS to Kafka (the cluster profile): each process presents its own principal's certificate (PEM files).
+KAFKA_SECURITY_PROTOCOL = env.str("KAFKA_SECURITY_PROTOCOL", default="PLAINTEXT")
+KAFKA_SSL_CA_LOCATION = env.str("KAFKA_SSL_CA_LOCATION", default="")
+KAFKA_SSL_CERTIFICATE_LOCATION = env.str("KAFKA_SSL_CERTIFICATE_LOCATION", default="")
+KAFKA_SSL_KEY_LOCATION = env.str("KAFKA_SSL_KEY_LOCATION", default="")
 # The original hard-coded linger.ms (0, 10, 25 and 100 in its load tests); here it is a setting.
 KAFKA_LINGER_MS = env.int("KAFKA_LINGER_MS", default=0)
 KAFKA_TOPOLOGY_FILE = env.path("KAFKA_TOPOLOGY_FILE", default=BASE_DIR / "kafka_bridge" / "wire" / "topology.toml")

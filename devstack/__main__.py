@@ -13,6 +13,7 @@ import argparse
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from prometheus_client import multiprocess
 
-from devstack import control
+from devstack import control, kafka
 from devstack.processes import ProcessSpec, StackError, Supervisor, claim, die_with_parent
 from devstack.profiles import PROFILES, PROJECT_ROOT, STACK_ENV_FILE, STACK_ROOT, Profile, get_profile
 from devstack.stack import READY_TIMEOUT, connection_settings, start_services, write_stack_env
@@ -71,37 +72,74 @@ def read_procfile() -> dict[str, str]:
     return processes
 
 
-def application_specs(profile: Profile, env: dict[str, str]) -> list[ProcessSpec]:
-    """Every Procfile process, as many instances as the profile asks: `web-1`, `command-handler-1`, ..."""
+PRINCIPALS = {"web": "web", "command-handler": "command-handler", "projector": "projector", "alerts": "alerts"}
+
+
+def listening_socket(port: int) -> socket.socket:
+    """The web processes' socket, bound once here and handed to each (`daphne --fd`): they share the port, and
+    one that dies and restarts takes up the same socket, so clients reconnect to the same address."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(("127.0.0.1", port))
+    except OSError:
+        listener.close()
+        raise StackError(
+            f"port {port}, which the web processes need, is in use by another program; stop it first"
+        ) from None
+    listener.listen(1024)
+    listener.set_inheritable(True)
+    return listener
+
+
+def application_specs(profile: Profile, env: dict[str, str], web: socket.socket) -> list[ProcessSpec]:
+    """Every Procfile process, as many instances as the profile asks: `web-1`, `command-handler-1`, ...
+
+    Each talks to Kafka as its own principal (the worker, which runs load tests, as the load test's).
+    """
     return [
         ProcessSpec(
             name=f"{name}-{instance}",
             argv=["sh", "-c", f"exec {command}"],
             cwd=PROJECT_ROOT,
-            env={**env, "INSTANCE": str(instance), "PROCESS_NAME": f"{name}-{instance}"},
+            env={
+                **env,
+                **kafka.client_settings(profile, PRINCIPALS.get(name, "loadtest")),
+                "INSTANCE": str(instance),
+                "PROCESS_NAME": f"{name}-{instance}",
+                "WEB_FD": str(web.fileno()),
+            },
+            pass_fds=(web.fileno(),) if name == "web" else (),
         )
         for name, command in read_procfile().items()
         for instance in range(1, profile.instances.get(name, 1) + 1)
     ]
 
 
+def start_applications(profile: Profile, supervisor: Supervisor, web: socket.socket) -> list[str]:
+    """Migrate both databases, sync the topology, start every Procfile process; return their names."""
+    write_stack_env(profile)
+    env = application_env(profile)
+    manage(env, "migrate", "--database=default", "--no-input")
+    manage(env, "migrate", "--database=ledger", "--no-input")
+    manage(env, "sync_topology", "--wait=60")
+    return [supervisor.start(spec).spec.name for spec in application_specs(profile, env, web)]
+
+
 def run(profile: Profile) -> int:
     """Everything `make run` does; returns when Ctrl-C or SIGTERM arrives, after stopping all."""
     supervisor = Supervisor(pid_dir=profile.state / "pids")
-    controls = None
+    controls = web = None
     try:
         controls = control.ControlServer(profile, READY_TIMEOUT)
+        web = listening_socket(profile.ports.web)
         start_services(profile, supervisor)
         fresh_metrics_dir(profile)
         services = list(supervisor.processes)
-        write_stack_env(profile)
-        env = application_env(profile)
-        manage(env, "migrate", "--database=default", "--no-input")
-        manage(env, "migrate", "--database=ledger", "--no-input")
-        manage(env, "sync_topology", "--wait=60")
-        apps = [supervisor.start(spec).spec.name for spec in application_specs(profile, env)]
+        apps = start_applications(profile, supervisor, web)
         print(
-            f"\nThe bank is running at {env['WEB_URL']} (settings in {STACK_ENV_FILE.name}). Ctrl-C stops it.\n",
+            f"\nThe bank is running at http://127.0.0.1:{profile.ports.web} (settings in {STACK_ENV_FILE.name}). "
+            "Ctrl-C stops it.\n",
             flush=True,
         )
         while True:
@@ -124,17 +162,23 @@ def run(profile: Profile) -> int:
         if controls:
             controls.close()
         supervisor.stop_all()
+        if web:
+            web.close()
         STACK_ENV_FILE.unlink(missing_ok=True)
 
 
-def exec_command(profile: Profile, command: list[str]) -> int:
-    """Start the profile's stack, run `command` against it, stop the stack, return the command's status."""
+def exec_command(profile: Profile, command: list[str], with_apps: bool = False) -> int:
+    """Start the profile's stack (and, `with_apps`, the application), run `command` against it, stop it all,
+    return the command's status."""
     supervisor = Supervisor(pid_dir=profile.state / "pids")
-    controls = None
+    controls = web = None
     try:
         controls = control.ControlServer(profile, READY_TIMEOUT)
         start_services(profile, supervisor)
         fresh_metrics_dir(profile)
+        if with_apps:
+            web = listening_socket(profile.ports.web)
+            start_applications(profile, supervisor, web)
         child = subprocess.Popen(
             command, cwd=PROJECT_ROOT, env={**os.environ, **application_env(profile)}, preexec_fn=die_with_parent()
         )
@@ -147,6 +191,10 @@ def exec_command(profile: Profile, command: list[str]) -> int:
         if controls:
             controls.close()
         supervisor.stop_all()
+        if web:
+            web.close()
+        if with_apps:
+            STACK_ENV_FILE.unlink(missing_ok=True)
 
 
 def clean() -> int:
@@ -164,9 +212,11 @@ def main(argv: list[str]) -> int:
         prog="python -m devstack", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the whole application (make run)")
+    run_parser = commands.add_parser("run", help="run the whole application (make run, make run-cluster)")
+    run_parser.add_argument("--profile", default="run", choices=list(PROFILES))
     exec_parser = commands.add_parser("exec", help="run a command against a stack of its own (make test)")
     exec_parser.add_argument("--profile", default="test", choices=list(PROFILES))
+    exec_parser.add_argument("--with-apps", action="store_true", help="start the Procfile's processes too")
     exec_parser.add_argument("cmd", nargs=argparse.REMAINDER)
     for action in control.ACTIONS:
         act = commands.add_parser(action, help=f"{action} one process of a running stack")
@@ -181,12 +231,12 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         if args.command == "run":
-            return run(get_profile("run"))
+            return run(get_profile(args.profile))
         if args.command == "exec":
             command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
             if not command:
                 parser.error("exec needs a command after --")
-            return exec_command(get_profile(args.profile), command)
+            return exec_command(get_profile(args.profile), command, with_apps=args.with_apps)
         if args.command in control.ACTIONS:
             print(control.request(get_profile(args.profile), args.command, getattr(args, "name", "")))
             return 0

@@ -65,6 +65,7 @@ class ProcessSpec:
     stop_timeout: float = 30.0
     ports: tuple[int, ...] = ()  # must be free before the start, or a stranger would answer our probe
     pass_fds: tuple[int, ...] = ()  # inherited descriptors, e.g. a listening socket shared by web processes
+    stop_together: bool = False  # stopped at the same time as the others started next to it that say so too
 
 
 # -- pid files -------------------------------------------------------------------------------------------------
@@ -173,9 +174,16 @@ class Running:
 
     def stop(self) -> None:
         """SIGTERM the whole process group, then SIGKILL it if it outlives its stop timeout."""
+        self.ask_to_stop()
+        self.wait_until_stopped()
+
+    def ask_to_stop(self) -> None:
         if self.alive():
             _signal_group(self.popen.pid, signal.SIGCONT)  # a frozen process cannot act on SIGTERM
             _signal_group(self.popen.pid, signal.SIGTERM)
+
+    def wait_until_stopped(self) -> None:
+        if self.alive():
             try:
                 self.popen.wait(self.spec.stop_timeout)
             except subprocess.TimeoutExpired:
@@ -265,10 +273,21 @@ class Supervisor:
             running.kill() if kill else running.stop()
 
     def stop_all(self) -> None:
+        """Stop every process, the last started first; neighbours that stop together are asked at once."""
         while self.processes:
             name, running = self.processes.popitem()
-            if running.alive():
-                print(f"stopping {name}", flush=True)
-            running.stop()
+            together = [running]
+            while running.spec.stop_together and self.processes:
+                last = next(reversed(self.processes.values()))
+                if not last.spec.stop_together:
+                    break
+                together.append(self.processes.pop(last.spec.name))
+            for process in together:
+                if process.alive():
+                    print(f"stopping {process.spec.name}", flush=True)
+                process.ask_to_stop()
+            for process in together:
+                process.wait_until_stopped()
+                process.forget()
         if self.pid_dir:
             (self.pid_dir / SUPERVISOR_PID_FILE).unlink(missing_ok=True)

@@ -31,6 +31,18 @@ class Profile:
     ports: Ports
     durable: bool  # False trades crash safety for speed (fsync off): fine for throwaway test data
     instances: dict[str, int] = field(default_factory=dict)  # Procfile process -> how many (1 if not named)
+    brokers: int = 1  # Kafka nodes, each a broker and a controller
+    tls: bool = False  # mutual TLS on every Kafka listener, and ACLs per principal
+
+    def kafka_port(self, node: int) -> int:
+        return self.ports.kafka + 100 * (node - 1)
+
+    def controller_port(self, node: int) -> int:
+        return self.ports.kafka_controller + 100 * (node - 1)
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.state / "tls"
 
     @property
     def state(self) -> Path:
@@ -40,6 +52,8 @@ class Profile:
     def logs(self) -> Path:
         return self.state / "logs"
 
+
+CLUSTER_INSTANCES = {"web": 2, "command-handler": 2, "projector": 2}
 
 PROFILES = {
     "run": Profile(
@@ -51,6 +65,23 @@ PROFILES = {
         "test",
         Ports(postgres=54330, redis=63800, kafka=19092, kafka_controller=19093, registry=18081, web=18000),
         durable=False,
+    ),
+    # The production shape: three Kafka nodes with mutual TLS and ACLs, two of each application process.
+    "cluster": Profile(
+        "cluster",
+        Ports(postgres=54340, redis=63810, kafka=29092, kafka_controller=29093, registry=28081, web=28000),
+        durable=True,
+        instances=CLUSTER_INSTANCES,
+        brokers=3,
+        tls=True,
+    ),
+    "cluster-test": Profile(
+        "cluster-test",
+        Ports(postgres=54350, redis=63820, kafka=39092, kafka_controller=39093, registry=38081, web=38000),
+        durable=False,
+        instances=CLUSTER_INSTANCES,
+        brokers=3,
+        tls=True,
     ),
 }
 

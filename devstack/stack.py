@@ -12,9 +12,10 @@ READY_TIMEOUT = 180.0
 
 
 def connection_settings(profile: Profile) -> dict[str, str]:
-    """The environment variables that point the application at this profile's stack."""
+    """The environment variables that point the application at this profile's stack (Kafka as its admin)."""
     return {
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers(profile),
+        **kafka.client_settings(profile),
         "SCHEMA_REGISTRY_URL": registry.confluent_url(profile),
         "DATABASE_URL": postgres.url(profile, "bank"),
         "LEDGER_DATABASE_URL": postgres.url(profile, "ledger"),
@@ -25,7 +26,8 @@ def connection_settings(profile: Profile) -> dict[str, str]:
 
 def write_stack_env(profile: Profile) -> None:
     lines = [f"{key}={value}" for key, value in connection_settings(profile).items()]
-    STACK_ENV_FILE.write_text("# Written by `make run`: how to reach the running stack.\n" + "\n".join(lines) + "\n")
+    header = f"# Written by `python -m devstack run` (profile {profile.name}): how to reach the running stack.\n"
+    STACK_ENV_FILE.write_text(header + "\n".join(lines) + "\n")
 
 
 def start_services(profile: Profile, supervisor: Supervisor) -> None:
@@ -36,7 +38,7 @@ def start_services(profile: Profile, supervisor: Supervisor) -> None:
     specs = {
         "postgres": postgres.spec(profile),
         "redis": redis.spec(profile),
-        "kafka": kafka.spec(profile),
+        **{spec.name: spec for spec in kafka.specs(profile)},
         "registry": registry.spec(profile),
     }
     running = {name: supervisor.start(spec) for name, spec in specs.items()}
@@ -44,4 +46,5 @@ def start_services(profile: Profile, supervisor: Supervisor) -> None:
         process.wait_until_ready(READY_TIMEOUT)
         print(f"{name} is ready ({time.monotonic() - started:.1f}s)", flush=True)
     postgres.create_databases(profile)
+    kafka.grant_acls(profile)
     print(f"stack '{profile.name}' is up in {time.monotonic() - started:.1f}s; logs in {profile.logs}", flush=True)

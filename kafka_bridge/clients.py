@@ -12,8 +12,21 @@ from django.conf import settings
 LIBRDKAFKA_LOGGER = logging.getLogger("librdkafka")  # librdkafka's own log lines, through Python logging
 
 
+def security() -> dict[str, str]:
+    """How this process proves who it is to Kafka: nothing on a plaintext broker, its certificate over TLS."""
+    if settings.KAFKA_SECURITY_PROTOCOL == "PLAINTEXT":
+        return {}
+    return {
+        "security.protocol": settings.KAFKA_SECURITY_PROTOCOL,
+        "ssl.ca.location": settings.KAFKA_SSL_CA_LOCATION,
+        "ssl.certificate.location": settings.KAFKA_SSL_CERTIFICATE_LOCATION,
+        "ssl.key.location": settings.KAFKA_SSL_KEY_LOCATION,
+    }
+
+
 def _common(**overrides: Any) -> dict[str, Any]:
-    return {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "logger": LIBRDKAFKA_LOGGER, **overrides}
+    common = {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "logger": LIBRDKAFKA_LOGGER}
+    return {**common, **security(), **overrides}
 
 
 def admin(**overrides: Any) -> AdminClient:

@@ -10,8 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from confluent_kafka import Producer, TopicPartition
-from django.conf import settings
+from confluent_kafka import TopicPartition
 
 from devstack.processes import die_with_parent
 from kafka_bridge import clients
@@ -31,14 +30,7 @@ def new_group_at_end(topic: str) -> str:
 
 def produce(records: list[tuple]) -> None:
     """Produce raw (topic, key, value[, headers]) records and wait until the broker has them all."""
-    producer = Producer(
-        {
-            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
-            "acks": "all",
-            "linger.ms": 5,
-            "logger": silent_librdkafka_logger(),
-        }
-    )
+    producer = clients.producer(**{"linger.ms": 5, "logger": silent_librdkafka_logger()})
     failures = []
     for topic, key, value, *headers in records:
         producer.produce(

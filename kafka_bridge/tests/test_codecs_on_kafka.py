@@ -3,10 +3,10 @@
 import uuid
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
-from django.conf import settings
+from confluent_kafka import TopicPartition
 from django.core.management import call_command
 
+from kafka_bridge import clients
 from kafka_bridge.logging import silent_librdkafka_logger
 from kafka_bridge.wire.codecs import DecodeError, decode_key, encode_key, get_codec
 from kafka_bridge.wire.messages import BalanceChanged, ConfirmMoneyTransfer, MoneyTransferFailed
@@ -23,7 +23,7 @@ def synced(stack):
 def produce(topic: str, key: bytes, value: bytes) -> tuple[int, int]:
     """Produce one record and return its (partition, offset) once the broker has it."""
     delivered = []
-    producer = Producer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "acks": "all"})
+    producer = clients.producer()
     producer.produce(topic, key=key, value=value, on_delivery=lambda err, msg: delivered.append((err, msg)))
     producer.flush(10)
     ((error, message),) = delivered
@@ -32,14 +32,7 @@ def produce(topic: str, key: bytes, value: bytes) -> tuple[int, int]:
 
 
 def read_back(topic: str, partition: int, offset: int):
-    consumer = Consumer(
-        {
-            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
-            "group.id": f"test-{uuid.uuid4()}",
-            "enable.auto.commit": False,
-            "logger": silent_librdkafka_logger(),
-        }
-    )
+    consumer = clients.consumer(f"test-{uuid.uuid4()}", **{"logger": silent_librdkafka_logger()})
     consumer.assign([TopicPartition(topic, partition, offset)])
     try:
         record = consumer.poll(15)

@@ -1,0 +1,96 @@
+"""A local certificate authority and one certificate per principal, made on a stack's first start.
+
+PEM files, which Kafka 4 (`ssl.keystore.type=PEM`) and librdkafka both read: `ca.crt`, and per principal
+`<principal>.crt` and `<principal>.key`. Kafka takes the principal from the certificate's CN. The brokers'
+certificate names 127.0.0.1 and localhost, so clients verify the broker they talk to.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+BROKER = "broker"
+ADMIN = "admin"
+# Who each process of the application is to Kafka; anything else it runs (tools, tests) is the admin.
+PRINCIPALS = (BROKER, ADMIN, "web", "command-handler", "projector", "alerts", "loadtest")
+VALID_FOR = datetime.timedelta(days=3650)
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Open Bank"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    path.chmod(0o600)
+
+
+def _certificate(subject: str, key, issuer_name: x509.Name, issuer_key, *, ca: bool = False) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + VALID_FOR)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if not ca:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        ).add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+        )
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def make_authority(
+    folder: Path, name: str = "Open Bank local CA"
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = _certificate(name, key, _name(name), key, ca=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ca.crt").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    _write_key(folder / "ca.key", key)
+    return certificate, key
+
+
+def issue(folder: Path, principal: str, authority: x509.Certificate, authority_key) -> None:
+    """`<principal>.crt`, `<principal>.key`, and `<principal>.pem` (both, for Kafka's PEM keystore)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = _certificate(principal, key, authority.subject, authority_key)
+    _write_key(folder / f"{principal}.key", key)
+    chain = certificate.public_bytes(serialization.Encoding.PEM) + authority.public_bytes(serialization.Encoding.PEM)
+    (folder / f"{principal}.crt").write_bytes(chain)
+    (folder / f"{principal}.pem").write_bytes((folder / f"{principal}.key").read_bytes() + chain)
+    (folder / f"{principal}.pem").chmod(0o600)
+
+
+def ensure_certificates(folder: Path) -> Path:
+    """Make the authority and every principal's certificate once; later starts reuse them."""
+    if not (folder / "ca.crt").exists():
+        authority, authority_key = make_authority(folder)
+    else:
+        authority = x509.load_pem_x509_certificate((folder / "ca.crt").read_bytes())
+        authority_key = serialization.load_pem_private_key((folder / "ca.key").read_bytes(), password=None)
+    for principal in PRINCIPALS:
+        if not (folder / f"{principal}.pem").exists():
+            issue(folder, principal, authority, authority_key)
+    return folder
