@@ -21,7 +21,7 @@ from pathlib import Path
 
 from prometheus_client import multiprocess
 
-from devstack import control, kafka
+from devstack import control, kafka, tls
 from devstack.processes import ProcessSpec, StackError, Supervisor, claim, die_with_parent
 from devstack.profiles import PROFILES, PROJECT_ROOT, STACK_ENV_FILE, STACK_ROOT, Profile, get_profile
 from devstack.stack import READY_TIMEOUT, connection_settings, start_services, write_stack_env
@@ -197,6 +197,18 @@ def exec_command(profile: Profile, command: list[str], with_apps: bool = False) 
             STACK_ENV_FILE.unlink(missing_ok=True)
 
 
+def kafka_settings_from_environment() -> dict[str, str]:
+    settings = {"bootstrap.servers": os.environ["KAFKA_BOOTSTRAP_SERVERS"]}
+    if os.environ.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT") != "PLAINTEXT":
+        settings |= {
+            "security.protocol": os.environ["KAFKA_SECURITY_PROTOCOL"],
+            "ssl.ca.location": os.environ["KAFKA_SSL_CA_LOCATION"],
+            "ssl.certificate.location": os.environ["KAFKA_SSL_CERTIFICATE_LOCATION"],
+            "ssl.key.location": os.environ["KAFKA_SSL_KEY_LOCATION"],
+        }
+    return settings
+
+
 def clean() -> int:
     """Delete all local state, unless a stack is running; what a dead supervisor left behind is stopped."""
     for pid_dir in STACK_ROOT.glob("*/pids"):
@@ -223,6 +235,10 @@ def main(argv: list[str]) -> int:
         if action != "status":
             act.add_argument("name", help="e.g. kafka, registry, postgres, redis, web-1, command-handler-1")
         act.add_argument("--profile", default=os.environ.get("DEVSTACK_PROFILE", "run"), choices=list(PROFILES))
+    certs = commands.add_parser("certificates", help="make a local CA and a certificate per principal (PEM) in DIR")
+    certs.add_argument("folder", type=Path)
+    certs.add_argument("--host", action="append", default=[], help="another name the brokers answer to")
+    commands.add_parser("acls", help="grant every principal's ACLs, as the admin in KAFKA_* (docker-compose)")
     env_parser = commands.add_parser("env", help="print a profile's connection settings")
     env_parser.add_argument("--profile", default="run", choices=list(PROFILES))
     commands.add_parser("clean", help="delete all local state (make clean)")
@@ -239,6 +255,13 @@ def main(argv: list[str]) -> int:
             return exec_command(get_profile(args.profile), command, with_apps=args.with_apps)
         if args.command in control.ACTIONS:
             print(control.request(get_profile(args.profile), args.command, getattr(args, "name", "")))
+            return 0
+        if args.command == "certificates":
+            print(f"certificates in {tls.ensure_certificates(args.folder, tuple(args.host))}")
+            return 0
+        if args.command == "acls":
+            kafka.grant_acls_with(kafka_settings_from_environment())
+            print("ACLs granted")
             return 0
         if args.command == "env":
             for key, value in connection_settings(get_profile(args.profile)).items():

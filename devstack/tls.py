@@ -39,7 +39,9 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     path.chmod(0o600)
 
 
-def _certificate(subject: str, key, issuer_name: x509.Name, issuer_key, *, ca: bool = False) -> x509.Certificate:
+def _certificate(
+    subject: str, key, issuer_name: x509.Name, issuer_key, *, ca: bool = False, hosts: tuple[str, ...] = ()
+) -> x509.Certificate:
     now = datetime.datetime.now(datetime.UTC)
     builder = (
         x509.CertificateBuilder()
@@ -53,7 +55,9 @@ def _certificate(subject: str, key, issuer_name: x509.Name, issuer_key, *, ca: b
     )
     if not ca:
         builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.SubjectAlternativeName(
+                [x509.DNSName(h) for h in ("localhost", *hosts)] + [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
             critical=False,
         ).add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
@@ -72,10 +76,12 @@ def make_authority(
     return certificate, key
 
 
-def issue(folder: Path, principal: str, authority: x509.Certificate, authority_key) -> None:
+def issue(
+    folder: Path, principal: str, authority: x509.Certificate, authority_key, hosts: tuple[str, ...] = ()
+) -> None:
     """`<principal>.crt`, `<principal>.key`, and `<principal>.pem` (both, for Kafka's PEM keystore)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    certificate = _certificate(principal, key, authority.subject, authority_key)
+    certificate = _certificate(principal, key, authority.subject, authority_key, hosts=hosts)
     _write_key(folder / f"{principal}.key", key)
     chain = certificate.public_bytes(serialization.Encoding.PEM) + authority.public_bytes(serialization.Encoding.PEM)
     (folder / f"{principal}.crt").write_bytes(chain)
@@ -83,8 +89,9 @@ def issue(folder: Path, principal: str, authority: x509.Certificate, authority_k
     (folder / f"{principal}.pem").chmod(0o600)
 
 
-def ensure_certificates(folder: Path) -> Path:
-    """Make the authority and every principal's certificate once; later starts reuse them."""
+def ensure_certificates(folder: Path, hosts: tuple[str, ...] = ()) -> Path:
+    """Make the authority and every principal's certificate once; later starts reuse them. `hosts`: more names
+    the brokers answer to (docker-compose's kafka-1, kafka-2, kafka-3)."""
     if not (folder / "ca.crt").exists():
         authority, authority_key = make_authority(folder)
     else:
@@ -92,5 +99,9 @@ def ensure_certificates(folder: Path) -> Path:
         authority_key = serialization.load_pem_private_key((folder / "ca.key").read_bytes(), password=None)
     for principal in PRINCIPALS:
         if not (folder / f"{principal}.pem").exists():
-            issue(folder, principal, authority, authority_key)
+            issue(folder, principal, authority, authority_key, hosts if principal == BROKER else ())
+    (folder / "admin-client.properties").write_text(
+        "security.protocol=SSL\nssl.keystore.type=PEM\n"
+        f"ssl.keystore.location={folder}/admin.pem\nssl.truststore.type=PEM\nssl.truststore.location={folder}/ca.crt\n"
+    )
     return folder
