@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -13,10 +12,15 @@ TOO_MANY_ATTEMPTS = "too many login attempts; try again in a minute"
 
 
 async def _within(kind: str, key: str, limit: int) -> bool:
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    bucket = f"logins:{kind}:{digest}:{int(time.time() // WINDOW_SECONDS)}"
-    await cache.aadd(bucket, 0, WINDOW_SECONDS + 5)
-    return await cache.aincr(bucket) <= limit
+    # The window opens at the first attempt and the counter expires with it: a burst that straddles the
+    # clock's minute is one burst, not two.
+    bucket = f"logins:{kind}:{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}"
+    while True:
+        await cache.aadd(bucket, 0, WINDOW_SECONDS)
+        try:
+            return await cache.aincr(bucket) <= limit
+        except ValueError:  # the window closed between the two calls: open the next one
+            continue
 
 
 async def login_throttled(username: str, client_address: str | None) -> bool:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
-from confluent_kafka import Consumer, Message, Producer
+from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
 
@@ -71,3 +72,12 @@ def consume_available(consumer: Consumer, max_records: int, timeout: float) -> l
     if not first:
         return []
     return first + consumer.consume(max_records - 1, 0)
+
+
+def next_offsets(records: Iterable[Message]) -> list[TopicPartition]:
+    """The offsets to commit after `records`: one past the last record of each partition."""
+    last: dict[tuple[str, int], int] = {}
+    for record in records:
+        key = (record.topic(), record.partition())
+        last[key] = max(last.get(key, -1), record.offset())
+    return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in last.items()]

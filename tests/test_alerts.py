@@ -51,7 +51,7 @@ def add_rule(app, account, kind, threshold=None, text=None):
     return post(app.web, ADD_RULE, variables)[1]["data"]["add_alert_rule"]
 
 
-def test_a_rule_then_a_matching_and_a_plain_transfer_give_exactly_one_alert_everywhere(app):
+def test_a_rule_then_a_matching_and_a_plain_transfer_give_exactly_one_alert_everywhere(app, company_account):
     username, account = new_user(app.web)
     owner = {"iban": account["iban"], "token": account["token"]}
     alerts_topic = Collector(end_offsets("alerts"))
@@ -60,9 +60,10 @@ def test_a_rule_then_a_matching_and_a_plain_transfer_give_exactly_one_alert_ever
 
     with subscription(app.web, STREAM, owner) as receive:
         time.sleep(0.5)  # a stream tells what happens once it listens; the protocol has no "listening" answer
-        transfer(app.web, username, account["token"], 10_000, "cash", account["iban"])  # a credit: no alert
-        transfer(app.web, username, account["token"], 500, account["iban"], "cash")  # a small debit: no alert
-        transfer(app.web, username, account["token"], 2_000, account["iban"], "NL66OPEN0000000000")
+        credit = transfer(app.web, username, account["token"], 10_000, "cash", account["iban"])  # no alert
+        small = transfer(app.web, username, account["token"], 500, account["iban"], "cash")  # no alert
+        large = transfer(app.web, username, account["token"], 2_000, account["iban"], company_account.iban)
+        assert [credit["success"], small["success"], large["success"]] == [True, True, True], large
         live = receive(30)["data"]["stream_alerts"]
 
     expected = "Debit of €20,00 to NL66OPEN0000000000 is above your limit of €10,00"

@@ -19,7 +19,6 @@ from confluent_kafka.admin import OffsetSpec
 
 from alerts.rules import AlertKind, Change, Rule, alert_message
 from kafka_bridge import clients
-from kafka_bridge.consumers.command_handler import next_offsets
 from kafka_bridge.heartbeats import Heartbeat
 from kafka_bridge.retry import DEFAULT_DEADLINE, is_transient, retrying
 from kafka_bridge.wire.codecs import Codec, DecodeError, encode_key
@@ -114,7 +113,7 @@ class Alerter:
             for attempt in retrying("starting the alerts producer", stop=stop, deadline=self.retry_deadline):
                 with attempt:
                     self.producer.init_transactions(self.kafka_timeout)
-            self.consumer.subscribe([Topic.BALANCE_CHANGED.value])
+            self.consumer.subscribe([Topic.BALANCE_CHANGED.value], on_assign=self._assigned)
             logger.info("alerts started on %s", Topic.BALANCE_CHANGED.value)
             while not stop.is_set():
                 records = [
@@ -140,6 +139,10 @@ class Alerter:
             self.rules.reader.close()
             self.producer.flush(self.kafka_timeout)
 
+    @staticmethod
+    def _assigned(consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        logger.info("assigned %d partition(s) of %s", len(partitions), Topic.BALANCE_CHANGED.value)
+
     def _alert(self, records: list[Message]) -> None:
         self.rules.catch_up()
         alerts = [alert for record in records for alert in self._alerts_for(record)]
@@ -149,7 +152,7 @@ class Alerter:
                 value = self.codec.encode(Topic.ALERTS, alert)
                 self.producer.produce(Topic.ALERTS.value, key=encode_key(alert.iban), value=value)
             self.producer.send_offsets_to_transaction(
-                next_offsets(records), self.consumer.consumer_group_metadata(), self.kafka_timeout
+                clients.next_offsets(records), self.consumer.consumer_group_metadata(), self.kafka_timeout
             )
             self.producer.commit_transaction(self.kafka_timeout)
         except BaseException:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
@@ -70,15 +69,6 @@ class DeadLetter:
 
 def delivery_of(record: Message) -> str:
     return f"{record.topic()}:{record.partition()}:{record.offset()}"
-
-
-def next_offsets(records: Iterable[Message]) -> list[TopicPartition]:
-    """The offsets to commit after `records`: one past the last record of each partition."""
-    last: dict[tuple[str, int], int] = {}
-    for record in records:
-        key = (record.topic(), record.partition())
-        last[key] = max(last.get(key, -1), record.offset())
-    return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in last.items()]
 
 
 class CommandHandler:
@@ -172,7 +162,7 @@ class CommandHandler:
                 for letter in [*dead, *poisoned]:
                     self._produce_dead_letter(letter)
                 self.producer.send_offsets_to_transaction(
-                    next_offsets(records), self.consumer.consumer_group_metadata(), self.kafka_timeout
+                    clients.next_offsets(records), self.consumer.consumer_group_metadata(), self.kafka_timeout
                 )
                 offsets_sent = time.perf_counter()
                 self.producer.commit_transaction(self.kafka_timeout)
