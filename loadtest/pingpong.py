@@ -1,8 +1,12 @@
-"""The floor: a bare Kafka ping-pong on the same broker, two hops like command and feedback.
+"""The floors: what Kafka alone costs for two hops like command and feedback, on the same broker(s).
 
-A requester produces a ping; a responder consumes it and produces a pong; the requester consumes the
-pong. Same client settings as the application (acks=all, idempotence, read-committed consumers), no
-database, no registry, no web: whatever our round trip costs above this is ours.
+`measure_ping_pong`: a requester produces a ping; a responder consumes it and produces a pong; the
+requester consumes the pong. Same client settings as the application (acks=all, idempotence,
+read-committed consumers, TLS when the stack has it), no database, no registry, no web.
+
+`measure_relay`: the same, but the responder works exactly once, as the command handler does: a
+read-committed consumer in a group, a transactional producer, the consumed offsets in the transaction.
+Whatever our round trip costs above these two is ours.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import statistics
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 from confluent_kafka import TopicPartition
 from confluent_kafka.admin import NewTopic
@@ -18,19 +23,31 @@ from confluent_kafka.admin import NewTopic
 from kafka_bridge import clients
 from kafka_bridge.logging import silent_librdkafka_logger
 
+PREFIX = "pingpong"  # the load test's principal may use topics, groups and transactions of this prefix
+
 
 def measure_ping_pong(round_trips: int = 200) -> dict[str, float]:
-    """Round-trip times in ms of `round_trips` sequential pings; p50, p90, p99 and mean."""
+    """Round-trip times in ms of `round_trips` sequential pings through a plain responder."""
+    return _measure(round_trips, _respond)
+
+
+def measure_relay(round_trips: int = 200) -> dict[str, float]:
+    """Round-trip times in ms of `round_trips` sequential pings through an exactly-once relay."""
+    return _measure(round_trips, _relay)
+
+
+def _measure(round_trips: int, responder: Callable) -> dict[str, float]:
     admin = clients.admin(logger=silent_librdkafka_logger())
     suffix = uuid.uuid4().hex[:8]
-    ping, pong = f"loadtest-ping-{suffix}", f"loadtest-pong-{suffix}"
-    for future in admin.create_topics([NewTopic(ping, 1, 1), NewTopic(pong, 1, 1)]).values():
+    ping, pong = f"{PREFIX}-ping-{suffix}", f"{PREFIX}-pong-{suffix}"
+    replication = min(3, len(admin.list_topics(timeout=10).brokers))
+    for future in admin.create_topics([NewTopic(ping, 1, replication), NewTopic(pong, 1, replication)]).values():
         future.result(15)
     stop = threading.Event()
-    responder = threading.Thread(target=_respond, args=(ping, pong, stop), daemon=True)
-    responder.start()
+    thread = threading.Thread(target=responder, args=(ping, pong, stop, suffix), daemon=True)
+    thread.start()
     producer = clients.producer()
-    reader = clients.consumer(f"pingpong-{suffix}")
+    reader = clients.consumer(f"{PREFIX}-{suffix}")
     reader.assign([TopicPartition(pong, 0, 0)])
     times = []
     try:
@@ -48,7 +65,7 @@ def measure_ping_pong(round_trips: int = 200) -> dict[str, float]:
                 times.append((time.perf_counter() - started) * 1000)
     finally:
         stop.set()
-        responder.join(10)
+        thread.join(10)
         reader.close()
         admin.delete_topics([ping, pong])
     ordered = sorted(times)
@@ -61,8 +78,8 @@ def measure_ping_pong(round_trips: int = 200) -> dict[str, float]:
     }
 
 
-def _respond(ping: str, pong: str, stop: threading.Event) -> None:
-    consumer = clients.consumer(f"pingpong-responder-{uuid.uuid4().hex[:8]}")
+def _respond(ping: str, pong: str, stop: threading.Event, suffix: str) -> None:
+    consumer = clients.consumer(f"{PREFIX}-responder-{suffix}")
     consumer.assign([TopicPartition(ping, 0, 0)])
     producer = clients.producer()
     try:
@@ -71,5 +88,24 @@ def _respond(ping: str, pong: str, stop: threading.Event) -> None:
                 if not record.error():
                     producer.produce(pong, value=record.value())
             producer.flush(10)
+    finally:
+        consumer.close()
+
+
+def _relay(ping: str, pong: str, stop: threading.Event, suffix: str) -> None:
+    consumer = clients.consumer(f"{PREFIX}-relay-{suffix}")
+    consumer.subscribe([ping])
+    producer = clients.transactional_producer(f"{PREFIX}-relay-{suffix}")
+    producer.init_transactions(30)
+    try:
+        while not stop.is_set():
+            records = [r for r in clients.consume_available(consumer, 100, 0.1) if not r.error()]
+            if not records:
+                continue
+            producer.begin_transaction()
+            for record in records:
+                producer.produce(pong, value=record.value())
+            producer.send_offsets_to_transaction(clients.next_offsets(records), consumer.consumer_group_metadata(), 30)
+            producer.commit_transaction(30)
     finally:
         consumer.close()

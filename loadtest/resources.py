@@ -9,6 +9,7 @@ PARTS = {
     "web": ("daphne",),
     "command_handler": ("run_command_handler",),
     "projector": ("run_projector",),
+    "alerts": ("run_alerts",),
     "kafka": ("kafka.Kafka",),
     "registry": ("quarkus-run.jar",),
     "postgres": ("postgres",),
@@ -48,3 +49,22 @@ class ResourceSampler:
             except (psutil.NoSuchProcess, psutil.ZombieProcess):
                 del self._known[pid]
         return {part: {k: round(v, 2) for k, v in values.items()} for part, values in totals.items()}
+
+
+def cpu_seconds(extra_pids: dict[str, int] | None = None) -> dict[str, float]:
+    """CPU time (user and system) every part of the system has used so far, in seconds; `extra_pids` names
+    processes of our own (the load test itself). Differences of two calls give the CPU of a window."""
+    totals = {part: 0.0 for part in PARTS} | dict.fromkeys(extra_pids or {}, 0.0)
+    sampler = ResourceSampler.__new__(ResourceSampler)
+    for process in psutil.process_iter():
+        part = sampler._part_of(process)
+        try:
+            if part:
+                times = process.cpu_times()
+                totals[part] += times.user + times.system
+        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+            continue
+    for part, pid in (extra_pids or {}).items():
+        times = psutil.Process(pid).cpu_times()
+        totals[part] += times.user + times.system
+    return totals

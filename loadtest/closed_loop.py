@@ -1,0 +1,140 @@
+"""The closed loop: N customers, each sending its next transfer as soon as the last is answered.
+
+Every customer owns two accounts and moves money between them over one websocket (the original's legacy
+GraphQL protocol). Account creation and a warm-up are kept out of the timed window. In the same run: the
+two floors (a bare Kafka ping-pong and an exactly-once relay) and every part's CPU per transfer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import statistics
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+
+import websockets
+from django.conf import settings
+
+from loadtest.generator import GET_ACCOUNT, MONEY_TRANSFER
+from loadtest.pingpong import measure_ping_pong, measure_relay
+from loadtest.resources import cpu_seconds
+
+SETTINGS_RECORDED = ("KAFKA_LINGER_MS", "PASSWORD_HASHING_THREADS", "DATABASE_POOL_SIZE", "DEVSTACK_PROFILE")
+
+
+@dataclass
+class ClosedLoopResult:
+    clients: int
+    seconds: float
+    transfers: int
+    per_second: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    mean_ms: float
+    ping_pong: dict
+    relay: dict
+    cpu_ms_per_transfer: dict[str, float]
+    settings: dict[str, str] = field(default_factory=dict)
+    machine: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def floor_multiple(self) -> float:
+        return self.p50_ms / self.ping_pong["p50_ms"]
+
+
+async def _call(ws, query: str, variables: dict) -> dict:
+    operation = uuid.uuid4().hex
+    await ws.send(json.dumps({"id": operation, "type": "start", "payload": {"query": query, "variables": variables}}))
+    while True:
+        message = json.loads(await asyncio.wait_for(ws.recv(), 60))
+        if message.get("id") == operation and message["type"] in ("data", "error"):
+            return message["payload"]
+
+
+async def _customer(ws_url: str, number: int, ready: list, start: asyncio.Event, stop: asyncio.Event, samples, errors):
+    async with websockets.connect(ws_url, subprotocols=["graphql-ws"], open_timeout=60, max_queue=None) as ws:
+        accounts = []
+        for side in "ab":
+            name = f"loop-{number}-{side}-{uuid.uuid4().hex[:6]}"
+            account = (await _call(ws, GET_ACCOUNT, {"u": name, "p": name}))["data"]["get_account"]
+            accounts.append({**account, "username": name})
+        first, second = accounts
+        deposit = {"uuid": str(uuid.uuid4()), "username": first["username"], "token": first["token"]}
+        deposit |= {"amount": 10_000_000, "from": "cash", "to": first["iban"], "descr": "start"}
+        await _call(ws, MONEY_TRANSFER, deposit)
+        ready.append(number)
+        await start.wait()
+        source, target = first, second
+        while not stop.is_set():
+            variables = {"uuid": str(uuid.uuid4()), "username": source["username"], "token": source["token"]}
+            variables |= {"amount": 100, "from": source["iban"], "to": target["iban"], "descr": "loop"}
+            started = time.perf_counter()
+            answer = (await _call(ws, MONEY_TRANSFER, variables))["data"]["money_transfer"]
+            done = time.perf_counter()
+            samples.append((done, (done - started) * 1000))
+            if not answer["success"]:
+                errors.append(str(answer["reason"]))
+            source, target = target, source
+
+
+async def _run(ws_url: str, clients: int, seconds: float, warmup: float):
+    """(latencies in the window, errors, the window's length, CPU seconds per part in the window)."""
+    ready: list[int] = []
+    samples: list[tuple[float, float]] = []
+    errors: list[str] = []
+    start, stop = asyncio.Event(), asyncio.Event()
+    tasks = [asyncio.create_task(_customer(ws_url, n, ready, start, stop, samples, errors)) for n in range(clients)]
+    while len(ready) < clients:  # accounts opened first, outside the timed window
+        failed = [t for t in tasks if t.done() and t.exception()]
+        if failed:
+            raise failed[0].exception()
+        await asyncio.sleep(0.2)
+    start.set()
+    await asyncio.sleep(warmup)
+    cpu_before, began = cpu_seconds({"loadtest": os.getpid()}), time.perf_counter()
+    await asyncio.sleep(seconds)
+    ended = time.perf_counter()
+    cpu_after = cpu_seconds({"loadtest": os.getpid()})
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    latencies = [ms for done, ms in samples if began <= done <= ended]
+    return latencies, errors, ended - began, {part: cpu_after[part] - cpu_before[part] for part in cpu_after}
+
+
+def run_closed_loop(web_url: str, clients: int, seconds: float = 30.0, warmup: float = 5.0) -> ClosedLoopResult:
+    """The floors first, then `clients` customers in a closed loop for `seconds` after `warmup`."""
+    ping_pong, relay = measure_ping_pong(), measure_relay()
+    ws_url = web_url.replace("http://", "ws://").rstrip("/") + "/graphql-ws"
+    latencies, errors, elapsed, cpu = asyncio.run(_run(ws_url, clients, seconds, warmup))
+    ordered = sorted(latencies)
+    count = len(ordered)
+
+    def percentile(q: float) -> float:
+        return round(ordered[min(count - 1, int(q * count))], 1)
+
+    return ClosedLoopResult(
+        clients=clients,
+        seconds=round(elapsed, 1),
+        transfers=count,
+        per_second=round(count / elapsed, 1),
+        p50_ms=round(statistics.median(ordered), 1),
+        p90_ms=percentile(0.9),
+        p99_ms=percentile(0.99),
+        mean_ms=round(statistics.fmean(ordered), 1),
+        ping_pong=ping_pong,
+        relay=relay,
+        cpu_ms_per_transfer={part: round(1000 * spent / count, 3) for part, spent in cpu.items()},
+        settings={name: str(getattr(settings, name, os.environ.get(name, ""))) for name in SETTINGS_RECORDED},
+        machine={"cores": str(os.cpu_count()), "python": platform.python_version(), "node": platform.node()},
+        errors=sorted(set(errors))[:5],
+    )
+
+
+def as_json(result: ClosedLoopResult) -> str:
+    return json.dumps({**asdict(result), "floor_multiple": round(result.floor_multiple, 1), "at": time.time()})
