@@ -126,6 +126,17 @@ def start_applications(profile: Profile, supervisor: Supervisor, web: socket.soc
     return [supervisor.start(spec).spec.name for spec in application_specs(profile, env, web)]
 
 
+def restart_the_dead(profile: Profile, supervisor: Supervisor, apps: list[str]) -> None:
+    """Start again each application process that exited without being asked to."""
+    for name in apps:
+        process = supervisor.processes.get(name)
+        if name not in supervisor.down_on_purpose and process and not process.alive():
+            print(f"{name} exited with status {process.popen.returncode}; restarting it", flush=True)
+            multiprocess.mark_process_dead(process.popen.pid, str(metrics_dir(profile)))
+            time.sleep(RESTART_DELAY)
+            supervisor.restart(name)
+
+
 def run(profile: Profile) -> int:
     """Everything `make run` does; returns when Ctrl-C or SIGTERM arrives, after stopping all."""
     supervisor = Supervisor(pid_dir=profile.state / "pids")
@@ -148,13 +159,7 @@ def run(profile: Profile) -> int:
                 process = supervisor.processes.get(name)
                 if name not in supervisor.down_on_purpose and process and not process.alive():
                     raise StackError(f"{name} stopped unexpectedly.{process.log_tail()}")
-            for name in apps:
-                process = supervisor.processes.get(name)
-                if name not in supervisor.down_on_purpose and process and not process.alive():
-                    print(f"{name} exited with status {process.popen.returncode}; restarting it", flush=True)
-                    multiprocess.mark_process_dead(process.popen.pid, str(metrics_dir(profile)))
-                    time.sleep(RESTART_DELAY)
-                    supervisor.restart(name)
+            restart_the_dead(profile, supervisor, apps)
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
         return 0
@@ -172,18 +177,20 @@ def exec_command(profile: Profile, command: list[str], with_apps: bool = False) 
     return the command's status."""
     supervisor = Supervisor(pid_dir=profile.state / "pids")
     controls = web = None
+    apps: list[str] = []
     try:
         controls = control.ControlServer(profile, READY_TIMEOUT)
         start_services(profile, supervisor)
         fresh_metrics_dir(profile)
         if with_apps:
             web = listening_socket(profile.ports.web)
-            start_applications(profile, supervisor, web)
+            apps = start_applications(profile, supervisor, web)
         child = subprocess.Popen(
             command, cwd=PROJECT_ROOT, env={**os.environ, **application_env(profile)}, preexec_fn=die_with_parent()
         )
         while child.poll() is None:
             controls.serve(supervisor, wait=0.5)
+            restart_the_dead(profile, supervisor, apps)
         return child.returncode
     except KeyboardInterrupt:
         return 130

@@ -91,4 +91,7 @@ def get_profile(name: str) -> Profile:
     web_port = os.environ.get("WEB_PORT")
     if web_port:
         profile = replace(profile, ports=replace(profile.ports, web=int(web_port)))
+    web_processes = os.environ.get("WEB_PROCESSES")
+    if web_processes:
+        profile = replace(profile, instances={**profile.instances, "web": int(web_processes)})
     return profile

@@ -192,8 +192,10 @@ def check_nothing_lost(workers, starts) -> None:
     ours = {i: commands[i] for i in ids}
     assert all(ours[i] >= 1 and feedback[i] == ours[i] for i in ids), "a command without exactly one feedback"
     expected = {i: n for w in workers for i, n in w.events.items()}
-    assert all(events[i] == expected[i] for i in confirmed), "a confirmed transfer without exactly its BalanceChanged"
-    assert all(events[i] == 0 for i in ids - confirmed), "a refused transfer that moved money"
+    wrong = {i: (events[i], expected[i], ours[i], feedback[i]) for i in confirmed if events[i] != expected[i]}
+    assert not wrong, f"confirmed transfers without exactly their events (found, expected, sent, answered): {wrong}"
+    moved = {i: events[i] for i in ids - confirmed if events[i]}
+    assert not moved, f"refused transfers that moved money: {moved}"
 
     ibans = [a["iban"] for w in workers for a in w.accounts]
     with psycopg.connect(os.environ["LEDGER_DATABASE_URL"]) as ledger:

@@ -13,9 +13,10 @@ import logging
 import threading
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 
-from confluent_kafka import Consumer, IsolationLevel, Message, Producer, TopicPartition
-from confluent_kafka.admin import OffsetSpec
+from confluent_kafka import Consumer, IsolationLevel, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from alerts.rules import AlertKind, Change, Rule, alert_message
 from kafka_bridge import clients
@@ -44,8 +45,9 @@ def trigger_of(record: Message) -> str:
 class Rules:
     """Every account's rules, in the versions the settings topic has had lately, with their timestamps."""
 
-    def __init__(self, reader: Consumer, codec: Codec, admin) -> None:
-        self.reader, self.codec, self.admin = reader, codec, admin
+    def __init__(self, reader: Consumer, codec: Codec, new_admin: Callable[[], AdminClient]) -> None:
+        self.reader, self.codec, self.new_admin = reader, codec, new_admin
+        self.admin = new_admin()
         self._versions: dict[str, list[tuple[int, tuple[Rule, ...]]]] = defaultdict(list)
 
     def catch_up(self) -> None:
@@ -56,7 +58,13 @@ class Rules:
             isolation_level=IsolationLevel.READ_COMMITTED,
             request_timeout=10,
         )
-        end = {tp.partition: future.result(10).offset for tp, future in ends.items()}
+        try:
+            end = {tp.partition: future.result(10).offset for tp, future in ends.items()}
+        except KafkaException:
+            # After a leader moves, the admin client may keep asking with a fenced leader epoch until it is
+            # made anew (seen for a minute on end when a broker came back): the retry gets a fresh one.
+            self.admin = self.new_admin()
+            raise
         while True:
             positions = {tp.partition: tp.offset for tp in self.reader.position(list(ends))}
             if all(max(positions.get(p, 0), 0) >= offset for p, offset in end.items()):

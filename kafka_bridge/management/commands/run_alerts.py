@@ -35,7 +35,7 @@ class Command(BaseCommand):
         Alerter(
             consumer=clients.consumer(group, **{"client.id": name, "session.timeout.ms": 10_000}),
             producer=clients.transactional_producer(name),
-            rules=Rules(reader, get_codec(), clients.admin()),
+            rules=Rules(reader, get_codec(), clients.admin),
             codec=get_codec(),
             retry_deadline=retry_deadline,
             heartbeat=Heartbeat(group, os.environ.get("PROCESS_NAME", f"alerts-{instance}")),

@@ -1,0 +1,27 @@
+import pytest
+from confluent_kafka import KafkaError, KafkaException
+
+from kafka_bridge.retry import is_transient
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        KafkaError.FENCED_LEADER_EPOCH,  # a list_offsets answered by a broker that just lost leadership
+        KafkaError.UNKNOWN_LEADER_EPOCH,
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError._TRANSPORT,
+    ],
+)
+def test_a_leader_moving_is_waited_out(code):
+    assert is_transient(KafkaException(KafkaError(code)))
+
+
+@pytest.mark.parametrize("code", [KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError.INVALID_RECORD])
+def test_a_refusal_is_not_retried(code):
+    assert not is_transient(KafkaException(KafkaError(code)))
+
+
+def test_a_fatal_error_is_not_retried():
+    assert not is_transient(KafkaException(KafkaError(KafkaError.PRODUCER_FENCED, fatal=True)))
