@@ -9,6 +9,7 @@ from kafka_bridge.retry import is_transient
     [
         KafkaError.FENCED_LEADER_EPOCH,  # a list_offsets answered by a broker that just lost leadership
         KafkaError.UNKNOWN_LEADER_EPOCH,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,  # sync_topology's check right after creating topics on three brokers
         KafkaError.NOT_LEADER_FOR_PARTITION,
         KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
         KafkaError._TRANSPORT,
