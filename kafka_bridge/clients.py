@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from confluent_kafka import Consumer, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
 
@@ -81,3 +82,36 @@ def next_offsets(records: Iterable[Message]) -> list[TopicPartition]:
         key = (record.topic(), record.partition())
         last[key] = max(last.get(key, -1), record.offset())
     return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in last.items()]
+
+
+class ConsumerStalled(Exception):
+    """Records wait on an assigned partition and none have come for a while."""
+
+
+class StallWatch:
+    """Notice a consumer that stopped fetching a partition, so its process exits and a new consumer takes over.
+
+    librdkafka now and then stops fetching one partition after a broker restart (a rolling restart here left
+    commands unanswered for minutes); a new consumer does not. Checked only after `after` seconds without records.
+    """
+
+    def __init__(self, consumer: Consumer, after: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.consumer, self.after, self.clock = consumer, after, clock
+        self._progress = clock()
+
+    def observe(self, consumed: int) -> None:
+        now = self.clock()
+        if consumed or now - self._progress < self.after:
+            self._progress = now if consumed else self._progress
+            return
+        self._progress = now  # at most one check per period
+        behind = {}
+        for tp in self.consumer.position(self.consumer.assignment()):
+            try:
+                end = self.consumer.get_watermark_offsets(tp, timeout=10, cached=False)[1]
+            except KafkaException:  # no leader just now: a broker away is not a stall
+                continue
+            if 0 <= tp.offset < end:
+                behind[f"{tp.topic}[{tp.partition}]"] = (tp.offset, end)
+        if behind:
+            raise ConsumerStalled(f"nothing consumed for {self.after:.0f} s while records wait (at, end): {behind}")

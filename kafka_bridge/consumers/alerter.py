@@ -123,6 +123,7 @@ class Alerter:
                     self.producer.init_transactions(self.kafka_timeout)
             self.consumer.subscribe([Topic.BALANCE_CHANGED.value], on_assign=self._assigned)
             logger.info("alerts started on %s", Topic.BALANCE_CHANGED.value)
+            stalls = clients.StallWatch(self.consumer)
             while not stop.is_set():
                 records = [
                     r
@@ -135,6 +136,7 @@ class Alerter:
                     ):
                         with attempt:
                             self._alert(records)
+                stalls.observe(len(records))
                 if self.heartbeat:
                     self.heartbeat.beat()
         except Exception as error:

@@ -106,11 +106,13 @@ class CommandHandler:
             self.consumer.subscribe([Topic.COMMANDS.value], on_assign=self._assigned, on_revoke=self._revoked)
             logger.info("command handler started; waiting for partitions of %r", Topic.COMMANDS.value)
             reported_at, reported = time.monotonic(), 0
+            stalls = clients.StallWatch(self.consumer)
             while not stop.is_set():
                 batch = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
                 records = [r for r in batch if self._usable(r)]
                 if records:
                     self.process(records)
+                stalls.observe(len(records))
                 if self.heartbeat:
                     self.heartbeat.beat()
                 if time.monotonic() - reported_at >= 10 and self.handled != reported:

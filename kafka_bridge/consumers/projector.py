@@ -92,6 +92,7 @@ class Projector:
         self.consumer.subscribe(TOPICS, on_assign=self._assigned)
         logger.info("projector started on %s", ", ".join(TOPICS))
         try:
+            stalls = clients.StallWatch(self.consumer)
             while not stop.is_set():
                 records = [
                     r
@@ -102,6 +103,7 @@ class Projector:
                     self.project(records)
                     # Not waited for: the next commit covers a lost one, and a replay rewrites nothing.
                     self.consumer.commit(asynchronous=True)
+                stalls.observe(len(records))
                 if self.heartbeat:
                     self.heartbeat.beat()
         except Exception as error:
