@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
 
+logger = logging.getLogger(__name__)
 LIBRDKAFKA_LOGGER = logging.getLogger("librdkafka")  # librdkafka's own log lines, through Python logging
 
 
@@ -115,3 +119,30 @@ class StallWatch:
                 behind[f"{tp.topic}[{tp.partition}]"] = (tp.offset, end)
         if behind:
             raise ConsumerStalled(f"nothing consumed for {self.after:.0f} s while records wait (at, end): {behind}")
+
+
+WEDGED_EXIT_STATUS = 70
+
+
+@contextmanager
+def hard_deadline(seconds: float, what: str) -> Iterator[None]:
+    """End the process if `what` outlives `seconds`, for the supervisor to start it again.
+
+    librdkafka's `send_offsets_to_transaction` can block far past its own timeout when the group coordinator
+    goes away (librdkafka issues 5456 and 5511; seen here when a broker was killed), and Python cannot interrupt
+    a C call. The open transaction is then aborted by the broker or fenced by the restarted process.
+    """
+    timer = threading.Timer(seconds, _wedged, args=(what, seconds))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
+def _wedged(what: str, seconds: float) -> None:
+    logger.critical("%s has blocked for %.0f s, past its own timeout; exiting to be restarted", what, seconds)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    os._exit(WEDGED_EXIT_STATUS)
