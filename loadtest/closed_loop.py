@@ -57,12 +57,18 @@ async def _call(ws, query: str, variables: dict) -> dict:
             return message["payload"]
 
 
-async def _customer(ws_url: str, number: int, ready: list, start: asyncio.Event, stop: asyncio.Event, samples, errors):
+OPENING_AT_ONCE = 4  # each opening hashes a password (about 0.4 s of CPU): a crowd of them would time out
+
+
+async def _customer(ws_url: str, number: int, opening, ready: list, start, stop, samples, errors):
     async with websockets.connect(ws_url, subprotocols=["graphql-ws"], open_timeout=60, max_queue=None) as ws:
         accounts = []
         for side in "ab":
             name = f"loop-{number}-{side}-{uuid.uuid4().hex[:6]}"
-            account = (await _call(ws, GET_ACCOUNT, {"u": name, "p": name}))["data"]["get_account"]
+            async with opening:
+                account = (await _call(ws, GET_ACCOUNT, {"u": name, "p": name}))["data"]["get_account"]
+            if not account["iban"]:  # e.g. the login limit per address: wait a minute between large runs
+                raise RuntimeError(f"customer {number} could not open an account: {account['reason']}")
             accounts.append({**account, "username": name})
         first, second = accounts
         deposit = {"uuid": str(uuid.uuid4()), "username": first["username"], "token": first["token"]}
@@ -89,7 +95,10 @@ async def _run(ws_url: str, clients: int, seconds: float, warmup: float):
     samples: list[tuple[float, float]] = []
     errors: list[str] = []
     start, stop = asyncio.Event(), asyncio.Event()
-    tasks = [asyncio.create_task(_customer(ws_url, n, ready, start, stop, samples, errors)) for n in range(clients)]
+    opening = asyncio.Semaphore(OPENING_AT_ONCE)
+    tasks = [
+        asyncio.create_task(_customer(ws_url, n, opening, ready, start, stop, samples, errors)) for n in range(clients)
+    ]
     while len(ready) < clients:  # accounts opened first, outside the timed window
         failed = [t for t in tasks if t.done() and t.exception()]
         if failed:
@@ -114,6 +123,8 @@ def run_closed_loop(web_url: str, clients: int, seconds: float = 30.0, warmup: f
     latencies, errors, elapsed, cpu = asyncio.run(_run(ws_url, clients, seconds, warmup))
     ordered = sorted(latencies)
     count = len(ordered)
+    if not count:
+        raise RuntimeError(f"no transfer was answered in the timed window; refusals: {sorted(set(errors))[:5]}")
 
     def percentile(q: float) -> float:
         return round(ordered[min(count - 1, int(q * count))], 1)
