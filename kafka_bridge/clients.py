@@ -105,8 +105,10 @@ class StallWatch:
 
     def observe(self, consumed: int) -> None:
         now = self.clock()
-        if consumed or now - self._progress < self.after:
-            self._progress = now if consumed else self._progress
+        if consumed:
+            self._progress = now
+            return
+        if now - self._progress < self.after:
             return
         self._progress = now  # at most one check per period
         behind = {}
