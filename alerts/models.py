@@ -57,6 +57,17 @@ class AlertRule(models.Model):
         return f"{self.iban}: {self.kind}"
 
 
+class ProjectedRuleSettings(models.Model):
+    """A rule change whose settings are in the read model: its answer may be told (read-your-writes)."""
+
+    command_id = models.UUIDField(primary_key=True)
+    iban = models.CharField(max_length=34)
+    projected_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.command_id}: {self.iban}"
+
+
 class Alert(models.Model):
     """An alert that fired: one per AlertTriggered event (its id makes storing it idempotent)."""
 

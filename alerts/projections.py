@@ -10,7 +10,7 @@ from uuid import UUID
 from django.db import transaction
 
 from accounts.models import Customer
-from alerts.models import Alert, AlertRule
+from alerts.models import Alert, AlertRule, ProjectedRuleSettings
 from alerts.rules import Rule
 
 logger = logging.getLogger(__name__)
@@ -28,8 +28,20 @@ class FiredAlert:
     trigger: str
 
 
-def record_rule_settings(iban: str, rules: Sequence[Rule]) -> None:
+@dataclass(frozen=True)
+class RuleSettings:
+    """An AlertsSettingsUpdated event: an account's rules as they are now, and the command that set them."""
+
+    iban: str
+    rules: Sequence[Rule]
+    command_id: UUID | None = None
+
+
+def record_rule_settings(settings: RuleSettings) -> None:
     """Replace the account's rules with these (the latest settings are the whole truth)."""
+    iban, rules = settings.iban, settings.rules
+    if settings.command_id:
+        ProjectedRuleSettings.objects.get_or_create(command_id=settings.command_id, defaults={"iban": iban})
     AlertRule.objects.filter(iban=iban).delete()
     AlertRule.objects.bulk_create(
         [

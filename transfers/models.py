@@ -70,7 +70,7 @@ class PendingAnswer(models.Model):
     """An answer to a command that waits until all the command's events are in the read model."""
 
     command_id = models.UUIDField(primary_key=True)
-    events = models.SmallIntegerField(help_text="how many BalanceChanged the command caused")
+    events = models.SmallIntegerField(help_text="how many events the command caused")
     answer = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
 

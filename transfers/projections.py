@@ -1,15 +1,16 @@
 """Write the read model from events: idempotent, so replays and duplicates change nothing.
 
-Read-your-writes: a command's answer is told only once every event it caused is in the read model, so a
-client that reads right after its answer sees them. The feedback says how many events there are; whichever
-projector writes the last of them (or the feedback, if the events came first) tells the answer.
+Read-your-writes: a command's answer is told only once every event it caused (balance changes, an account's
+new alert rules) is in the read model, so a client that reads right after its answer sees them. The feedback
+says how many events there are; whichever projector writes the last of them (or the feedback, if the events
+came first) tells the answer.
 """
 
 from __future__ import annotations
 
 import hashlib
 import operator
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from functools import reduce
@@ -17,14 +18,13 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 
 from accounts.commands import AccountAnswer
 from accounts.projections import record_account_creation
 from alerts.commands import RuleAnswer
-from alerts.models import Alert
-from alerts.projections import FiredAlert, record_alerts, record_rule_settings
-from alerts.rules import Rule
+from alerts.models import Alert, ProjectedRuleSettings
+from alerts.projections import FiredAlert, RuleSettings, record_alerts, record_rule_settings
 from transfers.commands import TransferAnswer
 from transfers.models import PendingAnswer, Transaction
 
@@ -70,13 +70,13 @@ class Projected:
 def project(
     events: Sequence[BalanceChangedEvent],
     feedback: Sequence[Feedback],
-    settings: Sequence[tuple[str, Sequence[Rule]]] = (),
+    settings: Sequence[RuleSettings] = (),
     fired: Sequence[FiredAlert] = (),
 ) -> Projected:
     """Store a batch in one transaction: events, feedback, alert settings and alerts; return what to tell."""
     with transaction.atomic():
-        for iban, rules in settings:
-            record_rule_settings(iban, rules)
+        for update in settings:
+            record_rule_settings(update)
         alerts = record_alerts(fired)
         rows = record_balance_changes(events)
         for item in feedback:
@@ -85,7 +85,7 @@ def project(
                 record_account_creation(
                     command_id=item.command_id, iban=answer.iban or "", token=answer.token or "", reason=answer.reason
                 )
-        answers = _answers_ready(feedback, events)
+        answers = _answers_ready(feedback, [*events, *settings])
     return Projected(rows, answers, alerts)
 
 
@@ -131,7 +131,9 @@ def _lock_key(command_id: UUID) -> int:
     return int.from_bytes(hashlib.blake2b(command_id.bytes, digest_size=8).digest(), "big", signed=True)
 
 
-def _answers_ready(feedback: Sequence[Feedback], events: Sequence[BalanceChangedEvent]) -> dict[UUID, Answer]:
+def _answers_ready(
+    feedback: Sequence[Feedback], events: Sequence[BalanceChangedEvent | RuleSettings]
+) -> dict[UUID, Answer]:
     """The answers whose events are all stored now: this batch's feedback, or answers waiting for its events.
 
     Two projectors may hold a command's feedback and its last event at once. Each locks the command (in one
@@ -162,20 +164,17 @@ def _answers_ready(feedback: Sequence[Feedback], events: Sequence[BalanceChanged
     pending = {p.command_id: p for p in PendingAnswer.objects.filter(command_id__in=candidates)}
     if not pending:
         return ready
-    stored = dict(
-        Transaction.objects.filter(command_id__in=pending)
-        .values("command_id")
-        .annotate(n=Count("id"))
-        .values_list("command_id", "n")
-    )
-    complete = [command_id for command_id, p in pending.items() if stored.get(command_id, 0) >= p.events]
+    stored = Counter(Transaction.objects.filter(command_id__in=pending).values_list("command_id", flat=True))
+    stored.update(ProjectedRuleSettings.objects.filter(command_id__in=pending).values_list("command_id", flat=True))
+    complete = [command_id for command_id, p in pending.items() if stored[command_id] >= p.events]
     PendingAnswer.objects.filter(command_id__in=complete).delete()
     return {**ready, **{command_id: _told(pending[command_id].answer) for command_id in complete}}
 
 
 def _stored(answer: Answer) -> dict[str, Any]:
-    return asdict(answer)
+    return {"kind": type(answer).__name__, **asdict(answer)}
 
 
 def _told(stored: dict[str, Any]) -> Answer:
-    return TransferAnswer(**stored)  # only transfers cause events, so only their answers ever wait
+    kinds = {kind.__name__: kind for kind in (TransferAnswer, RuleAnswer)}  # the commands that cause events
+    return kinds[stored.pop("kind", "TransferAnswer")](**stored)

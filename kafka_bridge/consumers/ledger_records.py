@@ -126,7 +126,7 @@ def _alert_rule_records(outcome: AlertRulesOutcome, command_key: str | None) -> 
     )
     return [
         *records,
-        Outgoing(Topic.ALERT_RULE_FEEDBACK, command_key, feedback, feedback_headers(outcome.command_id, 0)),
+        Outgoing(Topic.ALERT_RULE_FEEDBACK, command_key, feedback, feedback_headers(outcome.command_id, len(records))),
     ]
 
 

@@ -21,7 +21,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from django.db import close_old_connections
 
 from alerts.notices import alerts_fired
-from alerts.projections import FiredAlert
+from alerts.projections import FiredAlert, RuleSettings
 from alerts.rules import AlertKind, Rule
 from banking.logs import about_command
 from kafka_bridge import clients
@@ -184,7 +184,7 @@ class Projector:
             message, identity = item.message, item.identity
             if isinstance(message, AlertsSettingsUpdated):
                 rules = [Rule(r.id, AlertKind(r.kind), r.threshold, r.text) for r in message.rules]
-                settings.append((message.iban, rules))
+                settings.append(RuleSettings(message.iban, rules, identity.command_id))
             elif isinstance(message, AlertTriggered):
                 fired.append(
                     FiredAlert(

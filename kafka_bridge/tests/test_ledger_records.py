@@ -6,6 +6,8 @@ import pytest
 
 from accounts.commands import OpenAccount
 from accounts.services import AccountCreationOutcome
+from alerts.rules import AlertKind, Rule
+from alerts.services import AlertRulesOutcome
 from kafka_bridge.consumers.ledger_records import NotACommand, to_command, to_records
 from kafka_bridge.wire.headers import COMMAND_EVENTS, COMMAND_ID, EVENT_INDEX
 from kafka_bridge.wire.messages import (
@@ -71,6 +73,19 @@ def test_events_say_which_command_caused_them_and_the_feedback_how_many_there_ar
     assert dict(debit.headers) == {COMMAND_ID: ID.hex.encode(), EVENT_INDEX: b"0"}
     assert dict(credit.headers) == {COMMAND_ID: ID.hex.encode(), EVENT_INDEX: b"1"}
     assert dict(feedback.headers) == dict(repeat.headers) == {COMMAND_ID: ID.hex.encode(), COMMAND_EVENTS: b"2"}
+
+
+def test_a_rule_change_says_its_feedback_waits_for_the_accounts_new_rules():
+    rule = Rule(uuid.uuid4(), AlertKind.DEBIT_ABOVE, 1_000)
+
+    settings, feedback = to_records(AlertRulesOutcome(ID, "NL1", rules=(rule,)), "NL1")
+    (refused,) = to_records(AlertRulesOutcome(ID, "NL1", reason="invalid token"), "NL1")
+
+    assert (settings.topic, dict(settings.headers)) == (
+        Topic.ALERT_SETTINGS,
+        {COMMAND_ID: ID.hex.encode(), EVENT_INDEX: b"0"},
+    )
+    assert dict(feedback.headers)[COMMAND_EVENTS] == b"1" and dict(refused.headers)[COMMAND_EVENTS] == b"0"
 
 
 def test_a_refused_transfer_emits_only_its_reason():

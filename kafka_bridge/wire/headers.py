@@ -10,9 +10,9 @@ from uuid import UUID
 
 from confluent_kafka import Message
 
-COMMAND_ID = "command.id"  # on BalanceChanged and feedback: the command that caused the record (hex)
-EVENT_INDEX = "event.index"  # on BalanceChanged: its place among the command's events (0, 1)
-COMMAND_EVENTS = "command.events"  # on feedback: how many BalanceChanged the command caused
+COMMAND_ID = "command.id"  # on events and feedback: the command that caused the record (hex)
+EVENT_INDEX = "event.index"  # on events: its place among the command's events (0, 1)
+COMMAND_EVENTS = "command.events"  # on feedback: how many events (BalanceChanged, AlertsSettingsUpdated) it caused
 # on dead letters
 ORIGINAL_TOPIC = "original.topic"
 ORIGINAL_PARTITION = "original.partition"

@@ -2,6 +2,10 @@ import uuid
 
 import pytest
 
+from alerts.commands import RuleAnswer
+from alerts.models import AlertRule
+from alerts.projections import RuleSettings
+from alerts.rules import AlertKind, Rule
 from transfers.commands import TransferAnswer
 from transfers.models import PendingAnswer, Transaction
 from transfers.projections import BalanceChangedEvent, Feedback, project, record_balance_changes
@@ -89,3 +93,14 @@ def test_answers_without_events_or_without_a_count_are_told_at_once(command_id):
     projected = project([], [Feedback(command_id, refused, events=0), Feedback(other, CONFIRMED, events=None)])
 
     assert projected.answers == {command_id: refused, other: CONFIRMED}
+
+
+def test_a_rule_change_is_answered_once_the_accounts_new_rules_are_stored(command_id):
+    rules = RuleSettings("NL1", [Rule(uuid.uuid4(), AlertKind.DEBIT_ABOVE, 1_000)], command_id)
+
+    first = project([], [Feedback(command_id, RuleAnswer(), events=1)])
+    second = project([], [], [rules])
+
+    assert first.answers == {} and second.answers == {command_id: RuleAnswer()}
+    assert list(AlertRule.objects.values_list("iban", "threshold_cents")) == [("NL1", 1_000)]
+    assert not PendingAnswer.objects.exists()
