@@ -71,12 +71,22 @@ def consume_available(consumer: Consumer, max_records: int, timeout: float) -> l
     """Wait up to `timeout` for one record, then take what else has already arrived, up to `max_records`.
 
     `Consumer.consume(n, timeout)` waits out the whole timeout unless n records come: at light load
-    that adds the timeout to every record's latency.
+    that adds the timeout to every record's latency. Errors the consumer reports among the records are
+    logged and left out (librdkafka recovers from them itself); a fatal one is raised.
     """
     first = consumer.consume(1, timeout)
     if not first:
         return []
-    return first + consumer.consume(max_records - 1, 0)
+    return [record for record in first + consumer.consume(max_records - 1, 0) if _is_record(record)]
+
+
+def _is_record(message: Message) -> bool:
+    if (error := message.error()) is None:
+        return True
+    if error.fatal():
+        raise KafkaException(error)
+    logger.warning("consumer error: %s", error)
+    return False
 
 
 def next_offsets(records: Iterable[Message]) -> list[TopicPartition]:

@@ -85,8 +85,7 @@ def _respond(ping: str, pong: str, stop: threading.Event, suffix: str) -> None:
     try:
         while not stop.is_set():
             for record in clients.consume_available(consumer, 100, 0.1):
-                if not record.error():
-                    producer.produce(pong, value=record.value())
+                producer.produce(pong, value=record.value())
             producer.flush(10)
     finally:
         consumer.close()
@@ -99,7 +98,7 @@ def _relay(ping: str, pong: str, stop: threading.Event, suffix: str) -> None:
     producer.init_transactions(30)
     try:
         while not stop.is_set():
-            records = [r for r in clients.consume_available(consumer, 100, 0.1) if not r.error()]
+            records = clients.consume_available(consumer, 100, 0.1)
             if not records:
                 continue
             producer.begin_transaction()

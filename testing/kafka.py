@@ -69,8 +69,6 @@ class Collector:
         """Read what has arrived, waiting up to `timeout` for the first record."""
         codec = get_codec()
         for record in clients.consume_available(self.consumer, 500, timeout):
-            if record.error():
-                continue
             value = codec.decode(record.topic(), record.value()) if self.decode else record
             self.records.append((decode_key(record.key()), value))
 

@@ -69,9 +69,8 @@ class Rules:
             positions = {tp.partition: tp.offset for tp in self.reader.position(list(ends))}
             if all(max(positions.get(p, 0), 0) >= offset for p, offset in end.items()):
                 return
-            for record in self.reader.consume(500, 0.2):
-                if not record.error():
-                    self._read(record)
+            for record in clients.consume_available(self.reader, 500, 0.2):
+                self._read(record)
 
     def _read(self, record: Message) -> None:
         try:
@@ -125,11 +124,7 @@ class Alerter:
             logger.info("alerts started on %s", Topic.BALANCE_CHANGED.value)
             stalls = clients.StallWatch(self.consumer)
             while not stop.is_set():
-                records = [
-                    r
-                    for r in clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
-                    if not r.error()
-                ]
+                records = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
                 if records:
                     for attempt in retrying(
                         f"alerting on {len(records)} records", stop=stop, deadline=self.retry_deadline

@@ -108,8 +108,7 @@ class CommandHandler:
             reported_at, reported = time.monotonic(), 0
             stalls = clients.StallWatch(self.consumer)
             while not stop.is_set():
-                batch = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
-                records = [r for r in batch if self._usable(r)]
+                records = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
                 if records:
                     self.process(records)
                 stalls.observe(len(records))
@@ -135,13 +134,6 @@ class CommandHandler:
 
     def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         logger.info("revoked %d partition(s)", len(partitions))
-
-    @staticmethod
-    def _usable(record: Message) -> bool:
-        if record.error():
-            logger.warning("consumer error: %s", record.error())
-            return False
-        return True
 
     def process(self, records: list[Message]) -> None:
         """Handle one batch exactly once, retrying transient failures until the deadline."""

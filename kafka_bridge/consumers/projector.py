@@ -94,11 +94,7 @@ class Projector:
         try:
             stalls = clients.StallWatch(self.consumer)
             while not stop.is_set():
-                records = [
-                    r
-                    for r in clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
-                    if not r.error()
-                ]
+                records = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
                 if records:
                     self.project(records)
                     # Not waited for: the next commit covers a lost one, and a replay rewrites nothing.

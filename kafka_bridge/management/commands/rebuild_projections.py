@@ -34,7 +34,7 @@ class Command(BaseCommand):
             # The consumer's position passes transaction markers and aborted records too, which no
             # record is read at: so "done" is every position at its end, not every offset seen.
             while any(max(tp.offset, 0) < ends[(tp.topic, tp.partition)] for tp in reader.position(partitions)):
-                records = [r for r in clients.consume_available(reader, 1000, 1.0) if not r.error()]
+                records = clients.consume_available(reader, 1000, 1.0)
                 records = [r for r in records if r.offset() < ends[(r.topic(), r.partition())]]
                 if records:
                     projector.project(records)
