@@ -7,12 +7,14 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
+
+from kafka_bridge.retry import left_the_group
 
 logger = logging.getLogger(__name__)
 LIBRDKAFKA_LOGGER = logging.getLogger("librdkafka")  # librdkafka's own log lines, through Python logging
@@ -96,6 +98,34 @@ def next_offsets(records: Iterable[Message]) -> list[TopicPartition]:
         key = (record.topic(), record.partition())
         last[key] = max(last.get(key, -1), record.offset())
     return [TopicPartition(topic, partition, offset + 1) for (topic, partition), offset in last.items()]
+
+
+@contextmanager
+def read_again_if_the_group_moved_on(consumer: Consumer, records: list[Message]) -> Iterator[None]:
+    """Around an aborted transaction of `records`: if the group went on without us, rewind to the batch.
+
+    Retrying the commit cannot help then. The next poll rejoins the group, and the batch is read again
+    by whichever member owns its partitions now (us, from the rewound position, or another from the
+    committed offsets).
+    """
+    try:
+        yield
+    except KafkaException as error:
+        if not left_the_group(error):
+            raise
+        logger.warning("the group went on without us (%s); the batch of %d is read again", error, len(records))
+        for partition in first_offsets(records):
+            with suppress(KafkaException):  # no longer ours: its new owner starts from the committed offset
+                consumer.seek(partition)
+
+
+def first_offsets(records: Iterable[Message]) -> list[TopicPartition]:
+    """Where `records` start: the first offset of each partition among them."""
+    first: dict[tuple[str, int], int] = {}
+    for record in records:
+        key = (record.topic(), record.partition())
+        first[key] = min(first.get(key, record.offset()), record.offset())
+    return [TopicPartition(topic, partition, offset) for (topic, partition), offset in first.items()]
 
 
 class ConsumerStalled(Exception):

@@ -40,6 +40,14 @@ TRANSIENT_KAFKA_ERRORS = {
     KafkaError._TRANSPORT,
     KafkaError._ALL_BROKERS_DOWN,
 }
+# The group went on without this consumer (it was too slow, or the coordinator lost it): committing the batch
+# again can never succeed; the consumer must poll to rejoin, and the batch be read again.
+LEFT_THE_GROUP = {
+    KafkaError.UNKNOWN_MEMBER_ID,
+    KafkaError.ILLEGAL_GENERATION,
+    KafkaError.REBALANCE_IN_PROGRESS,
+    KafkaError.FENCED_INSTANCE_ID,
+}
 DEFAULT_DEADLINE = 60.0  # seconds; max.poll.interval.ms is 300 s, so a consumer never drops out of its group
 
 
@@ -53,7 +61,7 @@ def is_transient(error: BaseException) -> bool:
         return True  # OperationalError covers lost connections, deadlocks and serialization failures
     if isinstance(error, KafkaException):
         kafka_error = error.args[0] if error.args else None
-        if not isinstance(kafka_error, KafkaError) or kafka_error.fatal():
+        if not isinstance(kafka_error, KafkaError) or kafka_error.fatal() or left_the_group(error):
             return False
         return (
             kafka_error.retriable() or kafka_error.txn_requires_abort() or kafka_error.code() in TRANSIENT_KAFKA_ERRORS
@@ -61,6 +69,12 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, SchemaRegistryError):
         return registry_error_is_transient(error)
     return isinstance(error, httpx2.TransportError)
+
+
+def left_the_group(error: BaseException) -> bool:
+    """True when a consumer's group moved on without it, so its batch's offsets cannot be committed."""
+    kafka_error = error.args[0] if isinstance(error, KafkaException) and error.args else None
+    return isinstance(kafka_error, KafkaError) and kafka_error.code() in LEFT_THE_GROUP
 
 
 def registry_error_is_transient(error: SchemaRegistryError) -> bool:

@@ -126,11 +126,7 @@ class Alerter:
             while not stop.is_set():
                 records = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
                 if records:
-                    for attempt in retrying(
-                        f"alerting on {len(records)} records", stop=stop, deadline=self.retry_deadline
-                    ):
-                        with attempt:
-                            self._alert(records)
+                    self.alert(records)
                 stalls.observe(len(records))
                 if self.heartbeat:
                     self.heartbeat.beat()
@@ -147,6 +143,15 @@ class Alerter:
     @staticmethod
     def _assigned(consumer: Consumer, partitions: list[TopicPartition]) -> None:
         logger.info("assigned %d partition(s) of %s", len(partitions), Topic.BALANCE_CHANGED.value)
+
+    def alert(self, records: list[Message]) -> None:
+        """Alert on one batch exactly once, retrying transient failures until the deadline."""
+        with clients.read_again_if_the_group_moved_on(self.consumer, records):
+            for attempt in retrying(
+                f"alerting on {len(records)} records", stop=self.stop, deadline=self.retry_deadline
+            ):
+                with attempt:
+                    self._alert(records)
 
     def _alert(self, records: list[Message]) -> None:
         self.rules.catch_up()

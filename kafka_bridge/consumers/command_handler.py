@@ -137,10 +137,13 @@ class CommandHandler:
 
     def process(self, records: list[Message]) -> None:
         """Handle one batch exactly once, retrying transient failures until the deadline."""
-        for attempt in retrying(f"a batch of {len(records)} commands", stop=self.stop, deadline=self.retry_deadline):
-            with attempt:
-                self._process_once(records)
-        self.handled += len(records)
+        with clients.read_again_if_the_group_moved_on(self.consumer, records):
+            for attempt in retrying(
+                f"a batch of {len(records)} commands", stop=self.stop, deadline=self.retry_deadline
+            ):
+                with attempt:
+                    self._process_once(records)
+            self.handled += len(records)
 
     def _process_once(self, records: list[Message]) -> None:
         close_old_connections()
