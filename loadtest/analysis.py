@@ -8,7 +8,10 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+
+from loadtest.resources import LOADTEST, PARTS
 
 REFERENCE = Path(__file__).parent / "reference" / "original-linger-ms-results.csv"
 
@@ -16,8 +19,24 @@ REFERENCE = Path(__file__).parent / "reference" / "original-linger-ms-results.cs
 def read_rows(paths: Iterable[Path]) -> list[dict]:
     rows = []
     for path in paths:
-        rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    return [row for row in rows if "loop" in row]  # the first line of a run is its ping-pong baseline
+        run = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        rows += with_cpu_of_each_loop([row for row in run if "loop" in row])  # line 1 is the ping-pong baseline
+    return rows
+
+
+def with_cpu_of_each_loop(run: list[dict]) -> list[dict]:
+    """Each row of one run gets `cpu_loop`: CPU seconds per part spent since the row before it."""
+    previous = None
+    for row in run:
+        now = row.get("cpu_seconds")
+        if now is not None and previous is not None:
+            row["cpu_loop"] = {part: now[part] - previous.get(part, 0.0) for part in now}
+        previous = now
+    return run
+
+
+def transactions_of(row: dict) -> int:
+    return (row.get("interaction_ms") is not None) + len(row.get("generator_latencies_ms", []))
 
 
 def _describe(prefix: str, values: list[float]) -> dict[str, float | None]:
@@ -53,6 +72,7 @@ def aggregate(rows: list[dict], category: str) -> list[dict]:
         item.update(_describe("latency", ui))
         item.update(_describe("generator-latency", generated))
         item["transactions"] = len(ui) + len(generated)
+        item.update(cpu_ms_per_transaction(level))
         item["transactions-per-second"] = 1 + len(generated) / len(level) if level else None
         samples = [row["resources"] for row in level if row.get("resources")]
         for part in sorted({part for sample in samples for part in sample}):
@@ -64,6 +84,20 @@ def aggregate(rows: list[dict], category: str) -> list[dict]:
                 )
         items.append(item)
     return items
+
+
+def cpu_ms_per_transaction(rows: list[dict]) -> dict[str, float]:
+    """CPU milliseconds per transaction of every part, and of the whole system, over the rows that have it."""
+    measured = [row for row in rows if "cpu_loop" in row]
+    transactions = sum(transactions_of(row) for row in measured)
+    if not transactions:
+        return {}
+    spent: dict[str, float] = defaultdict(float)
+    for row in measured:
+        for part, seconds in row["cpu_loop"].items():
+            spent[part] += seconds
+    per_part = {f"cpu-ms-{part}": 1000 * seconds / transactions for part, seconds in sorted(spent.items())}
+    return {"cpu-ms-per-transaction": sum(per_part.values()), **per_part}
 
 
 def original_results() -> list[dict]:
@@ -87,16 +121,44 @@ METRICS = {
     "99-generator-latency": "generator round trip, p99 (ms)",
     "max-generator-latency": "generator round trip, max (ms)",
     "transactions-per-second": "transactions per second",
+    "cpu-ms-per-transaction": "CPU per transaction, whole system (ms; ours only)",
     "data-points": "data points",
 }
 
 
-def aggregate_runs(folder: Path) -> list[dict]:
-    """Every results file in `folder`, grouped by configuration (the name before its start time)."""
+def runs_by_configuration(folder: Path) -> dict[str, list[Path]]:
+    """The results files in `folder`, grouped by configuration (the name before the run's start time)."""
     runs: dict[str, list[Path]] = defaultdict(list)
     for path in sorted(folder.glob("*.jsonl")):
         runs[path.name.rsplit("-", 6)[0]].append(path)
-    return [item for name, paths in runs.items() for item in aggregate(read_rows(paths), name)]
+    return runs
+
+
+def aggregate_runs(folder: Path) -> list[dict]:
+    """Every results file in `folder`, aggregated per configuration and generator count."""
+    return [item for name, paths in runs_by_configuration(folder).items() for item in aggregate(read_rows(paths), name)]
+
+
+@dataclass(frozen=True)
+class CpuPerTransaction:
+    """One configuration's CPU milliseconds per transaction over all its runs: the whole system and each part."""
+
+    configuration: str
+    total_ms: float
+    ms_by_part: dict[str, float]
+
+
+def cpu_per_configuration() -> list[CpuPerTransaction]:
+    """Ours, per configuration; the parts in one order for every configuration (what the Results page shows)."""
+    from django.conf import settings
+
+    table = []
+    for name, paths in runs_by_configuration(Path(settings.LOADTEST_RESULTS_DIR)).items():
+        measured = cpu_ms_per_transaction(read_rows(paths))
+        if measured:
+            by_part = {part.replace("_", " "): measured.get(f"cpu-ms-{part}", 0.0) for part in [*PARTS, LOADTEST]}
+            table.append(CpuPerTransaction(name, measured["cpu-ms-per-transaction"], by_part))
+    return table
 
 
 def load_test_results() -> list[dict]:

@@ -21,7 +21,7 @@ from django.conf import settings
 
 from loadtest.generator import GET_ACCOUNT, MONEY_TRANSFER
 from loadtest.pingpong import measure_ping_pong, measure_relay
-from loadtest.resources import cpu_seconds
+from loadtest.resources import CpuClock
 
 SETTINGS_RECORDED = ("KAFKA_LINGER_MS", "PASSWORD_HASHING_THREADS", "DATABASE_POOL_SIZE", "DEVSTACK_PROFILE")
 
@@ -106,14 +106,14 @@ async def _run(ws_url: str, clients: int, seconds: float, warmup: float):
         await asyncio.sleep(0.2)
     start.set()
     await asyncio.sleep(warmup)
-    cpu_before, began = cpu_seconds({"loadtest": os.getpid()}), time.perf_counter()
+    clock, began = CpuClock(), time.perf_counter()
     await asyncio.sleep(seconds)
     ended = time.perf_counter()
-    cpu_after = cpu_seconds({"loadtest": os.getpid()})
+    cpu = clock.read()
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     latencies = [ms for done, ms in samples if began <= done <= ended]
-    return latencies, errors, ended - began, {part: cpu_after[part] - cpu_before[part] for part in cpu_after}
+    return latencies, errors, ended - began, cpu
 
 
 def run_closed_loop(web_url: str, clients: int, seconds: float = 30.0, warmup: float = 5.0) -> ClosedLoopResult:

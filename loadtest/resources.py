@@ -16,6 +16,20 @@ PARTS = {
     "redis": ("redis-server",),
 }
 
+LOADTEST = "loadtest"  # the load test's own process and its children
+
+
+def part_of(process: psutil.Process) -> str | None:
+    """The part of the system `process` belongs to, by its command line; None for any other process."""
+    try:
+        command = " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return None
+    for part, markers in PARTS.items():
+        if any(marker in command for marker in markers):
+            return part
+    return None
+
 
 class ResourceSampler:
     def __init__(self) -> None:
@@ -23,21 +37,11 @@ class ResourceSampler:
         self._cpus = psutil.cpu_count() or 1
         self.sample()  # cpu_percent needs a first call to measure from
 
-    def _part_of(self, process: psutil.Process) -> str | None:
-        try:
-            command = " ".join(process.cmdline())
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            return None
-        for part, markers in PARTS.items():
-            if any(marker in command for marker in markers):
-                return part
-        return None
-
     def sample(self) -> dict[str, dict[str, float]]:
         """Per part: CPU as a percentage of the whole machine (as the original) and resident memory in MiB."""
         for process in psutil.process_iter():
             if process.pid not in self._known:
-                part = self._part_of(process)
+                part = part_of(process)
                 if part:
                     self._known[process.pid] = (part, process)
                     process.cpu_percent(None)
@@ -51,20 +55,39 @@ class ResourceSampler:
         return {part: {k: round(v, 2) for k, v in values.items()} for part, values in totals.items()}
 
 
-def cpu_seconds(extra_pids: dict[str, int] | None = None) -> dict[str, float]:
-    """CPU time (user and system) every part of the system has used so far, in seconds; `extra_pids` names
-    processes of our own (the load test itself). Differences of two calls give the CPU of a window."""
-    totals = {part: 0.0 for part in PARTS} | dict.fromkeys(extra_pids or {}, 0.0)
-    sampler = ResourceSampler.__new__(ResourceSampler)
-    for process in psutil.process_iter():
-        part = sampler._part_of(process)
-        try:
-            if part:
-                times = process.cpu_times()
-                totals[part] += times.user + times.system
-        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
-            continue
-    for part, pid in (extra_pids or {}).items():
-        times = psutil.Process(pid).cpu_times()
-        totals[part] += times.user + times.system
-    return totals
+class CpuClock:
+    """CPU time (user and system) each part of the system has used since the clock was made, in seconds.
+
+    The load test itself (this process and its children: the browser) is the part "loadtest". A process
+    that ends keeps counting with what it had used when last read, so no total ever goes back.
+    """
+
+    def __init__(self) -> None:
+        self._last_seen: dict[int, tuple[str, float]] = {}  # pid -> (part, CPU seconds)
+        self._ended = dict.fromkeys([*PARTS, LOADTEST], 0.0)
+        self._start = self._totals()
+
+    def read(self) -> dict[str, float]:
+        now = self._totals()
+        return {part: round(now[part] - self._start[part], 3) for part in now}
+
+    def _totals(self) -> dict[str, float]:
+        me = psutil.Process()
+        mine = {me.pid, *(child.pid for child in me.children(recursive=True))}
+        seen: dict[int, tuple[str, float]] = {}
+        for process in psutil.process_iter():
+            part = LOADTEST if process.pid in mine else part_of(process)
+            try:
+                if part:
+                    times = process.cpu_times()
+                    seen[process.pid] = (part, times.user + times.system)
+            except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+                continue
+        for pid, (part, used) in self._last_seen.items():
+            if pid not in seen:
+                self._ended[part] += used
+        self._last_seen = seen
+        totals = dict(self._ended)
+        for part, used in seen.values():
+            totals[part] += used
+        return totals

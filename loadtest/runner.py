@@ -14,7 +14,7 @@ from loadtest.browser_user import BrowserUser
 from loadtest.config import LoadTestConfig
 from loadtest.generator import Generators
 from loadtest.pingpong import measure_ping_pong
-from loadtest.resources import ResourceSampler
+from loadtest.resources import CpuClock, ResourceSampler
 
 SAMPLE_EVERY = 20  # loops between resource samples, as the original
 
@@ -45,7 +45,7 @@ def run_load_test(
     report("measuring the floor: a bare Kafka ping-pong on the same broker...")
     floor = measure_ping_pong()
     report(f"ping-pong round trip p50 {floor['p50_ms']} ms, p99 {floor['p99_ms']} ms")
-    sampler = ResourceSampler()
+    sampler, clock = ResourceSampler(), CpuClock()
     generators = Generators(web_url.replace("http://", "ws://") + "/graphql-ws")
     user = BrowserUser(web_url)
     time_outs, loop = 0, 0
@@ -63,6 +63,7 @@ def run_load_test(
                     "generators": generators.count,
                     "interaction_ms": None if interaction is None else round(interaction, 1),
                     "generator_latencies_ms": [round(x, 1) for x in latencies],
+                    "cpu_seconds": clock.read(),  # since the run began, per part: the analysis takes differences
                 }
                 if loop % SAMPLE_EVERY == 0:
                     row["resources"] = sampler.sample()

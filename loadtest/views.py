@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from loadtest.analysis import METRICS, load_test_results
+from loadtest.analysis import METRICS, cpu_per_configuration, load_test_results
 from loadtest.tasks import STARTABLE, start_load_test_task
 
 
@@ -21,6 +21,7 @@ def results(request: HttpRequest) -> HttpResponse:
         "metric": metric if metric in METRICS else "average-generator-latency",
         "startable": STARTABLE,
         "task_id": request.GET.get("task"),
+        "cpu": cpu_per_configuration(),
     }
     return render(request, "loadtest/results.html", context)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from loadtest.analysis import aggregate, original_results
+from loadtest.analysis import aggregate, original_results, with_cpu_of_each_loop
 
 
 def row(loop, generators, ui, latencies=(), resources=None):
@@ -53,3 +53,31 @@ def test_the_results_page_serves_our_runs_beside_the_original(client, settings, 
     assert {"category": "demo", "generators": 0, "average-latency": 120.5}.items() <= items[0].items()
     assert any(item["category"] == "original linger.ms=100" for item in items)
     assert client.get("/results/?metric=99-latency").status_code == 200
+
+
+def test_cpu_per_transaction_comes_from_the_cpu_each_loop_used():
+    run = [
+        row(1, 0, 100) | {"cpu_seconds": {"web": 0.0, "kafka": 0.0}},
+        row(2, 1, 100, [10, 20, 30]) | {"cpu_seconds": {"web": 0.004, "kafka": 0.010}},  # 4 transactions
+        row(3, 1, None, [10]) | {"cpu_seconds": {"web": 0.006, "kafka": 0.011}},  # 1 (the browser timed out)
+    ]
+
+    level0, level1 = aggregate(with_cpu_of_each_loop(run), "x")
+
+    assert "cpu-ms-per-transaction" not in level0  # the first loop of a run has nothing to measure from
+    assert level1["cpu-ms-web"] == pytest.approx(6 / 5) and level1["cpu-ms-kafka"] == pytest.approx(11 / 5)
+    assert level1["cpu-ms-per-transaction"] == pytest.approx(17 / 5)
+
+
+def test_the_results_page_tabulates_cpu_per_transaction_by_part(client, settings, tmp_path):
+    settings.LOADTEST_RESULTS_DIR = tmp_path
+    lines = [
+        '{"baseline": {}}',
+        '{"loop": 1, "generators": 0, "interaction_ms": 90, "cpu_seconds": {"command_handler": 0.0}}',
+        '{"loop": 2, "generators": 0, "interaction_ms": 95, "cpu_seconds": {"command_handler": 0.0025}}',
+    ]
+    (tmp_path / "ramp-2026-11-26-10-00-00.jsonl").write_text("\n".join(lines))
+
+    page = client.get("/results/").content.decode()
+
+    assert "<th>command handler</th>" in page and "<td>ramp</td><td>2.50</td>" in page
