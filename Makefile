@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-cluster test check clean install schema browser
+.PHONY: run run-cluster test check clean install schema browser loadtest
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -33,6 +33,18 @@ browser:
 test: $(STAMP) browser check
 	$(VPY) -m devstack exec --profile test -- $(VPY) -m pytest $(PYTEST_ARGS)
 	$(VPY) -m devstack exec --profile cluster-test --with-apps -- $(VPY) -m pytest -m cluster $(PYTEST_ARGS)
+
+## The load test against the original's published runs, RUNS times, each on a `make run` stack started for it,
+## then the report (e.g. make loadtest CONFIG=demo RUNS=2; KAFKA_LINGER_MS=10 for the original's sweep).
+CONFIG ?= ramp
+RUNS ?= 3
+loadtest: $(STAMP) browser
+	@for run in $$(seq $(RUNS)); do \
+	  echo "== load test $(CONFIG), run $$run of $(RUNS), on a stack started for it"; \
+	  $(VPY) -m devstack exec --profile run --with-apps -- $(VPY) manage.py loadtest $(CONFIG) \
+	    || echo "== run $$run ended early (a ramp ends when the bank cannot keep up: see its last lines)"; \
+	done
+	$(VPY) manage.py loadtest_report --with-original
 
 ## Lint, formatting and the import contracts (the domain stays Kafka-free; adapters never import each other).
 check: $(STAMP)

@@ -148,12 +148,10 @@ class CpuPerTransaction:
     ms_by_part: dict[str, float]
 
 
-def cpu_per_configuration() -> list[CpuPerTransaction]:
+def cpu_per_configuration(folder: Path) -> list[CpuPerTransaction]:
     """Ours, per configuration; the parts in one order for every configuration (what the Results page shows)."""
-    from django.conf import settings
-
     table = []
-    for name, paths in runs_by_configuration(Path(settings.LOADTEST_RESULTS_DIR)).items():
+    for name, paths in runs_by_configuration(folder).items():
         measured = cpu_ms_per_transaction(read_rows(paths))
         if measured:
             by_part = {part.replace("_", " "): measured.get(f"cpu-ms-{part}", 0.0) for part in [*PARTS, LOADTEST]}

@@ -9,21 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import platform
 import statistics
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
 
 import websockets
-from django.conf import settings
 
 from loadtest.generator import GET_ACCOUNT, MONEY_TRANSFER
 from loadtest.pingpong import measure_ping_pong, measure_relay
+from loadtest.provenance import machine, run_settings
 from loadtest.resources import CpuClock
-
-SETTINGS_RECORDED = ("KAFKA_LINGER_MS", "PASSWORD_HASHING_THREADS", "DATABASE_POOL_SIZE", "DEVSTACK_PROFILE")
 
 
 @dataclass
@@ -141,8 +137,8 @@ def run_closed_loop(web_url: str, clients: int, seconds: float = 30.0, warmup: f
         ping_pong=ping_pong,
         relay=relay,
         cpu_ms_per_transfer={part: round(1000 * spent / count, 3) for part, spent in cpu.items()},
-        settings={name: str(getattr(settings, name, os.environ.get(name, ""))) for name in SETTINGS_RECORDED},
-        machine={"cores": str(os.cpu_count()), "python": platform.python_version(), "node": platform.node()},
+        settings=run_settings(),
+        machine=machine(),
         errors=sorted(set(errors))[:5],
     )
 

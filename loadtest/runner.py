@@ -6,7 +6,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from loadtest.browser_user import BrowserUser
 from loadtest.config import LoadTestConfig
 from loadtest.generator import Generators
 from loadtest.pingpong import measure_ping_pong
+from loadtest.provenance import machine, run_settings
 from loadtest.resources import CpuClock, ResourceSampler
 
 SAMPLE_EVERY = 20  # loops between resource samples, as the original
@@ -52,7 +53,13 @@ def run_load_test(
     started = time.monotonic()
     try:
         with results.open("w") as out:
-            out.write(json.dumps({"baseline": {"ping_pong": floor}}) + "\n")
+            first = {
+                "baseline": {"ping_pong": floor},
+                "settings": run_settings(),
+                "machine": machine(),
+                "config": asdict(config),
+            }
+            out.write(json.dumps(first) + "\n")
             while True:
                 loop += 1
                 interaction = user.interact(loop, config.max_interaction_ms)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from celery.result import AsyncResult
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +24,7 @@ def results(request: HttpRequest) -> HttpResponse:
         "metric": metric if metric in METRICS else "average-generator-latency",
         "startable": STARTABLE,
         "task_id": request.GET.get("task"),
-        "cpu": cpu_per_configuration(),
+        "cpu": cpu_per_configuration(Path(settings.LOADTEST_RESULTS_DIR)),
     }
     return render(request, "loadtest/results.html", context)
 

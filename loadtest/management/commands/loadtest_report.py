@@ -8,7 +8,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from loadtest.analysis import aggregate_runs, original_results
+from loadtest.analysis import aggregate_runs, cpu_per_configuration, original_results
 
 
 class Command(BaseCommand):
@@ -30,6 +30,9 @@ class Command(BaseCommand):
                 f"(p99 {_ms(item['99-latency'])})  generators {_ms(item['average-generator-latency'])} "
                 f"(p99 {_ms(item['99-generator-latency'])})  {item['transactions-per-second']:.1f} tx/s"
             )
+        for row in cpu_per_configuration(folder):
+            parts = ", ".join(f"{part} {ms:.2f}" for part, ms in row.ms_by_part.items() if ms)
+            self.stdout.write(f"{row.configuration:>10} CPU ms per transaction {row.total_ms:.2f}: {parts}")
         if with_original:
             items += original_results()
         target = Path(out) if out else folder / "report.csv"
