@@ -18,6 +18,7 @@ class LoadTestConfig:
     max_time_outs: int
     loops_per_generator: int
     loops_for_success: int
+    accounts_first: bool = False  # open every generator's accounts before the first loop, outside the timed loops
 
 
 def load_config(name_or_path: str) -> LoadTestConfig:
@@ -26,8 +27,18 @@ def load_config(name_or_path: str) -> LoadTestConfig:
     if not path.suffix:
         path = CONFIGS / f"{name_or_path}.toml"
     data = tomllib.loads(path.read_text())
-    wanted = {f.name for f in fields(LoadTestConfig)} - {"name"}
-    missing = wanted - data.keys()
+    numbers = {f.name for f in fields(LoadTestConfig) if f.type == "int"}
+    missing = numbers - data.keys()
     if missing:
         raise ValueError(f"{path} lacks {', '.join(sorted(missing))}")
-    return LoadTestConfig(name=path.stem, **{key: int(data[key]) for key in wanted})
+    unknown = data.keys() - {f.name for f in fields(LoadTestConfig)}
+    if unknown:
+        raise ValueError(f"{path} has unknown keys {', '.join(sorted(unknown))}")
+    return LoadTestConfig(
+        name=path.stem, **{key: int(data[key]) for key in numbers}, accounts_first=bool(data.get("accounts_first"))
+    )
+
+
+def generators_in(config: LoadTestConfig) -> int:
+    """How many generators join before the last loop."""
+    return (config.max_loops - 1) // config.loops_per_generator

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from loadtest.browser_user import BrowserUser
-from loadtest.config import LoadTestConfig
+from loadtest.config import LoadTestConfig, generators_in
 from loadtest.generator import Generators
 from loadtest.pingpong import measure_ping_pong
 from loadtest.provenance import machine, run_settings
@@ -48,6 +48,9 @@ def run_load_test(
     report(f"ping-pong round trip p50 {floor['p50_ms']} ms, p99 {floor['p99_ms']} ms")
     sampler, clock = ResourceSampler(), CpuClock()
     generators = Generators(web_url.replace("http://", "ws://") + "/graphql-ws")
+    if config.accounts_first:
+        report(f"opening the accounts of {generators_in(config)} generators first, outside the timed loops...")
+        generators.open_accounts_first(generators_in(config), report)
     user = BrowserUser(web_url)
     time_outs, loop = 0, 0
     started = time.monotonic()

@@ -19,6 +19,15 @@ def test_the_named_configurations_carry_the_original_settings():
     assert (full.max_interaction_ms, full.min_loop_ms, full.max_loops, full.max_time_outs) == (5000, 1000, 6000, 10)
     assert (full.loops_per_generator, full.loops_for_success) == (60, 1000)
     assert load_config("it").max_time_outs == 0
+    assert (load_config("compare").accounts_first, load_config("ramp").accounts_first) == (True, False)
+
+
+def test_a_configuration_with_a_key_we_do_not_know_is_refused(tmp_path):
+    typo = tmp_path / "typo.toml"
+    typo.write_text(IT_WITH_ACCOUNTS_FIRST + "acounts_first = true\n")
+
+    with pytest.raises(ValueError, match="unknown keys acounts_first"):
+        load_config(str(typo))
 
 
 def test_the_transfer_chain_ping_pongs_upwards_with_deliberate_failures():
@@ -38,10 +47,31 @@ def test_the_it_configuration_passes_against_the_whole_application(tmp_path, dja
         with _no_exit():
             call_command("loadtest", "it", f"--web-url={web}", f"--results={tmp_path}")
 
+        ahead = tmp_path / "ahead.toml"  # two generators that open their accounts before the first loop
+        ahead.write_text(IT_WITH_ACCOUNTS_FIRST)
+        with _no_exit():
+            call_command("loadtest", str(ahead), f"--web-url={web}", f"--results={tmp_path}")
+
     baseline, *rows = [json.loads(line) for line in next(tmp_path.glob("it-*.jsonl")).read_text().splitlines()]
     assert baseline["baseline"]["ping_pong"]["round_trips"] == 200
+    assert baseline["settings"]["KAFKA_LINGER_MS"] == "0" and baseline["machine"]["cores"]
     assert [row["loop"] for row in rows] == [1, 2, 3]
     assert all(row["interaction_ms"] is not None for row in rows)
+    assert rows[-1]["cpu_seconds"]["kafka"] > 0
+    _, *rows = [json.loads(line) for line in next(tmp_path.glob("ahead-*.jsonl")).read_text().splitlines()]
+    assert [row["generators"] for row in rows] == [0, 1, 2]
+    assert rows[-1]["generator_latencies_ms"]  # the generators that joined were already logged in, and transferred
+
+
+IT_WITH_ACCOUNTS_FIRST = """
+max_interaction_ms = 5000
+min_loop_ms = 1000
+max_loops = 3
+max_time_outs = 0
+loops_per_generator = 1
+loops_for_success = 3
+accounts_first = true
+"""
 
 
 class _no_exit:
