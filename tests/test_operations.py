@@ -136,7 +136,7 @@ def test_the_status_page_shows_every_part_and_updates_by_itself(app):
         for _ in range(3):
             transfer(app.web, username, account["token"], 100, "cash", account["iban"])
         page.wait_for_timeout(4_500)  # two refreshes
-        assert page.inner_text("#now") != first  # "polled ... s ago" moved on without a reload
+        assert page.inner_text("#now") != first  # its "as of" time moved on without a reload
         browser.close()
     points = json.loads(get(app, "/status/data.json")[1])["points"]
     assert points and any(point["commands_per_second"] > 0 for point in points)
