@@ -161,10 +161,11 @@ class Alerter:
             for alert in alerts:
                 value = self.codec.encode(Topic.ALERTS, alert)
                 self.producer.produce(Topic.ALERTS.value, key=encode_key(alert.iban), value=value)
-            with clients.hard_deadline(2 * self.kafka_timeout + 10, "committing the alerts' transaction"):
+            with clients.hard_deadline(self.kafka_timeout + 10, "sending the alerts' offsets"):
                 self.producer.send_offsets_to_transaction(
                     clients.next_offsets(records), self.consumer.consumer_group_metadata(), self.kafka_timeout
                 )
+            with clients.hard_deadline(self.kafka_timeout + 10, "committing the alerts' transaction"):
                 self.producer.commit_transaction(self.kafka_timeout)
         except BaseException:
             self.producer.abort_transaction(self.kafka_timeout)

@@ -158,11 +158,12 @@ class CommandHandler:
                     self._produce(item)
                 for letter in [*dead, *poisoned]:
                     self._produce_dead_letter(letter)
-                with clients.hard_deadline(2 * self.kafka_timeout + 10, "committing the handler's transaction"):
+                with clients.hard_deadline(self.kafka_timeout + 10, "sending the handler's offsets"):
                     self.producer.send_offsets_to_transaction(
                         clients.next_offsets(records), self.consumer.consumer_group_metadata(), self.kafka_timeout
                     )
-                    offsets_sent = time.perf_counter()
+                offsets_sent = time.perf_counter()
+                with clients.hard_deadline(self.kafka_timeout + 10, "committing the handler's transaction"):
                     self.producer.commit_transaction(self.kafka_timeout)
         except BaseException as error:
             if isinstance(error, DatabaseError):
