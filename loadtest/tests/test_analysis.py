@@ -34,6 +34,15 @@ def test_resources_are_averaged_per_part():
     assert (level["average-kafka-cpu"], level["average-kafka-mem"]) == (15, 600)
 
 
+def test_transactions_per_second_use_the_loops_own_wall_time():
+    run = [row(1, 2, 100, [10]) | {"time": 100.0}, row(2, 2, 100, [10, 20, 30]) | {"time": 102.0}]
+    run += [row(3, 2, 3000, [10, 20, 30, 40, 50]) | {"time": 105.0}]  # a slow browser: the loop took 3 s
+
+    (level,) = aggregate(with_cpu_of_each_loop(run), "x")  # the first loop has no time before it
+
+    assert level["transactions-per-second"] == (4 + 6) / (2 + 3)
+
+
 def test_the_original_published_results_are_shipped_for_comparison():
     original = original_results()
 
@@ -65,6 +74,7 @@ def test_cpu_per_transaction_comes_from_the_cpu_each_loop_used():
     level0, level1 = aggregate(with_cpu_of_each_loop(run), "x")
 
     assert "cpu-ms-per-transaction" not in level0  # the first loop of a run has nothing to measure from
+    assert level0["transactions-per-second"] == 1 + 0  # no wall time either: counted as the original did
     assert level1["cpu-ms-web"] == pytest.approx(6 / 5) and level1["cpu-ms-kafka"] == pytest.approx(11 / 5)
     assert level1["cpu-ms-per-transaction"] == pytest.approx(17 / 5)
 
