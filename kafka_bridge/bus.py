@@ -11,6 +11,9 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
+import re
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -181,7 +184,7 @@ class CommandAnswers:
             self._waiting.pop(command_id.hex, None)
 
     async def _hear_forever(self) -> None:
-        channel = await self._layer.new_channel()
+        channel = own_answers_channel() or await self._layer.new_channel()
         joined_at = None
         while True:
             try:
@@ -203,6 +206,16 @@ class CommandAnswers:
                 future = self._waiting.get(command)
                 if future is not None and not future.done():
                     future.set_result(answer_from(dict(payload)))
+
+
+def own_answers_channel() -> str | None:
+    """The answers channel of a process its supervisor names (`web-1`): the same after each restart, so a
+    restart takes its old place in the answers group. A new channel each time would leave a dead member
+    behind for a day (channels_redis's group expiry), and the projector would send every answer to it."""
+    process = os.environ.get("PROCESS_NAME")
+    if not process:
+        return None
+    return re.sub(r"[^\w.-]", "-", f"command.answers.{socket.gethostname()}.{process}")[:99]
 
 
 _per_loop: dict[asyncio.AbstractEventLoop, CommandAnswers] = {}

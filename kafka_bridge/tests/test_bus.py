@@ -68,3 +68,16 @@ def test_the_answers_of_a_closed_event_loop_are_let_go(in_memory_layer):
         asyncio.run(use())
 
     assert len(bus._per_loop) == 1  # only the last loop's, until the next call finds it closed
+
+
+def test_a_restarted_process_takes_its_old_place_in_the_answers_group(in_memory_layer, monkeypatch):
+    monkeypatch.setenv("PROCESS_NAME", "web-1")
+
+    async def one_life():
+        async with command_answers().waiting_for(uuid.uuid4()):  # joined the group
+            pass
+
+    asyncio.run(one_life())
+    asyncio.run(one_life())  # the same process, restarted
+
+    assert len(channel_layers["default"].groups[COMMAND_ANSWERS]) == 1
