@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadtest.resources import LOADTEST, PARTS
+from loadtest.resources import LOAD_TEST_PARTS, PARTS
 
 REFERENCE = Path(__file__).parent / "reference" / "original-linger-ms-results.csv"
 
@@ -164,7 +164,9 @@ def cpu_per_configuration(folder: Path) -> list[CpuPerTransaction]:
     for name, paths in runs_by_configuration(folder).items():
         measured = cpu_ms_per_transaction(read_rows(paths))
         if measured:
-            by_part = {part.replace("_", " "): measured.get(f"cpu-ms-{part}", 0.0) for part in [*PARTS, LOADTEST]}
+            by_part = {
+                part.replace("_", " "): measured.get(f"cpu-ms-{part}", 0.0) for part in [*PARTS, *LOAD_TEST_PARTS]
+            }
             table.append(CpuPerTransaction(name, measured["cpu-ms-per-transaction"], by_part))
     return table
 

@@ -57,8 +57,8 @@ class BrowserUser:
             self.page.click("#transfer-form button")
         remaining_ms = max_ms - (time.perf_counter() - started) * 1000
         try:
-            # Watched inside the page, once a frame: polling from here took two round trips to the browser
-            # every 50 ms, on the cores the bank shares.
+            # Watched inside the page, once a frame: the time is the page's own, not rounded up to a poll
+            # from here (each poll took two round trips to the browser).
             self.page.wait_for_function(SHOWN, arg=[before, expected], polling="raf", timeout=max(remaining_ms, 1))
         except PlaywrightTimeoutError:
             return None

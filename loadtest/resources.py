@@ -16,7 +16,9 @@ PARTS = {
     "redis": ("redis-server",),
 }
 
-LOADTEST = "loadtest"  # the load test's own process and its children
+LOADTEST = "loadtest"  # the load test's own process: its loop and the generators
+BROWSER = "browser"  # the load test's children: Playwright's driver and Chromium
+LOAD_TEST_PARTS = (LOADTEST, BROWSER)
 
 
 def part_of(process: psutil.Process) -> str | None:
@@ -58,13 +60,13 @@ class ResourceSampler:
 class CpuClock:
     """CPU time (user and system) each part of the system has used since the clock was made, in seconds.
 
-    The load test itself (this process and its children: the browser) is the part "loadtest". A process
+    The load test itself is two parts: "loadtest" (this process) and "browser" (its children). A process
     that ends keeps counting with what it had used when last read, so no total ever goes back.
     """
 
     def __init__(self) -> None:
         self._last_seen: dict[int, tuple[str, float]] = {}  # pid -> (part, CPU seconds)
-        self._ended = dict.fromkeys([*PARTS, LOADTEST], 0.0)
+        self._ended = dict.fromkeys([*PARTS, *LOAD_TEST_PARTS], 0.0)
         self._start = self._totals()
 
     def read(self) -> dict[str, float]:
@@ -73,10 +75,10 @@ class CpuClock:
 
     def _totals(self) -> dict[str, float]:
         me = psutil.Process()
-        mine = {me.pid, *(child.pid for child in me.children(recursive=True))}
+        children = {child.pid for child in me.children(recursive=True)}
         seen: dict[int, tuple[str, float]] = {}
         for process in psutil.process_iter():
-            part = LOADTEST if process.pid in mine else part_of(process)
+            part = LOADTEST if process.pid == me.pid else BROWSER if process.pid in children else part_of(process)
             try:
                 if part:
                     times = process.cpu_times()
