@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import os
 import re
@@ -44,6 +43,7 @@ from kafka_bridge.wire.messages import (
     MoneyTransferFailed,
 )
 from kafka_bridge.wire.topology import Topic
+from transfers.answers import Answer, answer_as_data, answer_from_data
 from transfers.commands import TransferAnswer, TransferMoney
 from transfers.notifications import COMMAND_ANSWERS_GROUP
 
@@ -51,7 +51,6 @@ logger = logging.getLogger(__name__)
 
 COMMAND_ANSWERS = COMMAND_ANSWERS_GROUP
 REJOIN_SECONDS = 3600  # channels_redis forgets a group member after a day (its group_expiry)
-Answer = AccountAnswer | TransferAnswer | RuleAnswer
 
 
 def to_message(command: OpenAccount | TransferMoney | ChangeAlertRule) -> Message:
@@ -97,16 +96,8 @@ def answers_message(answers: dict[UUID, Answer]) -> dict[str, Any]:
     """A batch's answers as one channel-layer message (only this module writes and reads it)."""
     return {
         "type": COMMAND_ANSWERS,
-        "answers": {
-            command_id.hex: {"kind": type(answer).__name__, **dataclasses.asdict(answer)}
-            for command_id, answer in answers.items()
-        },
+        "answers": {command_id.hex: answer_as_data(answer) for command_id, answer in answers.items()},
     }
-
-
-def answer_from(payload: dict[str, Any]) -> Answer:
-    kind = {cls.__name__: cls for cls in (AccountAnswer, TransferAnswer, RuleAnswer)}[payload.pop("kind")]
-    return kind(**payload)
 
 
 class KafkaCommandBus(CommandBus):
@@ -205,7 +196,7 @@ class CommandAnswers:
             for command, payload in message["answers"].items():
                 future = self._waiting.get(command)
                 if future is not None and not future.done():
-                    future.set_result(answer_from(dict(payload)))
+                    future.set_result(answer_from_data(payload))
 
 
 def own_answers_channel() -> str | None:

@@ -20,11 +20,11 @@ def read_rows(paths: Iterable[Path]) -> list[dict]:
     rows = []
     for path in paths:
         run = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        rows += with_cpu_of_each_loop([row for row in run if "loop" in row])  # line 1 is the ping-pong baseline
+        rows += with_what_each_loop_took([row for row in run if "loop" in row])  # line 1 is the ping-pong baseline
     return rows
 
 
-def with_cpu_of_each_loop(run: list[dict]) -> list[dict]:
+def with_what_each_loop_took(run: list[dict]) -> list[dict]:
     """Each row of one run gets what its loop took since the row before it: `cpu_loop` (CPU seconds per part)
     and `loop_seconds` (wall time), when the rows say."""
     for previous, row in zip(run, run[1:], strict=False):

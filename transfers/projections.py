@@ -12,9 +12,8 @@ import hashlib
 import operator
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import reduce
-from typing import Any
 from uuid import UUID
 
 from django.db import connection, transaction
@@ -22,13 +21,10 @@ from django.db.models import Q
 
 from accounts.commands import AccountAnswer
 from accounts.projections import record_account_creation
-from alerts.commands import RuleAnswer
 from alerts.models import Alert, ProjectedRuleSettings
 from alerts.projections import FiredAlert, RuleSettings, record_alerts, record_rule_settings
-from transfers.commands import TransferAnswer
+from transfers.answers import Answer, answer_as_data, answer_from_data
 from transfers.models import PendingAnswer, Transaction
-
-Answer = AccountAnswer | TransferAnswer | RuleAnswer
 
 
 @dataclass(frozen=True)
@@ -154,7 +150,7 @@ def _answers_ready(
         cursor.execute("SELECT count(pg_advisory_xact_lock(key)) FROM unnest(%s::bigint[]) AS key", [keys])
     PendingAnswer.objects.bulk_create(
         [
-            PendingAnswer(command_id=item.command_id, events=item.events, answer=_stored(item.answer))
+            PendingAnswer(command_id=item.command_id, events=item.events, answer=answer_as_data(item.answer))
             for item in sorted(waiting.values(), key=lambda item: item.command_id)
         ],
         update_conflicts=True,
@@ -168,13 +164,4 @@ def _answers_ready(
     stored.update(ProjectedRuleSettings.objects.filter(command_id__in=pending).values_list("command_id", flat=True))
     complete = [command_id for command_id, p in pending.items() if stored[command_id] >= p.events]
     PendingAnswer.objects.filter(command_id__in=complete).delete()
-    return {**ready, **{command_id: _told(pending[command_id].answer) for command_id in complete}}
-
-
-def _stored(answer: Answer) -> dict[str, Any]:
-    return {"kind": type(answer).__name__, **asdict(answer)}
-
-
-def _told(stored: dict[str, Any]) -> Answer:
-    kinds = {kind.__name__: kind for kind in (TransferAnswer, RuleAnswer)}  # the commands that cause events
-    return kinds[stored.pop("kind", "TransferAnswer")](**stored)
+    return {**ready, **{command_id: answer_from_data(pending[command_id].answer) for command_id in complete}}

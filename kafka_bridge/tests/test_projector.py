@@ -14,7 +14,7 @@ from django.db import connections
 from accounts.commands import AccountAnswer
 from accounts.models import Customer
 from kafka_bridge import clients
-from kafka_bridge.bus import COMMAND_ANSWERS, answer_from
+from kafka_bridge.bus import COMMAND_ANSWERS
 from kafka_bridge.consumers.projector import TOPICS, Projector
 from kafka_bridge.tools.offsets import end_offsets, new_group_at_end
 from kafka_bridge.wire.codecs import get_codec
@@ -26,6 +26,7 @@ from kafka_bridge.wire.messages import (
     MoneyTransferFailed,
 )
 from testing.kafka import Collector, produce
+from transfers.answers import answer_from_data
 from transfers.commands import TransferAnswer
 from transfers.models import Transaction
 from transfers.notices import TransactionNotice
@@ -90,7 +91,7 @@ def answers_to(receive, *command_ids):
     """The answers heard until there is one for each command (a batch tells all its answers at once)."""
     answers, wanted = {}, {command_id.hex for command_id in command_ids}
     receive(until=lambda message: answers.update(message["answers"]) or wanted <= answers.keys())
-    return {key: answer_from(dict(payload)) for key, payload in answers.items()}
+    return {key: answer_from_data(payload) for key, payload in answers.items()}
 
 
 def wait_for(condition, timeout=30):

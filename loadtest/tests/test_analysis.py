@@ -1,6 +1,6 @@
 import pytest
 
-from loadtest.analysis import aggregate, original_results, with_cpu_of_each_loop
+from loadtest.analysis import aggregate, original_results, with_what_each_loop_took
 
 
 def row(loop, generators, ui, latencies=(), resources=None):
@@ -38,7 +38,7 @@ def test_transactions_per_second_use_the_loops_own_wall_time():
     run = [row(1, 2, 100, [10]) | {"time": 100.0}, row(2, 2, 100, [10, 20, 30]) | {"time": 102.0}]
     run += [row(3, 2, 3000, [10, 20, 30, 40, 50]) | {"time": 105.0}]  # a slow browser: the loop took 3 s
 
-    (level,) = aggregate(with_cpu_of_each_loop(run), "x")  # the first loop has no time before it
+    (level,) = aggregate(with_what_each_loop_took(run), "x")  # the first loop has no time before it
 
     assert level["transactions-per-second"] == (4 + 6) / (2 + 3)
 
@@ -71,7 +71,7 @@ def test_cpu_per_transaction_comes_from_the_cpu_each_loop_used():
         row(3, 1, None, [10]) | {"cpu_seconds": {"web": 0.006, "kafka": 0.011}},  # 1 (the browser timed out)
     ]
 
-    level0, level1 = aggregate(with_cpu_of_each_loop(run), "x")
+    level0, level1 = aggregate(with_what_each_loop_took(run), "x")
 
     assert "cpu-ms-per-transaction" not in level0  # the first loop of a run has nothing to measure from
     assert level0["transactions-per-second"] == 1 + 0  # no wall time either: counted as the original did
