@@ -9,7 +9,9 @@ from channels.db import database_sync_to_async
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.commands import open_or_log_in
 from accounts.iban import CASH, COMPANY_IBAN
@@ -102,9 +104,11 @@ async def _client_page(request: HttpRequest, outcome: dict | None, status: int =
         context.update(await sync_to_async(feed_context)(request, me["iban"]))
         context.update(await database_sync_to_async(alerts_context)(me["iban"]))
         context["alert_email"] = await database_sync_to_async(alert_email_of)(me["username"])
-    if request.htmx and request.htmx.target == "feed":
-        return render(request, "pages/_feed.html", context, status=status)
-    return render(request, "pages/client.html", context, status=status)
+    part = CLIENT_PARTS.get(request.htmx.target) if request.htmx else None
+    return render(request, part or "pages/client.html", context, status=status)
+
+
+CLIENT_PARTS = {**FEED, "money": "pages/_money.html"}
 
 
 def _id_for(pending: dict, kind: str, cents: int | None = None) -> str:
@@ -131,7 +135,7 @@ async def transfer(request: HttpRequest) -> HttpResponse:
 async def _move_money(request, kind: str, cents: int, *, target: str | None, description: str):
     me = await request.session.aget(SESSION_KEY)
     if not me:
-        return redirect("client")
+        return HttpResponseClientRedirect(reverse("client")) if request.htmx else redirect("client")
     try:
         command_id = uuid.UUID(request.POST.get("command_id", ""))
     except ValueError:
@@ -169,7 +173,12 @@ async def _move_money(request, kind: str, cents: int, *, target: str | None, des
 
 
 async def _show_after_redirect(request: HttpRequest, outcome: dict) -> HttpResponse:
-    """Post/redirect/get: reloading the page afterwards must never send the money again."""
+    """Post/redirect/get: reloading the page afterwards must never send the money again.
+
+    A form sent by htmx gets its part of the page at once instead: the page stays, so there is nothing to reload.
+    """
+    if request.htmx:
+        return await _client_page(request, outcome)
     await request.session.aset(OUTCOME_KEY, outcome)
     return redirect("client")
 

@@ -70,6 +70,20 @@ def test_a_new_client_deposits_transfers_and_sees_it_all(web, browser, company_a
     expect(page.locator("#iban")).to_have_text(iban, timeout=20_000)
 
 
+def test_a_deposit_updates_the_page_in_place_without_loading_it_again(web, browser):
+    page = browser.new_page()
+    log_in(page, web, f"browser-{uuid.uuid4().hex[:8]}")
+    page.wait_for_selector("#deposit-2000")
+    page.evaluate("window.loadedOnce = true")
+
+    page.click("#deposit-2000")
+
+    expect(page.locator("#outcome")).to_have_text("€20,00 deposited", timeout=20_000)
+    expect(newest(page)).to_contain_text("€20,00", timeout=20_000)
+    expect(page.locator("#balance")).to_have_text("€20,00")
+    assert page.evaluate("window.loadedOnce === true")  # the same page: its feed's websocket stayed open
+
+
 def test_a_second_browser_following_the_account_sees_a_deposit_without_reloading(web, browser):
     client = browser.new_page()
     log_in(client, web, f"browser-{uuid.uuid4().hex[:8]}")

@@ -96,3 +96,16 @@ def test_a_form_without_a_command_id_is_refused_with_a_reason(logged_in, bus):
 
     assert b"this form is out of date" in logged_in.get("/client/").content
     assert len(bus.sent) == 1  # the login only
+
+
+def test_an_htmx_transfer_answers_with_the_accounts_part_in_place_not_a_redirect(logged_in, bus):
+    command_id = form_id(logged_in.get("/client/").content, "transfer-form")
+    bus.script = [TransferAnswer(success=False, reason="insufficient funds")]
+    form = {"command_id": command_id, "amount": "11,11", "to": "NL66OPEN0000000000", "description": "rent"}
+
+    response = logged_in.post("/client/transfer/", form, headers={"HX-Request": "true", "HX-Target": "money"})
+
+    part = response.content
+    assert response.status_code == 200 and b'id="money"' in part and b"<html" not in part
+    assert b"insufficient funds" in part and form_id(part, "transfer-form") != command_id
+    assert b"insufficient funds" not in logged_in.get("/client/").content  # told once, not again after a reload
