@@ -34,16 +34,17 @@ test: $(STAMP) browser check
 	$(VPY) -m devstack exec --profile test -- $(VPY) -m pytest $(PYTEST_ARGS)
 	$(VPY) -m devstack exec --profile cluster-test --with-apps -- $(VPY) -m pytest -m cluster $(PYTEST_ARGS)
 
-## The load test against the original's published runs, RUNS times, each on a `make run` stack started for it,
-## then the report (e.g. make loadtest CONFIG=demo RUNS=2; KAFKA_LINGER_MS=10 for the original's sweep).
+## The load test against the original's published runs, RUNS times, each on a stack started for it from empty
+## data (like `make run`'s, on other ports; the bank of `make run` is not touched), then the report
+## (e.g. make loadtest CONFIG=demo RUNS=2; KAFKA_LINGER_MS=10 for the original's sweep).
 ## Every generator logs in from this one address, so the per-address login limit is raised for it.
 CONFIG ?= compare
 RUNS ?= 3
 loadtest: $(STAMP) browser
 	@for run in $$(seq $(RUNS)); do \
-	  echo "== load test $(CONFIG), run $$run of $(RUNS), on a stack started for it"; \
+	  echo "== load test $(CONFIG), run $$run of $(RUNS), on a stack started for it from empty data"; \
 	  LOGINS_PER_MINUTE_PER_ADDRESS=$${LOGINS_PER_MINUTE_PER_ADDRESS:-1000} \
-	    $(VPY) -m devstack exec --profile run --with-apps -- $(VPY) manage.py loadtest $(CONFIG) \
+	    $(VPY) -m devstack exec --profile loadtest --with-apps -- $(VPY) manage.py loadtest $(CONFIG) \
 	    || echo "== run $$run ended early (a ramp ends when the bank cannot keep up: see its last lines)"; \
 	done
 	$(VPY) manage.py loadtest_report --with-original

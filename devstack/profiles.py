@@ -33,6 +33,7 @@ class Profile:
     instances: dict[str, int] = field(default_factory=dict)  # Procfile process -> how many (1 if not named)
     brokers: int = 1  # Kafka nodes, each a broker and a controller
     tls: bool = False  # mutual TLS on every Kafka listener, and ACLs per principal
+    fresh_data: bool = False  # every start begins with empty Kafka, registry, PostgreSQL and Redis
 
     def kafka_port(self, node: int) -> int:
         return self.ports.kafka + 100 * (node - 1)
@@ -60,6 +61,14 @@ PROFILES = {
         "run",
         Ports(postgres=54320, redis=63790, kafka=9092, kafka_controller=9093, registry=8081, web=8000),
         durable=True,
+    ),
+    # `make loadtest`: like `run`, on ports of its own, and from empty data every time, as the original's
+    # runs were; the bank of `make run` is left as it is.
+    "loadtest": Profile(
+        "loadtest",
+        Ports(postgres=54360, redis=63830, kafka=49092, kafka_controller=49093, registry=48081, web=48000),
+        durable=True,
+        fresh_data=True,
     ),
     "test": Profile(
         "test",

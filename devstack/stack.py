@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 
 from devstack import kafka, postgres, redis, registry
 from devstack.processes import Supervisor
 from devstack.profiles import STACK_ENV_FILE, Profile
+
+DATA = ("kafka", "kafka-cluster-id", "postgres", "redis", "registry")  # of a profile's state; not tls, logs
 
 READY_TIMEOUT = 180.0
 
@@ -33,6 +37,8 @@ def write_stack_env(profile: Profile) -> None:
 def start_services(profile: Profile, supervisor: Supervisor) -> None:
     """Start PostgreSQL, Redis, Kafka and the registry, in parallel where they do not depend on each other."""
     started = time.monotonic()
+    if profile.fresh_data:
+        forget_data(profile.state)
     profile.logs.mkdir(parents=True, exist_ok=True)
     # Prepare everything first (downloads, initdb, storage format), so that a missing tool fails fast.
     specs = {
@@ -48,3 +54,14 @@ def start_services(profile: Profile, supervisor: Supervisor) -> None:
     postgres.create_databases(profile)
     kafka.grant_acls(profile)
     print(f"stack '{profile.name}' is up in {time.monotonic() - started:.1f}s; logs in {profile.logs}", flush=True)
+
+
+def forget_data(state: Path) -> None:
+    """Delete a stack's data (not its certificates or logs), so that it starts as on a fresh machine."""
+    for name in DATA:
+        path = state / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    print(f"starting from empty data in {state}", flush=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+
 import psutil
 
 # part of the system -> how to recognise its processes by their command line
@@ -33,6 +36,19 @@ def part_of(process: psutil.Process) -> str | None:
     return None
 
 
+def stack_processes(
+    me: psutil.Process | None = None, everything: Callable[[], Iterable[psutil.Process]] = psutil.process_iter
+) -> list[psutil.Process]:
+    """The processes to measure: those of the stack the load test runs under (`devstack exec`), so that a
+    `make run` beside it is not counted; every process on the machine when it runs outside one."""
+    me = me or psutil.Process()
+    with suppress(psutil.Error):
+        for ancestor in me.parents():
+            if any("devstack" in part for part in ancestor.cmdline()):
+                return ancestor.children(recursive=True)
+    return list(everything())
+
+
 class ResourceSampler:
     def __init__(self) -> None:
         self._known: dict[int, tuple[str, psutil.Process]] = {}
@@ -41,7 +57,7 @@ class ResourceSampler:
 
     def sample(self) -> dict[str, dict[str, float]]:
         """Per part: CPU as a percentage of the whole machine (as the original) and resident memory in MiB."""
-        for process in psutil.process_iter():
+        for process in stack_processes():
             if process.pid not in self._known:
                 part = part_of(process)
                 if part:
@@ -77,7 +93,7 @@ class CpuClock:
         me = psutil.Process()
         children = {child.pid for child in me.children(recursive=True)}
         seen: dict[int, tuple[str, float]] = {}
-        for process in psutil.process_iter():
+        for process in stack_processes(me):
             part = LOADTEST if process.pid == me.pid else BROWSER if process.pid in children else part_of(process)
             try:
                 if part:
