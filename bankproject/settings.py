@@ -93,10 +93,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:63790/0")
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        # redis-py 8 times out socket reads after 5 s by default, exactly as long as channels_redis blocks
-        # on BZPOPMIN: allow longer, or idle websockets die with "Timeout reading from ...".
-        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
+        # Redis pub/sub: a group send is one PUBLISH, and a group's members live in their process, so they
+        # leave with it (see docs/decisions.md). Live notifications are best effort either way.
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL]},
     },
 }
 CACHES = {

@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import re
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -50,7 +47,6 @@ from transfers.notifications import COMMAND_ANSWERS_GROUP
 logger = logging.getLogger(__name__)
 
 COMMAND_ANSWERS = COMMAND_ANSWERS_GROUP
-REJOIN_SECONDS = 3600  # channels_redis forgets a group member after a day (its group_expiry)
 
 
 def to_message(command: OpenAccount | TransferMoney | ChangeAlertRule) -> Message:
@@ -175,38 +171,24 @@ class CommandAnswers:
             self._waiting.pop(command_id.hex, None)
 
     async def _hear_forever(self) -> None:
-        channel = own_answers_channel() or await self._layer.new_channel()
-        joined_at = None
         while True:
             try:
-                if joined_at is None or asyncio.get_running_loop().time() - joined_at > REJOIN_SECONDS:
-                    await self._layer.group_add(COMMAND_ANSWERS, channel)
-                    joined_at = asyncio.get_running_loop().time()
-                    self._joined.set()
-                message = await asyncio.wait_for(self._layer.receive(channel), REJOIN_SECONDS)
-            except TimeoutError:
-                continue
+                channel = await self._layer.new_channel()
+                await self._layer.group_add(COMMAND_ANSWERS, channel)
+                self._joined.set()
+                while True:
+                    self._tell(await self._layer.receive(channel))
             except asyncio.CancelledError:
                 raise
-            except Exception:  # Redis away: callers time out meanwhile; join again once it is back
+            except Exception:  # Redis away: callers time out meanwhile; listen again once it is back
                 logger.exception("lost the command answers channel; listening again in a second")
-                joined_at = None
                 await asyncio.sleep(1)
-                continue
-            for command, payload in message["answers"].items():
-                future = self._waiting.get(command)
-                if future is not None and not future.done():
-                    future.set_result(answer_from_data(payload))
 
-
-def own_answers_channel() -> str | None:
-    """The answers channel of a process its supervisor names (`web-1`): the same after each restart, so a
-    restart takes its old place in the answers group. A new channel each time would leave a dead member
-    behind for a day (channels_redis's group expiry), and the projector would send every answer to it."""
-    process = os.environ.get("PROCESS_NAME")
-    if not process:
-        return None
-    return re.sub(r"[^\w.-]", "-", f"command.answers.{socket.gethostname()}.{process}")[:99]
+    def _tell(self, message: dict[str, Any]) -> None:
+        for command, payload in message["answers"].items():
+            future = self._waiting.get(command)
+            if future is not None and not future.done():
+                future.set_result(answer_from_data(payload))
 
 
 _per_loop: dict[asyncio.AbstractEventLoop, CommandAnswers] = {}

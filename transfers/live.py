@@ -16,8 +16,6 @@ async def listening(*groups: str) -> AsyncIterator[Callable[[], Awaitable[dict[s
     Joining comes first, so a command sent inside the block can never be answered before we listen.
     """
     layer = get_channel_layer()
-    # The default prefix matters: channels_redis has one receiver per process for all channels that
-    # share a prefix, and a receiver busy on another prefix would starve ours.
     channel = await layer.new_channel()
     for group in groups:
         await layer.group_add(group, channel)

@@ -71,5 +71,5 @@ class Notifier:
 
 async def _send_all(notifications: list[Notification]) -> None:
     layer = get_channel_layer()
-    for group, message in notifications:  # one by one: all at once would empty channels_redis's connection pool
+    for group, message in notifications:  # in order: a command's answer goes before its transactions
         await layer.group_send(group, message)

@@ -1,6 +1,7 @@
 """The command bus's answers: each waiter gets its own, typed as the domain's answers."""
 
 import asyncio
+import contextlib
 import uuid
 
 import pytest
@@ -10,6 +11,7 @@ from accounts.commands import AccountAnswer
 from kafka_bridge import bus
 from kafka_bridge.bus import COMMAND_ANSWERS, answers_message, command_answers
 from transfers.commands import TransferAnswer
+from transfers.live import listening
 
 
 @pytest.fixture
@@ -70,14 +72,32 @@ def test_the_answers_of_a_closed_event_loop_are_let_go(in_memory_layer):
     assert len(bus._per_loop) == 1  # only the last loop's, until the next call finds it closed
 
 
-def test_a_restarted_process_takes_its_old_place_in_the_answers_group(in_memory_layer, monkeypatch):
-    monkeypatch.setenv("PROCESS_NAME", "web-1")
+@pytest.mark.integration
+def test_answers_arrive_while_other_listeners_come_and_go_on_redis():
+    """Live feeds and subscriptions stop listening all the time (each cancels a receive): an answer must
+    still reach its waiter at once, not after a blocking pop times out or never."""
+    channel_layers.backends.clear()  # the configured layer, on the test stack's Redis
 
-    async def one_life():
-        async with command_answers().waiting_for(uuid.uuid4()):  # joined the group
-            pass
+    async def scenario():
+        async def come_and_go():
+            while True:
+                async with listening("transactions.elsewhere") as receive:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(receive(), 0.01)
 
-    asyncio.run(one_life())
-    asyncio.run(one_life())  # the same process, restarted
+        others = [asyncio.create_task(come_and_go()) for _ in range(20)]
+        late = 0
+        for _ in range(40):
+            command = uuid.uuid4()
+            async with command_answers().waiting_for(command) as answer:
+                await tell({command: TransferAnswer(success=True)})
+                try:
+                    await asyncio.wait_for(answer, 3)
+                except TimeoutError:
+                    late += 1
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        return late
 
-    assert len(channel_layers["default"].groups[COMMAND_ANSWERS]) == 1
+    assert asyncio.run(asyncio.wait_for(scenario(), 60)) == 0

@@ -5,7 +5,6 @@ import threading
 import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -68,13 +67,19 @@ def running_projector():
 def listen(*groups):
     """Join `groups`; return `receive(until=...)`, which waits for a message `until` accepts (30 s at most).
 
-    Every wait runs on one event loop of its own: channels_redis cannot go on receiving on a channel
-    from a second event loop once a first has received on it (the second wait hangs).
+    Everything runs on one event loop of its own, in a thread: the channel layer keeps a process's channels
+    and groups per event loop.
     """
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
+
+    def on_loop(coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(60)
+
+    channel = on_loop(layer.new_channel())
     for group in groups:
-        async_to_sync(layer.group_add)(group, channel)
+        on_loop(layer.group_add(group, channel))
 
     def receive(until=lambda message: True):
         async def wait():
@@ -82,7 +87,7 @@ def listen(*groups):
                 pass
             return message
 
-        return async_to_sync(wait)()
+        return on_loop(wait())
 
     return receive
 
