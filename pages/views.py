@@ -108,7 +108,7 @@ async def _client_page(request: HttpRequest, outcome: dict | None, status: int =
     return render(request, part or "pages/client.html", context, status=status)
 
 
-CLIENT_PARTS = {**FEED, "money": "pages/_money.html"}
+CLIENT_PARTS = {**FEED, "outcome-slot": "pages/_answered.html"}
 
 
 def _id_for(pending: dict, kind: str, cents: int | None = None) -> str:

@@ -84,6 +84,22 @@ def test_a_deposit_updates_the_page_in_place_without_loading_it_again(web, brows
     assert page.evaluate("window.loadedOnce === true")  # the same page: its feed's websocket stayed open
 
 
+def test_what_is_typed_while_the_last_answer_comes_back_stays(web, browser, company_account):
+    page = browser.new_page()
+    log_in(page, web, f"browser-{uuid.uuid4().hex[:8]}")
+    page.click("#deposit-5000")
+    expect(page.locator("#outcome")).to_have_text("€50,00 deposited", timeout=20_000)
+
+    page.fill("#transfer-form input[name=amount]", "1,00")
+    page.fill("#transfer-form input[name=to]", "NL66OPEN0000000000")
+    page.click("#transfer-form button")
+    page.fill("#transfer-form input[name=description]", "typed while the bank answered")
+
+    expect(page.locator("#outcome")).to_have_text("€1,00 sent", timeout=20_000)
+    expect(page.locator("#transfer-form input[name=description]")).to_have_value("typed while the bank answered")
+    expect(page.locator("#balance")).to_have_text("€49,00")
+
+
 def test_a_second_browser_following_the_account_sees_a_deposit_without_reloading(web, browser):
     client = browser.new_page()
     log_in(client, web, f"browser-{uuid.uuid4().hex[:8]}")

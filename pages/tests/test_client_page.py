@@ -40,9 +40,9 @@ def bus(settings):
 
 
 def form_id(page: bytes, form: str) -> str:
-    html = page.decode()
-    start = html.index(f'id="{form}"') if form != "deposit-1000" else html.index('action="/client/deposit/1000/"')
-    return re.search(r'name="command_id" value="([0-9a-f-]+)"', html[start:]).group(1)
+    """The command id a form sends (`transfer-form`, `deposit-1000`), from a page or an htmx answer."""
+    field = "command-id-transfer" if form == "transfer-form" else f"command-id-{form}"
+    return re.search(rf'id="{field}" value="([0-9a-f-]+)"', page.decode()).group(1)
 
 
 @pytest.fixture
@@ -98,14 +98,14 @@ def test_a_form_without_a_command_id_is_refused_with_a_reason(logged_in, bus):
     assert len(bus.sent) == 1  # the login only
 
 
-def test_an_htmx_transfer_answers_with_the_accounts_part_in_place_not_a_redirect(logged_in, bus):
+def test_an_htmx_transfer_is_answered_in_place_not_with_a_redirect(logged_in, bus):
     command_id = form_id(logged_in.get("/client/").content, "transfer-form")
     bus.script = [TransferAnswer(success=False, reason="insufficient funds")]
     form = {"command_id": command_id, "amount": "11,11", "to": "NL66OPEN0000000000", "description": "rent"}
 
-    response = logged_in.post("/client/transfer/", form, headers={"HX-Request": "true", "HX-Target": "money"})
+    response = logged_in.post("/client/transfer/", form, headers={"HX-Request": "true", "HX-Target": "outcome-slot"})
 
     part = response.content
-    assert response.status_code == 200 and b'id="money"' in part and b"<html" not in part
+    assert response.status_code == 200 and b"<html" not in part and b"<form" not in part  # the typed form stays
     assert b"insufficient funds" in part and form_id(part, "transfer-form") != command_id
     assert b"insufficient funds" not in logged_in.get("/client/").content  # told once, not again after a reload
