@@ -109,3 +109,10 @@ def test_an_htmx_transfer_is_answered_in_place_not_with_a_redirect(logged_in, bu
     assert response.status_code == 200 and b"<html" not in part and b"<form" not in part  # the typed form stays
     assert b"insufficient funds" in part and form_id(part, "transfer-form") != command_id
     assert b"insufficient funds" not in logged_in.get("/client/").content  # told once, not again after a reload
+
+
+def test_an_htmx_form_after_the_session_ended_sends_the_browser_to_log_in(client, bus):
+    response = client.post("/client/deposit/1000/", {"command_id": str(uuid.uuid4())}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200 and response.headers["HX-Redirect"] == "/client/"
+    assert bus.sent == []
