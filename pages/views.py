@@ -88,7 +88,7 @@ async def client(request: HttpRequest) -> HttpResponse:
     return await _client_page(request, outcome)
 
 
-async def _client_page(request: HttpRequest, outcome: dict | None, status: int = 200) -> HttpResponse:
+async def _client_page(request: HttpRequest, outcome: dict | None) -> HttpResponse:
     outcome = outcome or await request.session.apop(OUTCOME_KEY, None)
     me = await request.session.aget(SESSION_KEY)
     pending = await request.session.aget(PENDING_KEY) or {}
@@ -104,8 +104,7 @@ async def _client_page(request: HttpRequest, outcome: dict | None, status: int =
         context.update(await sync_to_async(feed_context)(request, me["iban"]))
         context.update(await database_sync_to_async(alerts_context)(me["iban"]))
         context["alert_email"] = await database_sync_to_async(alert_email_of)(me["username"])
-    part = CLIENT_PARTS.get(request.htmx.target) if request.htmx else None
-    return render(request, part or "pages/client.html", context, status=status)
+    return page_or_part(request, "pages/client.html", context, CLIENT_PARTS)
 
 
 CLIENT_PARTS = {**FEED, "outcome-slot": "pages/_answered.html"}
