@@ -89,7 +89,7 @@ def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transa
     """Store one transaction per event (events already stored are skipped); return the rows of all of them."""
     if not events:
         return []
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside `project`'s transaction, a savepoint would buy nothing
         Transaction.objects.bulk_create(
             [
                 Transaction(
@@ -123,6 +123,16 @@ def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transa
     return [stored[key] for key in ((e.partition, e.offset) for e in events) if key in stored]
 
 
+def _events_per_command(events: Sequence[BalanceChangedEvent | RuleSettings]) -> Counter[UUID]:
+    """How many distinct events of each command a batch holds (an event read twice counts once)."""
+    distinct = {
+        (event.command_id, event.event_index if isinstance(event, BalanceChangedEvent) else None)
+        for event in events
+        if event.command_id is not None
+    }
+    return Counter(command_id for command_id, _ in distinct)
+
+
 def _lock_key(command_id: UUID) -> int:
     return int.from_bytes(hashlib.blake2b(command_id.bytes, digest_size=8).digest(), "big", signed=True)
 
@@ -132,17 +142,21 @@ def _answers_ready(
 ) -> dict[UUID, Answer]:
     """The answers whose events are all stored now: this batch's feedback, or answers waiting for its events.
 
-    Two projectors may hold a command's feedback and its last event at once. Each locks the command (in one
-    order, so they never deadlock) before it looks; the second sees what the first committed.
+    The usual case needs no query: the handler publishes a command's events and feedback in one transaction,
+    so they mostly come in one batch. Otherwise two projectors may hold a command's feedback and its last
+    event at once. Each locks the command (in one order, so they never deadlock) before it looks in the
+    pending answers; the second sees what the first committed.
     """
+    in_batch = _events_per_command(events)
     ready: dict[UUID, Answer] = {}
     waiting: dict[UUID, Feedback] = {}
     for item in feedback:
-        if item.events:
-            waiting[item.command_id] = item
+        # Ready: it caused no events (or does not say how many), or all of them are in this batch.
+        if not item.events or in_batch[item.command_id] >= item.events:
+            ready[item.command_id] = item.answer
         else:
-            ready[item.command_id] = item.answer  # nothing to wait for (or the record does not say)
-    candidates = set(waiting) | {e.command_id for e in events if e.command_id is not None}
+            waiting[item.command_id] = item
+    candidates = set(waiting) | {command_id for command_id in in_batch if command_id not in ready}
     if not candidates:
         return ready
     with connection.cursor() as cursor:

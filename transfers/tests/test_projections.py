@@ -1,6 +1,8 @@
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from alerts.commands import RuleAnswer
 from alerts.models import AlertRule
@@ -75,6 +77,25 @@ def test_an_answer_whose_events_came_first_is_told_at_once(command_id):
     project([identified(1, command_id, 0), identified(2, command_id, 1)], [])
 
     assert project([], [Feedback(command_id, CONFIRMED, events=2)]).answers == {command_id: CONFIRMED}
+
+
+def test_an_answer_that_comes_with_all_its_events_is_told_without_the_pending_answers(command_id):
+    table = PendingAnswer._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        projected = project(
+            [identified(1, command_id, 0), identified(2, command_id, 1, iban="NL2")],
+            [Feedback(command_id, CONFIRMED, events=2)],
+        )
+
+    assert projected.answers == {command_id: CONFIRMED}
+    assert [query["sql"] for query in queries if table in query["sql"] or "advisory" in query["sql"]] == []
+
+
+def test_an_event_read_twice_in_one_batch_counts_once(command_id):
+    twice = [identified(1, command_id, 0), identified(5, command_id, 0)]
+
+    assert project(twice, [Feedback(command_id, CONFIRMED, events=2)]).answers == {}
+    assert project([identified(6, command_id, 1, iban="NL2")], []).answers == {command_id: CONFIRMED}
 
 
 def test_events_published_again_neither_double_rows_nor_tell_an_answer_twice(command_id):
