@@ -44,6 +44,7 @@ from transfers.services import Received, accounts_touched, execute_commands
 logger = logging.getLogger(__name__)
 
 GROUP_ID = "command-handler"
+SLOW_BATCH_SECONDS = 1.0  # a batch is a few milliseconds: one this slow says where its time went
 MAX_COMMAND_BYTES = 16 * 1024  # a command is well under a kilobyte: anything this large is not one
 FEEDBACK_KINDS = {
     Topic.ACCOUNT_CREATION_FEEDBACK: "account",
@@ -146,6 +147,7 @@ class CommandHandler:
             self.handled += len(records)
 
     def _process_once(self, records: list[Message]) -> None:
+        received = time.perf_counter()
         close_old_connections()
         readable, dead = self._read(records)
         started = time.perf_counter()
@@ -175,6 +177,12 @@ class CommandHandler:
         HANDLER_PHASE_SECONDS.labels("ledger").observe(ledger_done - started)
         HANDLER_PHASE_SECONDS.labels("produce").observe(offsets_sent - ledger_done)
         HANDLER_PHASE_SECONDS.labels("commit").observe(committed - offsets_sent)
+        if committed - received > SLOW_BATCH_SECONDS:
+            logger.warning(
+                "a batch of %d took %.1f s: decoding %.1f, ledger %.1f, producing and offsets %.1f, commit %.1f",
+                *(len(records), committed - received, started - received, ledger_done - started),
+                *(offsets_sent - ledger_done, committed - offsets_sent),
+            )
         if dead or poisoned:
             DEAD_LETTERS.labels(Topic.COMMANDS_DEAD_LETTER.value).inc(len(dead) + len(poisoned))
         self._count(outgoing)

@@ -314,6 +314,39 @@ def test_a_kafka_commit_lost_after_the_ledger_committed_is_repaired_by_the_retry
     assert LedgerAccount.objects.get(pk=alice.pk).balance_cents == 7_500
 
 
+def test_a_slow_batch_says_where_its_time_went(group, collectors, caplog):
+    """One of many fresh stacks once took seconds per batch and left no trace of why."""
+    from kafka_bridge import clients
+
+    alice = LedgerAccountFactory(username="alice", balance_cents=10_000)
+    produce_commands([("alice", transfer_command(alice, LedgerAccountFactory(username="bob"), 100))])
+
+    class SlowCommit:
+        def __init__(self, producer):
+            self.producer = producer
+
+        def __getattr__(self, name):
+            return getattr(self.producer, name)
+
+        def commit_transaction(self, timeout):
+            time.sleep(1.2)
+            return self.producer.commit_transaction(timeout)
+
+    consumer: Consumer = clients.consumer(group)
+    consumer.subscribe(["commands"])
+    producer = SlowCommit(clients.transactional_producer(f"{group}-slow"))
+    producer.init_transactions(30)
+    records = []
+    while not records:
+        records = [r for r in consumer.consume(10, 1.0) if not r.error()]
+    CommandHandler(consumer, producer, get_codec()).process(records)
+    consumer.close()
+
+    [warning] = [r.getMessage() for r in caplog.records if "took" in r.getMessage()]
+    assert warning.startswith("a batch of 1 took 1.")
+    assert float(warning.rsplit("commit ", 1)[1]) >= 1.2
+
+
 # -- hostile input and hard failures ---------------------------------------------------------------------------
 
 
