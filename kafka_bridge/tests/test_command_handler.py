@@ -273,8 +273,34 @@ def test_two_handlers_share_the_partitions_and_a_rebalance_loses_nothing(start_h
     assert "assigned" in second.output()
 
 
+class Delegating:
+    """A transactional producer that does what the one it wraps does, except what a subclass changes."""
+
+    def __init__(self, producer):
+        self.producer = producer
+
+    def __getattr__(self, name):
+        return getattr(self.producer, name)
+
+
+def handle_the_next_batch(group, producer):
+    """Read the next batch of commands in `group` and run it through a handler with this producer."""
+    from kafka_bridge import clients
+
+    consumer: Consumer = clients.consumer(group)
+    consumer.subscribe(["commands"])
+    producer.init_transactions(30)
+    records = []
+    while not records:
+        records = [r for r in consumer.consume(10, 1.0) if not r.error()]
+    CommandHandler(consumer, producer, get_codec()).process(records)
+    consumer.close()
+
+
 def test_a_kafka_commit_lost_after_the_ledger_committed_is_repaired_by_the_retry(group, collectors):
     """The window the SIGKILL test can only hope to hit: ledger committed, Kafka transaction not."""
+    from confluent_kafka import KafkaError, KafkaException
+
     from kafka_bridge import clients
 
     alice = LedgerAccountFactory(username="alice", balance_cents=10_000)
@@ -282,31 +308,17 @@ def test_a_kafka_commit_lost_after_the_ledger_committed_is_repaired_by_the_retry
     command = transfer_command(alice, bob, 2_500)
     produce_commands([("alice", command)])
 
-    class CommitFailsOnce:
-        def __init__(self, producer):
-            self.producer, self.failed = producer, False
-
-        def __getattr__(self, name):
-            return getattr(self.producer, name)
+    class CommitFailsOnce(Delegating):
+        failed = False
 
         def commit_transaction(self, timeout):
             if not self.failed:
                 self.failed = True
-                from confluent_kafka import KafkaError, KafkaException
-
                 raise KafkaException(KafkaError(KafkaError._TIMED_OUT, "simulated lost commit", retriable=True))
             return self.producer.commit_transaction(timeout)
 
-    consumer: Consumer = clients.consumer(group)
-    consumer.subscribe(["commands"])
     producer = CommitFailsOnce(clients.transactional_producer(f"{group}-flaky"))
-    handler = CommandHandler(consumer, producer, get_codec())
-    producer.init_transactions(30)
-    records = []
-    while not records:
-        records = [r for r in consumer.consume(10, 1.0) if not r.error()]
-    handler.process(records)
-    consumer.close()
+    handle_the_next_batch(group, producer)
 
     assert producer.failed
     assert collectors["money_transfer_feedback"].settle(2) == [("alice", MoneyTransferConfirmed(id=command.id))]
@@ -321,26 +333,12 @@ def test_a_slow_batch_says_where_its_time_went(group, collectors, caplog):
     alice = LedgerAccountFactory(username="alice", balance_cents=10_000)
     produce_commands([("alice", transfer_command(alice, LedgerAccountFactory(username="bob"), 100))])
 
-    class SlowCommit:
-        def __init__(self, producer):
-            self.producer = producer
-
-        def __getattr__(self, name):
-            return getattr(self.producer, name)
-
+    class SlowCommit(Delegating):
         def commit_transaction(self, timeout):
             time.sleep(1.2)
             return self.producer.commit_transaction(timeout)
 
-    consumer: Consumer = clients.consumer(group)
-    consumer.subscribe(["commands"])
-    producer = SlowCommit(clients.transactional_producer(f"{group}-slow"))
-    producer.init_transactions(30)
-    records = []
-    while not records:
-        records = [r for r in consumer.consume(10, 1.0) if not r.error()]
-    CommandHandler(consumer, producer, get_codec()).process(records)
-    consumer.close()
+    handle_the_next_batch(group, SlowCommit(clients.transactional_producer(f"{group}-slow")))
 
     [warning] = [r.getMessage() for r in caplog.records if "took" in r.getMessage()]
     assert warning.startswith("a batch of 1 took 1.")
