@@ -7,11 +7,12 @@ import uuid
 from collections import Counter
 
 import pytest
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, KafkaError, KafkaException
 
 from accounts.iban import iban_for, is_open_iban
 from accounts.models import LedgerAccount
 from accounts.tests.factories import LedgerAccountFactory
+from kafka_bridge import clients
 from kafka_bridge.consumers.command_handler import CommandHandler
 from kafka_bridge.wire.codecs import get_codec
 from kafka_bridge.wire.messages import (
@@ -285,8 +286,6 @@ class Delegating:
 
 def handle_the_next_batch(group, producer):
     """Read the next batch of commands in `group` and run it through a handler with this producer."""
-    from kafka_bridge import clients
-
     consumer: Consumer = clients.consumer(group)
     consumer.subscribe(["commands"])
     producer.init_transactions(30)
@@ -299,10 +298,6 @@ def handle_the_next_batch(group, producer):
 
 def test_a_kafka_commit_lost_after_the_ledger_committed_is_repaired_by_the_retry(group, collectors):
     """The window the SIGKILL test can only hope to hit: ledger committed, Kafka transaction not."""
-    from confluent_kafka import KafkaError, KafkaException
-
-    from kafka_bridge import clients
-
     alice = LedgerAccountFactory(username="alice", balance_cents=10_000)
     bob = LedgerAccountFactory(username="bob")
     command = transfer_command(alice, bob, 2_500)
@@ -326,10 +321,8 @@ def test_a_kafka_commit_lost_after_the_ledger_committed_is_repaired_by_the_retry
     assert LedgerAccount.objects.get(pk=alice.pk).balance_cents == 7_500
 
 
-def test_a_slow_batch_says_where_its_time_went(group, collectors, caplog):
+def test_a_slow_batch_says_where_its_time_went(group, caplog):
     """One of many fresh stacks once took seconds per batch and left no trace of why."""
-    from kafka_bridge import clients
-
     alice = LedgerAccountFactory(username="alice", balance_cents=10_000)
     produce_commands([("alice", transfer_command(alice, LedgerAccountFactory(username="bob"), 100))])
 
