@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import signal
 import subprocess
 import warnings
 
@@ -91,6 +92,9 @@ def spec(profile: Profile) -> ProcessSpec:
         log=profile.logs / "postgres.log",
         ready=lambda: _accepts_connections(profile),
         user=user,
+        # "Fast" shutdown: it ends the sessions and checkpoints. SIGTERM's "smart" one waits for every client to
+        # leave, and the application's never do (each backend is a process group of its own: no signal reaches them).
+        stop_signal=signal.SIGINT,
     )
 
 

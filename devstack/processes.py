@@ -66,6 +66,7 @@ class ProcessSpec:
     ports: tuple[int, ...] = ()  # must be free before the start, or a stranger would answer our probe
     pass_fds: tuple[int, ...] = ()  # inherited descriptors, e.g. a listening socket shared by web processes
     stop_together: bool = False  # stopped at the same time as the others started next to it that say so too
+    stop_signal: signal.Signals = signal.SIGTERM  # the one that asks for a clean and prompt stop
 
 
 # -- pid files -------------------------------------------------------------------------------------------------
@@ -92,10 +93,10 @@ def live_process(path: Path) -> psutil.Process | None:
     return None
 
 
-def stop_process(process: psutil.Process, timeout: float) -> None:
-    """SIGTERM (SIGCONT first, in case it is frozen), then SIGKILL once `timeout` has passed."""
+def stop_process(process: psutil.Process, timeout: float, stop_signal: signal.Signals = signal.SIGTERM) -> None:
+    """`stop_signal` (SIGCONT first, in case it is frozen), then SIGKILL once `timeout` has passed."""
     with contextlib.suppress(psutil.NoSuchProcess):
-        process.terminate()
+        process.send_signal(stop_signal)
         process.resume()
         try:
             process.wait(timeout)
@@ -112,7 +113,7 @@ class Running:
         self.pid_file = pid_dir / f"{spec.name}.pid" if pid_dir else None
         if self.pid_file and (leftover := live_process(self.pid_file)):
             print(f"stopping leftover {spec.name} (pid {leftover.pid})", flush=True)
-            stop_process(leftover, spec.stop_timeout)
+            stop_process(leftover, spec.stop_timeout, spec.stop_signal)
         for port in spec.ports:
             if port_in_use(port):
                 raise StackError(f"port {port}, which {spec.name} needs, is in use by another program; stop it first")
@@ -173,14 +174,14 @@ class Running:
         return f"\nLast lines of {self.spec.log}:\n" + "\n".join(tail)
 
     def stop(self) -> None:
-        """SIGTERM the whole process group, then SIGKILL it if it outlives its stop timeout."""
+        """Signal the whole process group to stop, then SIGKILL it if it outlives its stop timeout."""
         self.ask_to_stop()
         self.wait_until_stopped()
 
     def ask_to_stop(self) -> None:
         if self.alive():
-            _signal_group(self.popen.pid, signal.SIGCONT)  # a frozen process cannot act on SIGTERM
-            _signal_group(self.popen.pid, signal.SIGTERM)
+            _signal_group(self.popen.pid, signal.SIGCONT)  # a frozen process cannot act on its stop signal
+            _signal_group(self.popen.pid, self.spec.stop_signal)
 
     def wait_until_stopped(self) -> None:
         if self.alive():
@@ -273,15 +274,14 @@ class Supervisor:
             running.kill() if kill else running.stop()
 
     def stop_all(self) -> None:
-        """Stop every process, the last started first; neighbours that stop together are asked at once."""
-        while self.processes:
-            name, running = self.processes.popitem()
+        """Stop every process, the last first started first (a restart keeps its place: applications stop before
+        the services they use); neighbours that stop together are asked at once."""
+        order = [name for name in self.specs if name in self.processes]
+        while order:
+            running = self.processes.pop(order.pop())
             together = [running]
-            while running.spec.stop_together and self.processes:
-                last = next(reversed(self.processes.values()))
-                if not last.spec.stop_together:
-                    break
-                together.append(self.processes.pop(last.spec.name))
+            while running.spec.stop_together and order and self.processes[order[-1]].spec.stop_together:
+                together.append(self.processes.pop(order.pop()))
             for process in together:
                 if process.alive():
                     print(f"stopping {process.spec.name}", flush=True)

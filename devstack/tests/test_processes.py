@@ -74,6 +74,21 @@ def test_stop_kills_a_process_that_ignores_sigterm(tmp_path):
     assert not (tmp_path / "pids" / "stubborn.pid").exists()
 
 
+def test_a_restarted_process_keeps_its_place_in_the_stop_order(tmp_path, capsys):
+    """Applications stop before the services they use, even after a fault test restarted a service."""
+    supervisor = Supervisor()
+    for name in ("kafka", "redis", "web"):
+        supervisor.start(ProcessSpec(name, python("import time; time.sleep(60)"), tmp_path))
+    supervisor.stop("kafka")
+    supervisor.start(supervisor.specs["kafka"])
+    supervisor.restart("redis")
+    capsys.readouterr()
+
+    supervisor.stop_all()
+
+    assert capsys.readouterr().out.split() == ["stopping", "web", "stopping", "redis", "stopping", "kafka"]
+
+
 SLEEPER_IGNORING_SIGTERM = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"
 
 SUPERVISOR_SCRIPT = """
