@@ -136,7 +136,8 @@ class StallWatch:
     """Notice a consumer that stopped fetching a partition, so its process exits and a new consumer takes over.
 
     librdkafka now and then stops fetching one partition after a broker restart (a rolling restart here left
-    commands unanswered for minutes); a new consumer does not. Checked only after `after` seconds without records.
+    commands unanswered for minutes), or a restarted consumer never starts; a new consumer does not. Checked only
+    after `after` seconds without records.
     """
 
     def __init__(self, consumer: Consumer, after: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
@@ -152,15 +153,29 @@ class StallWatch:
             return
         self._progress = now  # at most one check per period
         behind = {}
-        for tp in self.consumer.position(self.consumer.assignment()):
+        for tp in self._positions():
             try:
-                end = self.consumer.get_watermark_offsets(tp, timeout=10, cached=False)[1]
+                start, end = self.consumer.get_watermark_offsets(tp, timeout=10, cached=False)
             except KafkaException:  # no leader just now: a broker away is not a stall
                 continue
-            if 0 <= tp.offset < end:
-                behind[f"{tp.topic}[{tp.partition}]"] = (tp.offset, end)
+            at = max(tp.offset, start)  # no group offset, or one whose records retention deleted: from the start
+            if at < end:
+                behind[f"{tp.topic}[{tp.partition}]"] = (at, end)
         if behind:
             raise ConsumerStalled(f"nothing consumed for {self.after:.0f} s while records wait (at, end): {behind}")
+
+    def _positions(self) -> list[TopicPartition]:
+        """Where the consumer is in each partition. Nothing consumed since the assignment gives no position
+        (a restarted handler once sat like that for minutes): the group's committed offset says it then."""
+        positions = self.consumer.position(self.consumer.assignment())
+        unknown = [tp for tp in positions if tp.offset < 0]
+        if not unknown:
+            return positions
+        try:
+            committed = self.consumer.committed(unknown, timeout=10)
+        except KafkaException:  # no coordinator just now: as a broker away, not a stall
+            return [tp for tp in positions if tp.offset >= 0]
+        return [tp for tp in positions if tp.offset >= 0] + committed
 
 
 WEDGED_EXIT_STATUS = 70

@@ -1,14 +1,22 @@
-import pytest
-from confluent_kafka import KafkaError, KafkaException, TopicPartition
+import time
+import uuid
 
+import pytest
+from confluent_kafka import OFFSET_INVALID, KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import NewTopic
+
+from kafka_bridge import clients
 from kafka_bridge.clients import ConsumerStalled, StallWatch
+
+NOTHING = OFFSET_INVALID  # librdkafka's position of a partition nothing was consumed from since it was assigned
 
 
 class Consumer:
-    """Assigned one partition at `position`, whose committed records end at `end`."""
+    """Assigned one partition at `position`, whose committed records run from `start` to `end`; the group's
+    committed offset is `committed`."""
 
-    def __init__(self, position: int, end: int) -> None:
-        self.at, self.end = position, end
+    def __init__(self, position: int, end: int, committed: int = NOTHING, start: int = 0) -> None:
+        self.at, self.end, self.committed_offset, self.start = position, end, committed, start
 
     def assignment(self):
         return [TopicPartition("commands", 7)]
@@ -16,9 +24,12 @@ class Consumer:
     def position(self, partitions):
         return [TopicPartition(tp.topic, tp.partition, self.at) for tp in partitions]
 
+    def committed(self, partitions, timeout):
+        return [TopicPartition(tp.topic, tp.partition, self.committed_offset) for tp in partitions]
+
     def get_watermark_offsets(self, partition, timeout, cached):
         assert not cached  # a stalled fetcher's cached watermarks are stale too
-        return 0, self.end
+        return self.start, self.end
 
 
 class Clock:
@@ -56,3 +67,95 @@ def test_a_partition_without_a_leader_just_now_is_not_a_stall():
     watch = StallWatch(LeaderAway(position=40, end=42), after=30, clock=clock)
     clock.now = 31
     watch.observe(0)
+
+
+@pytest.mark.parametrize(
+    "consumer",
+    [
+        pytest.param(Consumer(position=NOTHING, committed=40, end=42), id="records-after-the-group-offset"),
+        pytest.param(Consumer(position=NOTHING, start=3, end=5), id="no-group-offset-and-records"),
+    ],
+)
+def test_a_consumer_that_never_consumed_since_its_assignment_is_a_stall_when_records_wait(consumer):
+    """A restarted handler got its partitions and read nothing for four minutes; its position said nothing."""
+    clock = Clock()
+    watch = StallWatch(consumer, after=30, clock=clock)
+    clock.now = 31
+    with pytest.raises(ConsumerStalled, match=r"commands\[7\]"):
+        watch.observe(0)
+
+
+@pytest.mark.parametrize(
+    "consumer",
+    [
+        pytest.param(Consumer(position=NOTHING, committed=42, end=42), id="at-the-end"),
+        pytest.param(Consumer(position=NOTHING, committed=5, start=100, end=100), id="records-gone-by-retention"),
+    ],
+)
+def test_a_new_consumer_with_nothing_to_read_is_not(consumer):
+    clock = Clock()
+    watch = StallWatch(consumer, after=30, clock=clock)
+    clock.now = 31
+    watch.observe(0)
+
+
+# -- on the real broker ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def three_transactional_records(admin):
+    """A new topic with three records of one transaction at offsets 0-2, and its commit marker at 3."""
+    topic = f"test-stall-{uuid.uuid4().hex[:8]}"
+    replication = min(3, len(admin.list_topics(timeout=10).brokers))
+    admin.create_topics([NewTopic(topic, 1, replication)])[topic].result(15)
+    producer = clients.transactional_producer(f"{topic}-writer")
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    for n in range(3):
+        producer.produce(topic, value=str(n).encode())
+    producer.commit_transaction(30)
+    yield topic
+    admin.delete_topics([topic])
+
+
+def consumer_of(topic: str, group_offset: int):
+    """A new group member of a group whose committed offset is `group_offset`, once it has its partition."""
+    group = f"{topic}-group"
+    setter = clients.consumer(group)
+    setter.commit(offsets=[TopicPartition(topic, 0, group_offset)], asynchronous=False)
+    setter.close()
+    consumer = clients.consumer(group)
+    consumer.subscribe([topic])
+    deadline = time.monotonic() + 30
+    while not consumer.assignment():
+        assert time.monotonic() < deadline, "no assignment"
+        consumer.poll(0.1)
+    return consumer
+
+
+def watch_for(consumer, seconds: float) -> None:
+    watch = StallWatch(consumer, after=1)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        watch.observe(len(clients.consume_available(consumer, 10, 0.1)))
+
+
+@pytest.mark.integration
+def test_a_new_consumer_whose_fetching_stopped_before_its_first_record_is_a_stall(three_transactional_records):
+    consumer = consumer_of(three_transactional_records, group_offset=1)
+    consumer.pause(consumer.assignment())  # fetches nothing from here on, as the wedged consumers did
+    try:
+        with pytest.raises(ConsumerStalled, match=r"\[0\]': \(1, 4\)"):
+            watch_for(consumer, seconds=5)
+    finally:
+        consumer.close()
+
+
+@pytest.mark.integration
+def test_a_new_consumer_whose_group_offset_is_at_a_transaction_marker_is_not(three_transactional_records):
+    """The handler commits the offset after its last record, which may be a commit marker; nothing waits there."""
+    consumer = consumer_of(three_transactional_records, group_offset=3)
+    try:
+        watch_for(consumer, seconds=5)
+    finally:
+        consumer.close()
