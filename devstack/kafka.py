@@ -11,6 +11,7 @@ import base64
 import logging
 import subprocess
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from confluent_kafka.admin import (
@@ -122,7 +123,10 @@ def specs(profile: Profile) -> list[ProcessSpec]:
         profile.state.mkdir(parents=True, exist_ok=True)
         cluster_id_file.write_text(new_cluster_id())
     cluster_id = cluster_id_file.read_text().strip()
-    return [_node_spec(profile, node, java, lib, cluster_id) for node in range(1, profile.brokers + 1)]
+    with ThreadPoolExecutor() as formatting:  # each node's first format is a JVM start of a few seconds
+        return list(
+            formatting.map(lambda node: _node_spec(profile, node, java, lib, cluster_id), range(1, profile.brokers + 1))
+        )
 
 
 def _quorum(profile: Profile) -> str:
