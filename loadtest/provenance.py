@@ -19,6 +19,13 @@ def run_settings() -> dict[str, str]:
     return recorded | {name: os.environ.get(name, "") for name in ENVIRONMENT_RECORDED}
 
 
+def results_name(config_name: str) -> str:
+    """What a run's results are grouped under: its configuration, and the linger.ms of the original's sweep
+    when it is not the default (`compare-linger-ms-10`), so that each setting is averaged on its own."""
+    linger = int(settings.KAFKA_LINGER_MS)
+    return config_name if linger == 0 else f"{config_name}-linger-ms-{linger}"
+
+
 def machine() -> dict[str, str]:
     return {
         "cores": str(os.cpu_count()),

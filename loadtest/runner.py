@@ -14,7 +14,7 @@ from loadtest.browser_user import BrowserUser
 from loadtest.config import LoadTestConfig, generators_in
 from loadtest.generator import Generators
 from loadtest.pingpong import measure_ping_pong
-from loadtest.provenance import machine, run_settings
+from loadtest.provenance import machine, results_name, run_settings
 from loadtest.resources import CpuClock, ResourceSampler
 
 SAMPLE_EVERY = 20  # loops between resource samples, as the original
@@ -42,7 +42,7 @@ def run_load_test(
 ) -> Outcome:
     """Run the load test; `report` gets a progress line per loop, `on_loop` the loop and generator count."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    results = results_dir / f"{config.name}-{datetime.now():%Y-%m-%d-%H-%M-%S}.jsonl"
+    results = results_dir / f"{results_name(config.name)}-{datetime.now():%Y-%m-%d-%H-%M-%S}.jsonl"
     report("measuring the floor: a bare Kafka ping-pong on the same broker...")
     floor = measure_ping_pong()
     report(f"ping-pong round trip p50 {floor['p50_ms']} ms, p99 {floor['p99_ms']} ms")

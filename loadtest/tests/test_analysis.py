@@ -1,6 +1,7 @@
 import pytest
 
-from loadtest.analysis import aggregate, original_results, with_what_each_loop_took
+from loadtest.analysis import aggregate, original_results, runs_by_configuration, with_what_each_loop_took
+from loadtest.provenance import results_name
 
 
 def row(loop, generators, ui, latencies=(), resources=None):
@@ -91,3 +92,17 @@ def test_the_results_page_tabulates_cpu_per_transaction_by_part(client, settings
     page = client.get("/results/").content.decode()
 
     assert "<th>command handler</th>" in page and "<td>ramp</td><td>2.50</td>" in page
+
+
+def test_a_sweeps_runs_are_a_configuration_of_their_own_per_linger_setting(settings, tmp_path):
+    """`KAFKA_LINGER_MS=10 make loadtest` once wrote `compare-...` files: averaged in with the linger.ms 0 runs."""
+    for linger in (0, 10, 10):
+        settings.KAFKA_LINGER_MS = linger
+        (
+            tmp_path / f"{results_name('compare')}-2026-11-26-14-{linger:02d}-{len(list(tmp_path.iterdir())):02d}.jsonl"
+        ).touch()
+
+    assert {name: len(paths) for name, paths in runs_by_configuration(tmp_path).items()} == {
+        "compare": 1,
+        "compare-linger-ms-10": 2,
+    }
