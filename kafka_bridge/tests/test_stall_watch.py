@@ -103,23 +103,26 @@ def test_a_new_consumer_with_nothing_to_read_is_not(consumer):
 
 
 @pytest.fixture
-def three_transactional_records(admin):
-    """A new topic with three records of one transaction at offsets 0-2, and its commit marker at 3."""
-    topic = f"test-stall-{uuid.uuid4().hex[:8]}"
+def topic(admin):
+    name = f"test-stall-{uuid.uuid4().hex[:8]}"
     replication = min(3, len(admin.list_topics(timeout=10).brokers))
-    admin.create_topics([NewTopic(topic, 1, replication)])[topic].result(15)
+    admin.create_topics([NewTopic(name, 1, replication)])[name].result(15)
+    yield name
+    admin.delete_topics([name])
+
+
+def write_three_records(topic: str) -> None:
+    """Three records of one transaction at offsets 0-2, and its commit marker at 3."""
     producer = clients.transactional_producer(f"{topic}-writer")
     producer.init_transactions(30)
     producer.begin_transaction()
     for n in range(3):
         producer.produce(topic, value=str(n).encode())
     producer.commit_transaction(30)
-    yield topic
-    admin.delete_topics([topic])
 
 
 def consumer_of(topic: str, group_offset: int):
-    """A new group member of a group whose committed offset is `group_offset`, once it has its partition."""
+    """A new member of a group whose committed offset is `group_offset`, once it has its partition."""
     group = f"{topic}-group"
     setter = clients.consumer(group)
     setter.commit(offsets=[TopicPartition(topic, 0, group_offset)], asynchronous=False)
@@ -129,7 +132,7 @@ def consumer_of(topic: str, group_offset: int):
     deadline = time.monotonic() + 30
     while not consumer.assignment():
         assert time.monotonic() < deadline, "no assignment"
-        consumer.poll(0.1)
+        assert consumer.poll(0.1) is None, "a record was read before the test began"
     return consumer
 
 
@@ -141,20 +144,22 @@ def watch_for(consumer, seconds: float) -> None:
 
 
 @pytest.mark.integration
-def test_a_new_consumer_whose_fetching_stopped_before_its_first_record_is_a_stall(three_transactional_records):
-    consumer = consumer_of(three_transactional_records, group_offset=1)
+def test_a_new_consumer_whose_fetching_stopped_before_its_first_record_is_a_stall(topic):
+    consumer = consumer_of(topic, group_offset=0)
     consumer.pause(consumer.assignment())  # fetches nothing from here on, as the wedged consumers did
+    write_three_records(topic)
     try:
-        with pytest.raises(ConsumerStalled, match=r"\[0\]': \(1, 4\)"):
+        with pytest.raises(ConsumerStalled, match=r"\[0\]': \(0, 4\)"):
             watch_for(consumer, seconds=5)
     finally:
         consumer.close()
 
 
 @pytest.mark.integration
-def test_a_new_consumer_whose_group_offset_is_at_a_transaction_marker_is_not(three_transactional_records):
+def test_a_new_consumer_whose_group_offset_is_at_a_transaction_marker_is_not(topic):
     """The handler commits the offset after its last record, which may be a commit marker; nothing waits there."""
-    consumer = consumer_of(three_transactional_records, group_offset=3)
+    write_three_records(topic)
+    consumer = consumer_of(topic, group_offset=3)
     try:
         watch_for(consumer, seconds=5)
     finally:
