@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from django.conf import settings
 
@@ -152,17 +152,30 @@ class StallWatch:
         if now - self._progress < self.after:
             return
         self._progress = now  # at most one check per period
+        positions = self._positions()
+        try:
+            # One request per broker for all partitions: asked one by one, each waited behind the consumer's
+            # long-poll fetch, and an idle projector's 144 partitions kept it deaf for over a minute.
+            starts = self._ask(positions, OFFSET_BEGINNING)
+            ends = self._ask(positions, OFFSET_END)
+        except KafkaException:  # no leader just now: a broker away is not a stall
+            return
         behind = {}
-        for tp in self._positions():
-            try:
-                start, end = self.consumer.get_watermark_offsets(tp, timeout=10, cached=False)
-            except KafkaException:  # no leader just now: a broker away is not a stall
+        for tp in positions:
+            start, end = starts.get((tp.topic, tp.partition)), ends.get((tp.topic, tp.partition))
+            if start is None or end is None:  # this partition's leader did not answer
                 continue
             at = max(tp.offset, start)  # no group offset, or one whose records retention deleted: from the start
             if at < end:
                 behind[f"{tp.topic}[{tp.partition}]"] = (at, end)
         if behind:
             raise ConsumerStalled(f"nothing consumed for {self.after:.0f} s while records wait (at, end): {behind}")
+
+    def _ask(self, partitions: list[TopicPartition], offset: int) -> dict[tuple[str, int], int]:
+        """The first (OFFSET_BEGINNING) or end (OFFSET_END) offset of each partition, from its leader now."""
+        asked = [TopicPartition(tp.topic, tp.partition, offset) for tp in partitions]
+        answers = self.consumer.offsets_for_times(asked, timeout=10) if asked else []
+        return {(tp.topic, tp.partition): tp.offset for tp in answers if tp.error is None and tp.offset >= 0}
 
     def _positions(self) -> list[TopicPartition]:
         """Where the consumer is in each partition. Nothing consumed since the assignment gives no position

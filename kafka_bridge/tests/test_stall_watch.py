@@ -2,7 +2,7 @@ import time
 import uuid
 
 import pytest
-from confluent_kafka import OFFSET_INVALID, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import NewTopic
 
 from kafka_bridge import clients
@@ -12,23 +12,30 @@ NOTHING = OFFSET_INVALID  # librdkafka's position of a partition nothing was con
 
 
 class Consumer:
-    """Assigned one partition at `position`, whose committed records run from `start` to `end`; the group's
-    committed offset is `committed`."""
+    """Assigned `partitions` of `commands` (7 alone by default) at `position`, whose committed records run from
+    `start` to `end`; the group's committed offset is `committed`. Counts its requests to the brokers."""
 
-    def __init__(self, position: int, end: int, committed: int = NOTHING, start: int = 0) -> None:
+    def __init__(self, position: int, end: int, committed: int = NOTHING, start: int = 0, partitions=(7,)) -> None:
         self.at, self.end, self.committed_offset, self.start = position, end, committed, start
+        self.partitions, self.requests = partitions, 0
 
     def assignment(self):
-        return [TopicPartition("commands", 7)]
+        return [TopicPartition("commands", partition) for partition in self.partitions]
 
     def position(self, partitions):
         return [TopicPartition(tp.topic, tp.partition, self.at) for tp in partitions]
 
     def committed(self, partitions, timeout):
+        self.requests += 1
         return [TopicPartition(tp.topic, tp.partition, self.committed_offset) for tp in partitions]
 
+    def offsets_for_times(self, partitions, timeout):
+        self.requests += 1
+        offset = {OFFSET_BEGINNING: self.start, OFFSET_END: self.end}
+        return [TopicPartition(tp.topic, tp.partition, offset[tp.offset]) for tp in partitions]
+
     def get_watermark_offsets(self, partition, timeout, cached):
-        assert not cached  # a stalled fetcher's cached watermarks are stale too
+        self.requests += 1
         return self.start, self.end
 
 
@@ -60,7 +67,7 @@ def test_an_idle_consumer_at_the_end_or_one_making_progress_is_not():
 
 def test_a_partition_without_a_leader_just_now_is_not_a_stall():
     class LeaderAway(Consumer):
-        def get_watermark_offsets(self, partition, timeout, cached):
+        def offsets_for_times(self, partitions, timeout):
             raise KafkaException(KafkaError(KafkaError._TIMED_OUT))
 
     clock = Clock()
@@ -97,6 +104,19 @@ def test_a_new_consumer_with_nothing_to_read_is_not(consumer):
     watch = StallWatch(consumer, after=30, clock=clock)
     clock.now = 31
     watch.observe(0)
+
+
+def test_a_check_asks_the_brokers_once_for_all_partitions_not_once_per_partition():
+    """Each request waits behind the consumer's long-poll fetch (500 ms when idle): the projector's 144
+    partitions asked one by one kept it from reading, and from stopping, for over a minute after a fresh start."""
+    clock = Clock()
+    consumer = Consumer(position=NOTHING, committed=42, end=42, partitions=range(144))
+    watch = StallWatch(consumer, after=30, clock=clock)
+    clock.now = 31
+
+    watch.observe(0)
+
+    assert consumer.requests <= 3  # the group's offsets, the first offsets, the ends
 
 
 # -- on the real broker ----------------------------------------------------------------------------------------
