@@ -331,6 +331,7 @@ def active_controller(profile: Profile) -> int:
             "-cp",
             f"{DOWNLOADS / 'kafka-lib'}/*",
             f"-Dlog4j2.configurationFile={HERE / 'log4j2.yaml'}",
+            f"-Dkafka.logs.dir={profile.logs}",  # not the current folder, which is the checkout
             "org.apache.kafka.tools.MetadataQuorumCommand",
             "--bootstrap-controller",
             controllers,

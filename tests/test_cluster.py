@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import Counter
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -178,19 +179,27 @@ def check_nothing_lost(workers, starts) -> None:
     ids = {command_id for w in workers for command_id in w.answers}
     confirmed = {command_id for w in workers for command_id, a in w.answers.items() if a["success"]}
     codec = get_codec()
-    time.sleep(3)  # the last feedback and events are committed by now; read what is there
-    commands = Counter(
-        str(codec.decode("commands", r.value()).id) for r in read_all(starts["commands"], end_offsets("commands"))
-    )
-    feedback = Counter(
-        str(codec.decode("money_transfer_feedback", r.value()).id)
-        for r in read_all(starts["money_transfer_feedback"], end_offsets("money_transfer_feedback"))
-    )
+    # A client told its answer may have sent the command again meanwhile (after a time-out): that copy is
+    # answered too, once a handler gets to it, which after a fault can take a while. Read until it is.
+    deadline = time.monotonic() + 60
+    while True:
+        commands = Counter(
+            str(codec.decode("commands", r.value()).id) for r in read_all(starts["commands"], end_offsets("commands"))
+        )
+        feedback = Counter(
+            str(codec.decode("money_transfer_feedback", r.value()).id)
+            for r in read_all(starts["money_transfer_feedback"], end_offsets("money_transfer_feedback"))
+        )
+        ours = {i: commands[i] for i in ids}
+        each_answered = all(ours[i] >= 1 and feedback[i] == ours[i] for i in ids)
+        if each_answered or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    unanswered = {i: (ours[i], feedback[i]) for i in ids if feedback[i] != ours[i]}
+    assert each_answered, f"commands without exactly one feedback each (sent, answered): {unanswered}"
     events = Counter(
         str(Identity.of(r).command_id) for r in read_all(starts["balance_changed"], end_offsets("balance_changed"))
     )
-    ours = {i: commands[i] for i in ids}
-    assert all(ours[i] >= 1 and feedback[i] == ours[i] for i in ids), "a command without exactly one feedback"
     expected = {i: n for w in workers for i, n in w.events.items()}
     wrong = {i: (events[i], expected[i], ours[i], feedback[i]) for i in confirmed if events[i] != expected[i]}
     assert not wrong, f"confirmed transfers without exactly their events (found, expected, sent, answered): {wrong}"
@@ -249,7 +258,9 @@ def test_the_broker_leading_most_commands_partitions_is_killed_and_back_15_secon
 
 
 def test_the_active_controller_is_killed(profile):
+    logged_here = Path("server.log").exists()
     controller = node_name(profile, active_controller(profile))
+    assert Path("server.log").exists() == logged_here, "Kafka's tool wrote its log into the current folder"
     with clients_transferring(profile):
         act(profile, "kill", controller)
         time.sleep(8)
