@@ -181,14 +181,14 @@ class StallWatch:
         """Where the consumer is in each partition. Nothing consumed since the assignment gives no position
         (a restarted handler once sat like that for minutes): the group's committed offset says it then."""
         positions = self.consumer.position(self.consumer.assignment())
+        known = [tp for tp in positions if tp.offset >= 0]
         unknown = [tp for tp in positions if tp.offset < 0]
         if not unknown:
-            return positions
+            return known
         try:
-            committed = self.consumer.committed(unknown, timeout=10)
+            return known + self.consumer.committed(unknown, timeout=10)
         except KafkaException:  # no coordinator just now: as a broker away, not a stall
-            return [tp for tp in positions if tp.offset >= 0]
-        return [tp for tp in positions if tp.offset >= 0] + committed
+            return known
 
 
 WEDGED_EXIT_STATUS = 70

@@ -34,10 +34,6 @@ class Consumer:
         offset = {OFFSET_BEGINNING: self.start, OFFSET_END: self.end}
         return [TopicPartition(tp.topic, tp.partition, offset[tp.offset]) for tp in partitions]
 
-    def get_watermark_offsets(self, partition, timeout, cached):
-        self.requests += 1
-        return self.start, self.end
-
 
 class Clock:
     now = 0.0
