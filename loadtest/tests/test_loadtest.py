@@ -2,13 +2,17 @@
 
 import json
 import os
+import time
 
 import pytest
 from django.core.management import call_command
 
+from loadtest import closed_loop
 from loadtest.config import load_config
-from loadtest.generator import next_step
+from loadtest.generator import MONEY_TRANSFER, next_step
 from testing.live import running_app
+
+call = closed_loop._call
 
 # Playwright's sync API keeps an event loop in this thread; Django's test database handling is safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -61,6 +65,37 @@ def test_the_it_configuration_passes_against_the_whole_application(tmp_path, dja
     _, *rows = [json.loads(line) for line in next(tmp_path.glob("ahead-*.jsonl")).read_text().splitlines()]
     assert [row["generators"] for row in rows] == [0, 1, 2]
     assert rows[-1]["generator_latencies_ms"]  # the generators that joined were already logged in, and transferred
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_closed_loop_measures_its_floors_after_the_warm_up_while_no_transfer_is_under_way(tmp_path, monkeypatch):
+    """Floors measured on a fresh stack before any load read two to three times those of a warm broker."""
+    transfers, floors = [], []
+
+    async def timed_call(ws, query, variables):
+        started = time.monotonic()
+        answer = await call(ws, query, variables)
+        if query == MONEY_TRANSFER:
+            transfers.append((started, time.monotonic()))
+        return answer
+
+    def floor():
+        started = time.monotonic()
+        time.sleep(0.5)
+        floors.append((started, time.monotonic()))
+        return {"p50_ms": 1.0}
+
+    monkeypatch.setattr(closed_loop, "_call", timed_call)
+    monkeypatch.setattr(closed_loop, "measure_ping_pong", floor)
+    monkeypatch.setattr(closed_loop, "measure_relay", floor)
+    with running_app(tmp_path / "logs") as app:
+        result = closed_loop.run_closed_loop(app.start_web("web"), clients=2, seconds=2, warmup=2)
+
+    (began, _), (_, ended) = floors
+    assert result.transfers > 0
+    assert any(done < began for _, done in transfers), "no warm-up before the floors"
+    assert not [t for t in transfers if t[0] < ended and t[1] > began], "transfers under way during the floors"
 
 
 IT_WITH_ACCOUNTS_FIRST = """

@@ -17,13 +17,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--clients", type=int, default=1)
         parser.add_argument("--seconds", type=float, default=30.0, help="the timed window")
-        parser.add_argument("--warmup", type=float, default=5.0, help="seconds before the window, not counted")
+        parser.add_argument(
+            "--warmup",
+            type=float,
+            default=60.0,
+            help="seconds of load before the floors and the window, not counted (a fresh broker needs a minute)",
+        )
         parser.add_argument("--web-url", default=settings.WEB_URL)
         parser.add_argument("--results", default=str(settings.LOADTEST_RESULTS_DIR))
 
     def handle(self, *args, clients, seconds, warmup, web_url, results, **options):
         self.stdout.write(
-            f"{clients} closed-loop customer(s) on {web_url}: floors first, then {warmup:g} + {seconds:g} s"
+            f"{clients} closed-loop customer(s) on {web_url}: {warmup:g} s of warm-up, the floors, then {seconds:g} s"
         )
         result = run_closed_loop(web_url, clients, seconds, warmup)
         folder = Path(results)
