@@ -6,7 +6,8 @@ offsets committed. A crash in between replays the batch; the writes find their r
 
 Failures are transient or poison (see `retry`): a transient one is retried until a deadline, then the
 process exits for its supervisor; a record that does not decode, or that the read model refuses, is
-isolated and copied to `projector_dead_letter` with the reason, and the rest of the batch goes on.
+isolated and copied to `projector_dead_letter` with the reason, and the rest of the batch goes on (a replay,
+`rebuild_projections`, only logs it: that record was, or will be, dead-lettered by the running projector).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class Projector:
         *,
         dead_letters: Producer | None = None,
         notify: bool = True,
+        replaying: bool = False,
         batch_size: int = 500,
         poll_timeout: float = 0.1,
         retry_deadline: float = DEFAULT_DEADLINE,
@@ -78,14 +80,14 @@ class Projector:
     ) -> None:
         self.consumer = consumer
         self.codec = codec
-        self.dead_letters = dead_letters or clients.producer()
+        self.dead_letters = None if replaying else dead_letters or clients.producer()
         self.notifier = Notifier() if notify else None
         self.batch_size = batch_size
         self.poll_timeout = poll_timeout
         self.retry_deadline = retry_deadline
         self.heartbeat = heartbeat
         self.stop = threading.Event()
-        self.counts = {"transactions": 0, "answers": 0, "dead letters": 0}
+        self.counts = {"transactions": 0, "answers": 0, "dead letters": 0, "refused again": 0}
 
     def run(self, stop: threading.Event) -> None:
         self.stop = stop
@@ -112,7 +114,8 @@ class Projector:
             with contextlib.suppress(KafkaException):  # "no offset to commit" when nothing was read
                 self.consumer.commit(asynchronous=False)
             self.consumer.close()
-            self.dead_letters.flush(10)
+            if self.dead_letters:
+                self.dead_letters.flush(10)
             if self.notifier:
                 self.notifier.close()
 
@@ -206,8 +209,18 @@ class Projector:
         return project(events, feedback, settings, fired)
 
     def _dead_letter(self, letters: list[DeadLetter]) -> None:
-        """Copy the records to the dead-letter topic and wait until the broker has them all."""
+        """Copy the records to the dead-letter topic and wait until the broker has them all.
+
+        A replay (`rebuild_projections`) only logs them: the running projector dead-letters each record once.
+        """
         if not letters:
+            return
+        if self.dead_letters is None:
+            for letter in letters:
+                logger.warning(
+                    "refused again on a replay, not dead-lettered twice: %s: %s", where(letter.record), letter.error
+                )
+            self.counts["refused again"] += len(letters)
             return
         failures: list[KafkaError] = []
         for letter in letters:

@@ -209,23 +209,33 @@ def snapshot():
     )
 
 
-def test_rebuild_projections_gives_back_the_same_read_model(running_projector, capsys):
+def test_rebuild_projections_gives_back_the_same_read_model_and_dead_letters_nothing_again(running_projector, capsys):
+    """A rebuild once copied every poison record in the topics' history to the dead-letter topic again."""
     call_command("rebuild_projections")
     iban = f"NL{uuid.uuid4().hex[:6]}"
     codec = get_codec()
+    letters = Collector(end_offsets("projector_dead_letter"), decode=False)
+    poison = f"not avro {uuid.uuid4()}".encode()
     produce(
         [
-            ("balance_changed", "carol", codec.encode("balance_changed", balance_changed(iban, n)))
-            for n in (100, 200, 300)
+            *[
+                ("balance_changed", "carol", codec.encode("balance_changed", balance_changed(iban, n)))
+                for n in (100, 200, 300)
+            ],
+            ("balance_changed", "carol", poison),
         ]
     )
     wait_for(lambda: Transaction.objects.filter(iban=iban).count() == 3)
+    letters.until(lambda records: any(record.value() == poison for _, record in records))
     before = snapshot()
 
     call_command("rebuild_projections")
 
     assert snapshot() == before
     assert "rebuilt in" in capsys.readouterr().out
+    copies = [record for _, record in letters.settle() if record.value() == poison]
+    letters.close()
+    assert len(copies) == 1
 
 
 def test_an_event_published_again_at_another_offset_is_still_one_transaction(running_projector):

@@ -27,7 +27,7 @@ class Command(BaseCommand):
             Customer.objects.update(iban="", token="")
         self.stdout.write(f"deleted {deleted} transactions; replaying {sum(ends.values())} records...")
         reader = reader_from([TopicPartition(topic, partition, 0) for topic, partition in ends])
-        projector = Projector(reader, get_codec(), notify=False)
+        projector = Projector(reader, get_codec(), notify=False, replaying=True)
         partitions = [TopicPartition(topic, partition) for topic, partition in ends]
         started, reported = time.monotonic(), time.monotonic()
         try:
