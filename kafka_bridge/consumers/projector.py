@@ -87,7 +87,7 @@ class Projector:
         self.retry_deadline = retry_deadline
         self.heartbeat = heartbeat
         self.stop = threading.Event()
-        self.counts = {"transactions": 0, "answers": 0, "dead letters": 0, "refused again": 0}
+        self.counts = {"transactions": 0, "answers": 0, "dead letters": 0} | ({"refused again": 0} if replaying else {})
 
     def run(self, stop: threading.Event) -> None:
         self.stop = stop
