@@ -179,10 +179,8 @@ def check_nothing_lost(workers, starts) -> None:
     ids = {command_id for w in workers for command_id in w.answers}
     confirmed = {command_id for w in workers for command_id, a in w.answers.items() if a["success"]}
     codec = get_codec()
-    # A client told its answer may have sent the command again meanwhile (after a time-out): that copy is
-    # answered too, once a handler gets to it, which after a fault can take a while. Read until it is.
-    deadline = time.monotonic() + 60
-    while True:
+
+    def sent_and_answered() -> tuple[Counter, Counter]:
         commands = Counter(
             str(codec.decode("commands", r.value()).id) for r in read_all(starts["commands"], end_offsets("commands"))
         )
@@ -190,11 +188,17 @@ def check_nothing_lost(workers, starts) -> None:
             str(codec.decode("money_transfer_feedback", r.value()).id)
             for r in read_all(starts["money_transfer_feedback"], end_offsets("money_transfer_feedback"))
         )
-        ours = {i: commands[i] for i in ids}
-        each_answered = all(ours[i] >= 1 and feedback[i] == ours[i] for i in ids)
-        if each_answered or time.monotonic() > deadline:
-            break
-        time.sleep(2)
+        return commands, feedback
+
+    def answered_once_each(counts: tuple[Counter, Counter]) -> bool:
+        commands, feedback = counts
+        return all(commands[i] >= 1 and feedback[i] == commands[i] for i in ids)
+
+    # A client told its answer may have sent the command again meanwhile (after a time-out): that copy is
+    # answered too, once a handler gets to it, which after a fault can take a while. Read until it is.
+    commands, feedback = read_until(sent_and_answered, answered_once_each, every=2)
+    ours = {i: commands[i] for i in ids}
+    each_answered = answered_once_each((commands, feedback))
     unanswered = {i: (ours[i], feedback[i]) for i in ids if feedback[i] != ours[i]}
     assert each_answered, f"commands without exactly one feedback each (sent, answered): {unanswered}"
     events = Counter(
@@ -212,20 +216,29 @@ def check_nothing_lost(workers, starts) -> None:
             ledger.execute("SELECT iban, balance_cents FROM accounts_ledgeraccount WHERE iban = ANY(%s)", [ibans])
         )
     assert sum(balances.values()) == START_BALANCE * len(ibans), "money appeared or vanished"
-    deadline = time.monotonic() + 60
-    while True:
+
+    def shown_balances() -> dict:
         with psycopg.connect(os.environ["DATABASE_URL"]) as read_model:
-            shown = dict(
+            return dict(
                 read_model.execute(
                     "SELECT DISTINCT ON (iban) iban, new_balance_cents FROM transfers_transaction"
                     " WHERE iban = ANY(%s) ORDER BY iban, id DESC",
                     [ibans],
                 )
             )
-        if shown == balances or time.monotonic() > deadline:
-            break
-        time.sleep(1)
+
+    shown = read_until(shown_balances, lambda shown: shown == balances)
     assert shown == balances, "the read model shows another balance than the ledger's"
+
+
+def read_until(read, done, seconds: float = 60, every: float = 1):
+    """`read()` again until `done` holds for what it gave, or `seconds` have passed; what it gave last."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = read()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(every)
 
 
 def wait_until_healthy(profile, seconds: float = 120) -> None:

@@ -12,8 +12,6 @@ from loadtest.config import load_config
 from loadtest.generator import MONEY_TRANSFER, next_step
 from testing.live import running_app
 
-call = closed_loop._call
-
 # Playwright's sync API keeps an event loop in this thread; Django's test database handling is safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -71,7 +69,7 @@ def test_the_it_configuration_passes_against_the_whole_application(tmp_path, dja
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_the_closed_loop_measures_its_floors_after_the_warm_up_while_no_transfer_is_under_way(tmp_path, monkeypatch):
     """Floors measured on a fresh stack before any load read two to three times those of a warm broker."""
-    transfers, floors = [], []
+    transfers, floors, call = [], [], closed_loop._call
 
     async def timed_call(ws, query, variables):
         started = time.monotonic()
