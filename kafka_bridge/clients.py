@@ -54,9 +54,17 @@ def transactional_producer(transactional_id: str, **overrides: Any) -> Producer:
     return producer(**{"transactional.id": transactional_id, "transaction.timeout.ms": 30_000, **overrides})
 
 
-def consumer(group_id: str, **overrides: Any) -> Consumer:
+class GroupConsumer(Consumer):
+    """A consumer that knows its group, so a `StallWatch` can ask the group's offsets on a client of its own."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__(config)
+        self.group_id = config["group.id"]
+
+
+def consumer(group_id: str, **overrides: Any) -> GroupConsumer:
     """A consumer that sees committed records only and leaves committing offsets to its owner."""
-    return Consumer(
+    return GroupConsumer(
         _common(
             **{
                 "group.id": group_id,
@@ -133,48 +141,79 @@ class ConsumerStalled(Exception):
 
 
 class StallWatch:
-    """Notice a consumer that stopped fetching a partition, so its process exits and a new consumer takes over.
+    """Notice a partition the consumer stopped fetching, so its process exits and a new consumer takes over.
 
-    librdkafka now and then stops fetching one partition after a broker restart (a rolling restart here left
-    commands unanswered for minutes), or a restarted consumer never starts; a new consumer does not. Checked only
-    after `after` seconds without records.
+    librdkafka now and then stops fetching one partition after a broker restart, even while it goes on with the
+    others (a rolling restart left commands unanswered for minutes), or a restarted consumer never starts; a new
+    consumer does not. A partition is stalled when records have waited `after` seconds on it at one position.
     """
 
-    def __init__(self, consumer: Consumer, after: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.consumer, self.after, self.clock = consumer, after, clock
-        self._progress = clock()
+    def __init__(
+        self,
+        consumer: Consumer,
+        after: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        prober: Consumer | None = None,
+    ) -> None:
+        self.consumer, self.after, self.clock, self.prober = consumer, after, clock, prober
+        self._checked = clock()
+        self._waiting: dict[tuple[str, int], tuple[int, float]] = {}  # partition -> (position, records wait since)
 
-    def observe(self, consumed: int) -> None:
-        now = self.clock()
-        if consumed:
-            self._progress = now
-            return
-        if now - self._progress < self.after:
-            return
-        self._progress = now  # at most one check per period
-        positions = self._positions()
+    def __enter__(self) -> StallWatch:
+        # The brokers' offsets are asked on connections of the watch's own: on the consumer's, each question
+        # waits behind its long-poll fetch (up to 500 ms when idle), and so would every record behind the check.
+        if self.prober is None:
+            self.prober = consumer(self.consumer.group_id, **{"client.id": "stall-watch"})
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.prober is not self.consumer:
+            self.prober.close()
+
+    def observe(self) -> None:
+        """Check, at most twice per `after` seconds; raise `ConsumerStalled` if a partition is stalled."""
+        if self.clock() - self._checked >= self.after / 2:
+            self.check()
+
+    def check(self) -> None:
+        now = self._checked = self.clock()
         try:
-            # One request per broker for all partitions: asked one by one, each waited behind the consumer's
-            # long-poll fetch, and an idle projector's 144 partitions kept it deaf for over a minute.
-            starts = self._ask(positions, OFFSET_BEGINNING)
-            ends = self._ask(positions, OFFSET_END)
-        except KafkaException:  # no leader just now: a broker away is not a stall
+            behind = self._behind()
+        except KafkaException:  # no leader or coordinator just now: a broker away is not a stall
             return
-        behind = {}
-        for tp in positions:
-            start, end = starts.get((tp.topic, tp.partition)), ends.get((tp.topic, tp.partition))
-            if start is None or end is None:  # this partition's leader did not answer
-                continue
-            at = max(tp.offset, start)  # no group offset, or one whose records retention deleted: from the start
-            if at < end:
-                behind[f"{tp.topic}[{tp.partition}]"] = (at, end)
-        if behind:
-            raise ConsumerStalled(f"nothing consumed for {self.after:.0f} s while records wait (at, end): {behind}")
+        waiting = {}
+        for partition, (at, _end) in behind.items():
+            before = self._waiting.get(partition)
+            waiting[partition] = before if before and before[0] == at else (at, now)
+        self._waiting = waiting
+        stalled = {
+            f"{topic}[{partition}]": behind[(topic, partition)]
+            for (topic, partition), (_at, since) in waiting.items()
+            if now - since >= self.after
+        }
+        if stalled:
+            raise ConsumerStalled(f"records waited {self.after:.0f} s at one position (at, end): {stalled}")
+
+    def _behind(self) -> dict[tuple[str, int], tuple[int, int]]:
+        """(position, end) of each assigned partition with records past its position."""
+        positions = self._positions()
+        # One request per broker for all partitions, not one per partition: 144 took over a minute.
+        ends = self._ask(positions, OFFSET_END)
+        behind = [tp for tp in positions if tp.offset < ends.get((tp.topic, tp.partition), tp.offset)]
+        starts = self._ask(behind, OFFSET_BEGINNING)
+        found = {}
+        for tp in behind:
+            key = (tp.topic, tp.partition)
+            if key in starts:  # else its leader did not answer
+                at = max(tp.offset, starts[key])  # no group offset, or one whose records retention deleted
+                if at < ends[key]:
+                    found[key] = (at, ends[key])
+        return found
 
     def _ask(self, partitions: list[TopicPartition], offset: int) -> dict[tuple[str, int], int]:
         """The first (OFFSET_BEGINNING) or end (OFFSET_END) offset of each partition, from its leader now."""
         asked = [TopicPartition(tp.topic, tp.partition, offset) for tp in partitions]
-        answers = self.consumer.offsets_for_times(asked, timeout=10) if asked else []
+        answers = self.prober.offsets_for_times(asked, timeout=5) if asked else []
         return {(tp.topic, tp.partition): tp.offset for tp in answers if tp.error is None and tp.offset >= 0}
 
     def _positions(self) -> list[TopicPartition]:
@@ -183,12 +222,7 @@ class StallWatch:
         positions = self.consumer.position(self.consumer.assignment())
         known = [tp for tp in positions if tp.offset >= 0]
         unknown = [tp for tp in positions if tp.offset < 0]
-        if not unknown:
-            return known
-        try:
-            return known + self.consumer.committed(unknown, timeout=10)
-        except KafkaException:  # no coordinator just now: as a broker away, not a stall
-            return known
+        return known + (self.prober.committed(unknown, timeout=5) if unknown else [])
 
 
 WEDGED_EXIT_STATUS = 70

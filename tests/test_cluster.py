@@ -103,7 +103,7 @@ class Client(threading.Thread):
             self.retries += 1
             self.last_retry_answer = answer
             time.sleep(0.5)
-        raise AssertionError(f"{field} {variables.get('uuid')} was never answered")
+        raise AssertionError(f"{field} {variables.get('uuid')} was never answered; last: {self.last_retry_answer}")
 
     def _transfer(self, variables: dict) -> dict:
         command_id = str(uuid.uuid4())

@@ -122,14 +122,14 @@ class Alerter:
                     self.producer.init_transactions(self.kafka_timeout)
             self.consumer.subscribe([Topic.BALANCE_CHANGED.value], on_assign=self._assigned)
             logger.info("alerts started on %s", Topic.BALANCE_CHANGED.value)
-            stalls = clients.StallWatch(self.consumer)
-            while not stop.is_set():
-                records = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
-                if records:
-                    self.alert(records)
-                stalls.observe(len(records))
-                if self.heartbeat:
-                    self.heartbeat.beat()
+            with clients.StallWatch(self.consumer) as stalls:
+                while not stop.is_set():
+                    records = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
+                    if records:
+                        self.alert(records)
+                    stalls.observe()
+                    if self.heartbeat:
+                        self.heartbeat.beat()
         except Exception as error:
             if not (stop.is_set() and is_transient(error)):
                 logger.error("alerts giving up: %r; its supervisor restarts it", error)

@@ -107,18 +107,18 @@ class CommandHandler:
             self.consumer.subscribe([Topic.COMMANDS.value], on_assign=self._assigned, on_revoke=self._revoked)
             logger.info("command handler started; waiting for partitions of %r", Topic.COMMANDS.value)
             reported_at, reported = time.monotonic(), 0
-            stalls = clients.StallWatch(self.consumer)
-            while not stop.is_set():
-                records = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
-                if records:
-                    self.process(records)
-                stalls.observe(len(records))
-                if self.heartbeat:
-                    self.heartbeat.beat()
-                if time.monotonic() - reported_at >= 10 and self.handled != reported:
-                    rate = (self.handled - reported) / (time.monotonic() - reported_at)
-                    logger.info("handled %d commands in all (%.0f/s lately)", self.handled, rate)
-                    reported_at, reported = time.monotonic(), self.handled
+            with clients.StallWatch(self.consumer) as stalls:
+                while not stop.is_set():
+                    records = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
+                    if records:
+                        self.process(records)
+                    stalls.observe()
+                    if self.heartbeat:
+                        self.heartbeat.beat()
+                    if time.monotonic() - reported_at >= 10 and self.handled != reported:
+                        rate = (self.handled - reported) / (time.monotonic() - reported_at)
+                        logger.info("handled %d commands in all (%.0f/s lately)", self.handled, rate)
+                        reported_at, reported = time.monotonic(), self.handled
         except Exception as error:
             if not (stop.is_set() and is_transient(error)):
                 logger.error("command handler giving up: %r; its supervisor restarts it", error)

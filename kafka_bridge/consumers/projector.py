@@ -94,16 +94,16 @@ class Projector:
         self.consumer.subscribe(TOPICS, on_assign=self._assigned)
         logger.info("projector started on %s", ", ".join(TOPICS))
         try:
-            stalls = clients.StallWatch(self.consumer)
-            while not stop.is_set():
-                records = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
-                if records:
-                    self.project(records)
-                    # Not waited for: the next commit covers a lost one, and a replay rewrites nothing.
-                    self.consumer.commit(asynchronous=True)
-                stalls.observe(len(records))
-                if self.heartbeat:
-                    self.heartbeat.beat()
+            with clients.StallWatch(self.consumer) as stalls:
+                while not stop.is_set():
+                    records = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
+                    if records:
+                        self.project(records)
+                        # Not waited for: the next commit covers a lost one, and a replay rewrites nothing.
+                        self.consumer.commit(asynchronous=True)
+                    stalls.observe()
+                    if self.heartbeat:
+                        self.heartbeat.beat()
         except Exception as error:
             if not (stop.is_set() and is_transient(error)):
                 logger.error("projector giving up: %r; its supervisor restarts it", error)
