@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from django.db import close_old_connections
 
 from alerts.notices import alerts_fired
@@ -93,14 +93,19 @@ class Projector:
         self.stop = stop
         self.consumer.subscribe(TOPICS, on_assign=self._assigned)
         logger.info("projector started on %s", ", ".join(TOPICS))
+        projected: dict[tuple[str, int], TopicPartition] = {}  # the offset after each partition's last projected record
         try:
             with clients.StallWatch(self.consumer) as stalls:
                 while not stop.is_set():
                     records = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
                     if records:
                         self.project(records)
-                        # Not waited for: the next commit covers a lost one, and a replay rewrites nothing.
-                        self.consumer.commit(asynchronous=True)
+                        done = clients.next_offsets(records)
+                        # The batch's own offsets: without them librdkafka commits the positions its thread finds
+                        # when it sends the commit, which may include the next batch, consumed but not projected.
+                        # Not waited for: a lost commit only means records projected again, which rewrites nothing.
+                        self.consumer.commit(offsets=done, asynchronous=True)
+                        projected |= {(tp.topic, tp.partition): tp for tp in done}
                     stalls.observe()
                     if self.heartbeat:
                         self.heartbeat.beat()
@@ -111,13 +116,20 @@ class Projector:
             logger.info("stopped while retrying: %s", error)
         finally:
             logger.info("projector stopping: %s", self.counts)
-            with contextlib.suppress(KafkaException):  # "no offset to commit" when nothing was read
-                self.consumer.commit(asynchronous=False)
+            self._commit_at_stop(projected)
             self.consumer.close()
             if self.dead_letters:
                 self.dead_letters.flush(10)
             if self.notifier:
                 self.notifier.close()
+
+    def _commit_at_stop(self, projected: dict[tuple[str, int], TopicPartition]) -> None:
+        """Commit, and wait for, the offsets after the last projected record of each partition still ours."""
+        ours = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
+        offsets = [tp for partition, tp in projected.items() if partition in ours]
+        if offsets:
+            with contextlib.suppress(KafkaException):  # the group went on without us: the new owner commits
+                self.consumer.commit(offsets=offsets, asynchronous=False)
 
     @staticmethod
     def _assigned(consumer: Consumer, partitions: list) -> None:
