@@ -290,11 +290,10 @@ def test_a_rolling_restart_of_all_three_brokers_under_load(profile):
 
 
 def test_one_of_two_web_processes_is_killed_and_its_clients_reconnect_to_the_same_port(profile):
-    with clients_transferring(profile) as workers:
+    with clients_transferring(profile):  # its checks on leaving are the test
         act(profile, "kill", "web-1")
         time.sleep(6)
         act(profile, "start", "web-1")
-    assert sum(w.retries for w in workers) >= 0  # the checks afterwards are the point
 
 
 def test_one_of_two_handlers_and_one_of_two_projectors_are_killed(profile):
