@@ -37,9 +37,12 @@ class NotSent(Exception):
     """The command could not be handed to the bank (the broker or the registry is away): nothing happened."""
 
 
+NO_ANSWER = "no answer from the bank"
+
+
 def no_answer_reason() -> str:
     return (
-        f"no answer from the bank within {settings.COMMAND_ANSWER_TIMEOUT:g} seconds; it may still be carried out: "
+        f"{NO_ANSWER} within {settings.COMMAND_ANSWER_TIMEOUT:g} seconds; it may still be carried out: "
         "send it again with the same uuid to learn its outcome"
     )
 

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 import websockets
 
+from banking.bus import NO_ANSWER
 from loadtest.generator import GET_ACCOUNT, MONEY_TRANSFER
 from loadtest.pingpong import measure_ping_pong, measure_relay
 from loadtest.provenance import machine, run_settings
@@ -61,13 +62,23 @@ FLOORS_AFTER_SECONDS = 2.0  # a pause before the floors (answers under way arriv
 OPENING_AT_ONCE = 4  # each opening hashes a password (about 0.4 s of CPU): a crowd of them would time out
 
 
+async def _log_in(ws, name: str, tries: int = 5) -> dict:
+    """Log in, opening the account the first time; a login the bank did not answer in time (a process of
+    the bank restarting, say) is sent again, as logging in twice gives the same account."""
+    for _ in range(tries):
+        account = (await _call(ws, GET_ACCOUNT, {"u": name, "p": name}))["data"]["get_account"]
+        if account["iban"] or not str(account["reason"]).startswith(NO_ANSWER):
+            break
+    return account
+
+
 async def _customer(ws_url: str, number: int, opening, ready: list, go, stop, samples, errors):
     async with websockets.connect(ws_url, subprotocols=["graphql-ws"], open_timeout=60, max_queue=None) as ws:
         accounts = []
         for side in "ab":
             name = f"loop-{number}-{side}-{uuid.uuid4().hex[:6]}"
             async with opening:
-                account = (await _call(ws, GET_ACCOUNT, {"u": name, "p": name}))["data"]["get_account"]
+                account = await _log_in(ws, name)
             if not account["iban"]:  # e.g. the login limit per address: wait a minute between large runs
                 raise RuntimeError(f"customer {number} could not open an account: {account['reason']}")
             accounts.append({**account, "username": name})

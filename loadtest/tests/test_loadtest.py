@@ -7,9 +7,10 @@ import time
 import pytest
 from django.core.management import call_command
 
+from banking.bus import no_answer_reason
 from loadtest import closed_loop
 from loadtest.config import load_config
-from loadtest.generator import MONEY_TRANSFER, next_step
+from loadtest.generator import GET_ACCOUNT, MONEY_TRANSFER, next_step
 from testing.live import running_app
 
 # Playwright's sync API keeps an event loop in this thread; Django's test database handling is safe here.
@@ -94,6 +95,27 @@ def test_the_closed_loop_measures_its_floors_after_the_warm_up_while_no_transfer
     assert result.transfers > 0
     assert any(done < began for _, done in transfers), "no warm-up before the floors"
     assert not [t for t in transfers if t[0] < ended and t[1] > began], "transfers under way during the floors"
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_the_closed_loop_logs_in_again_when_the_bank_does_not_answer_a_login_in_time(tmp_path, monkeypatch):
+    """With the projector killed during a run, one customer's login timed out and ended the whole benchmark."""
+    call, unanswered = closed_loop._call, []
+
+    async def first_login_unanswered(ws, query, variables):
+        if query == GET_ACCOUNT and not unanswered:
+            unanswered.append(variables["u"])
+            return {"data": {"get_account": {"iban": None, "token": None, "reason": no_answer_reason()}}}
+        return await call(ws, query, variables)
+
+    monkeypatch.setattr(closed_loop, "_call", first_login_unanswered)
+    monkeypatch.setattr(closed_loop, "measure_ping_pong", lambda: {"p50_ms": 1.0})
+    monkeypatch.setattr(closed_loop, "measure_relay", lambda: {"p50_ms": 1.0})
+    with running_app(tmp_path / "logs") as app:
+        result = closed_loop.run_closed_loop(app.start_web("web"), clients=1, seconds=1, warmup=0.5)
+
+    assert unanswered and result.transfers > 0
 
 
 IT_WITH_ACCOUNTS_FIRST = """
