@@ -125,10 +125,10 @@ class Projector:
 
     def _commit_at_stop(self, projected: dict[tuple[str, int], TopicPartition]) -> None:
         """Commit, and wait for, the offsets after the last projected record of each partition still ours."""
-        ours = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
-        offsets = [tp for partition, tp in projected.items() if partition in ours]
-        if offsets:
-            with contextlib.suppress(KafkaException):  # the group went on without us: the new owner commits
+        with contextlib.suppress(KafkaException):  # the group went on without us: the new owner commits
+            ours = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
+            offsets = [tp for partition, tp in projected.items() if partition in ours]
+            if offsets:
                 self.consumer.commit(offsets=offsets, asynchronous=False)
 
     @staticmethod
