@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from confluent_kafka import TopicPartition
 
 from kafka_bridge.consumers.projector import Projector
 
@@ -36,8 +37,8 @@ class Consumer:
     def subscribe(self, topics, on_assign=None) -> None:
         pass
 
-    def assignment(self):
-        return [Record(0)]  # anything with the topic and partition of the records
+    def assignment(self) -> list[TopicPartition]:
+        return [TopicPartition("balance_changed", 0)]
 
     def consume(self, num_messages: int, timeout: float) -> list[Record]:
         batch = [self.records.pop(0)] if self.records and num_messages == 1 else []
