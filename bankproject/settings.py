@@ -95,7 +95,7 @@ CHANNEL_LAYERS = {
     "default": {
         # Redis pub/sub: a group send is one PUBLISH, and a group's members live in their process, so they
         # leave with it (see docs/decisions.md). Live notifications are best effort either way.
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "BACKEND": "bankproject.channel_layers.PubSubChannelLayer",
         "CONFIG": {"hosts": [REDIS_URL]},
     },
 }

@@ -104,13 +104,7 @@ def retrying(
         stop=tenacity.stop_after_delay(deadline) | tenacity.stop_when_event_set(stop),
         wait=tenacity.wait_exponential(multiplier=0.1, max=5),
         sleep=stop.wait,
-        before_sleep=lambda state: logger.warning(
-            "%s failed (attempt %d, %.0f s so far), retrying: %s",
-            what,
-            state.attempt_number,
-            state.seconds_since_start or 0,
-            state.outcome.exception() if state.outcome else "",
-        ),
+        before_sleep=lambda state: _log_retry(what, state),
         reraise=True,
         retry_error_callback=None if until is None else lambda state: state.outcome.result(),
     )
@@ -124,3 +118,13 @@ def with_retries(
 ) -> T:
     """Run `operation`, retrying transient errors (and, with `until`, results it refuses) for up to `deadline` s."""
     return retrying(what, deadline=deadline, until=until)(operation)
+
+
+def _log_retry(what: str, state: tenacity.RetryCallState) -> None:
+    """A failure is a warning; a result `until` refused (a topic not visible yet, say) is only waited for."""
+    error = state.outcome.exception() if state.outcome else None
+    so_far = f"attempt {state.attempt_number}, {state.seconds_since_start or 0:.0f} s so far"
+    if error is None:
+        logger.info("%s: not done yet (%s), trying again", what, so_far)
+    else:
+        logger.warning("%s failed (%s), retrying: %s", what, so_far, error)

@@ -1,7 +1,7 @@
 import pytest
 from confluent_kafka import KafkaError, KafkaException
 
-from kafka_bridge.retry import is_transient
+from kafka_bridge.retry import is_transient, with_retries
 
 
 @pytest.mark.parametrize(
@@ -26,3 +26,13 @@ def test_a_refusal_is_not_retried(code):
 
 def test_a_fatal_error_is_not_retried():
     assert not is_transient(KafkaException(KafkaError(KafkaError.PRODUCER_FENCED, fatal=True)))
+
+
+def test_a_result_not_good_yet_is_logged_as_waiting_not_as_a_failure(caplog):
+    caplog.set_level("INFO")
+    results = iter([False, False, True])
+
+    assert with_retries(lambda: next(results), "planning", deadline=5, until=bool) is True
+
+    assert "failed" not in caplog.text and "None" not in caplog.text
+    assert "planning: not done yet (attempt 1" in caplog.text
