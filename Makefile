@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-cluster test check clean install schema browser loadtest
+.PHONY: run run-cluster test check clean install schema browser loadtest loadtest-sweep loadtest-runs
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -36,18 +36,26 @@ test: $(STAMP) browser check
 
 ## The load test against the original's published runs, RUNS times, each on a stack started for it from empty
 ## data (like `make run`'s, on other ports; the bank of `make run` is not touched), then the report
-## (e.g. make loadtest CONFIG=demo RUNS=2; KAFKA_LINGER_MS=10 for the original's sweep).
+## (e.g. make loadtest CONFIG=demo RUNS=2; KAFKA_LINGER_MS=10 for one setting of the original's sweep).
 ## Every generator logs in from this one address, so the per-address login limit is raised for it.
 CONFIG ?= compare
 RUNS ?= 3
-loadtest: $(STAMP) browser
+loadtest: loadtest-runs
+	$(VPY) manage.py loadtest_report --with-original
+
+## The original's linger.ms sweep in one command: RUNS runs per setting of LINGER_MS, then the report.
+LINGER_MS ?= 0 10 25 100
+loadtest-sweep: $(STAMP) browser
+	@for ms in $(LINGER_MS); do KAFKA_LINGER_MS=$$ms $(MAKE) --no-print-directory loadtest-runs || exit 1; done
+	$(VPY) manage.py loadtest_report --with-original
+
+loadtest-runs: $(STAMP) browser
 	@for run in $$(seq $(RUNS)); do \
-	  echo "== load test $(CONFIG), run $$run of $(RUNS), on a stack started for it from empty data"; \
+	  echo "== load test $(CONFIG), run $$run of $(RUNS), linger.ms $${KAFKA_LINGER_MS:-0}, on a stack started for it from empty data"; \
 	  LOGINS_PER_MINUTE_PER_ADDRESS=$${LOGINS_PER_MINUTE_PER_ADDRESS:-1000} \
 	    $(VPY) -m devstack exec --profile loadtest --with-apps -- $(VPY) manage.py loadtest $(CONFIG) \
 	    || echo "== run $$run ended early (a ramp ends when the bank cannot keep up: see its last lines)"; \
 	done
-	$(VPY) manage.py loadtest_report --with-original
 
 ## Lint, formatting and the import contracts (the domain stays Kafka-free; adapters never import each other).
 check: $(STAMP)
