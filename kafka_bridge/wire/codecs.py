@@ -112,6 +112,7 @@ class Codec:
             name: AvroDeserializer(registry, schema_str, self._from_avro(MESSAGE_TYPES[name]))
             for name, schema_str in schemas.items()
         }
+        self._record_names: dict[int, str] = {}  # schema id -> its record's full name (an id never changes)
 
     @staticmethod
     def _from_avro(cls: type[Message]):
@@ -149,13 +150,18 @@ class Codec:
             schema_id.from_bytes(io.BytesIO(value))
         except Exception as error:  # noqa: BLE001 - any framing error means "undecodable"
             raise DecodeError(f"no Confluent-framed Avro schema id: {error}") from error
+        if schema_id.id not in self._record_names:
+            self._record_names[schema_id.id] = self._record_name_of(schema_id.id)
+        return self._record_names[schema_id.id]
+
+    def _record_name_of(self, schema_id: int) -> str:
         try:
             with registry_answers():
-                schema = json.loads(self._registry.get_schema(schema_id.id).schema_str)
+                schema = json.loads(self._registry.get_schema(schema_id).schema_str)
         except SchemaRegistryError as error:
-            raise DecodeError(f"the registry knows no schema with id {schema_id.id}: {error}") from error
+            raise DecodeError(f"the registry knows no schema with id {schema_id}: {error}") from error
         except ValueError as error:
-            raise DecodeError(f"schema {schema_id.id} is not JSON: {error}") from error
+            raise DecodeError(f"schema {schema_id} is not JSON: {error}") from error
         name = schema.get("name", "") if isinstance(schema, dict) else ""
         namespace = schema.get("namespace") if isinstance(schema, dict) else None
         return name if "." in name or not namespace else f"{namespace}.{name}"
