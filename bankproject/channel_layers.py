@@ -10,7 +10,7 @@ from channels_redis.pubsub import RedisPubSubChannelLayer
 
 class PubSubChannelLayer(RedisPubSubChannelLayer):
     """The projector tells a batch's answers and transactions as dozens of messages; one PUBLISH and one wait
-    for Redis per message cost it a third of its CPU. This sends them as one pipeline per Redis shard.
+    for Redis per message cost it a quarter of its CPU. This sends them as one pipeline per Redis shard.
 
     It uses the library's own channel names and connection (names private to channels_redis 4.3; a test
     hears the messages through the library's receiving side, so a change there fails it).
