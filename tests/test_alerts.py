@@ -159,4 +159,5 @@ def test_the_client_page_shows_a_new_alert_as_a_toast_without_reloading(app, com
             "Debit of €20,00 to NL66OPEN0000000000 is above your limit of €10,00", timeout=20_000
         )
         expect(page.locator("#alerts-list li").first).to_contain_text("Debit of €20,00")
+        expect(page.locator("#alerts-list .empty")).to_be_hidden()  # "None yet." goes with the first alert
         browser.close()

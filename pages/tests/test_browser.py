@@ -81,6 +81,7 @@ def test_a_deposit_updates_the_page_in_place_without_loading_it_again(web, brows
     expect(page.locator("#outcome")).to_have_text("€20,00 deposited", timeout=20_000)
     expect(newest(page)).to_contain_text("€20,00", timeout=20_000)
     expect(page.locator("#balance")).to_have_text("€20,00")
+    expect(page.locator("#transactions .empty")).to_be_hidden()  # "No transactions yet" goes with the first
     assert page.evaluate("window.loadedOnce === true")  # the same page: its feed's websocket stayed open
 
 
