@@ -47,4 +47,6 @@ def company_account(django_db_blocker):
     from accounts.models import LedgerAccount
 
     with django_db_blocker.unblock():
-        return LedgerAccount.objects.get_or_create(iban=_company.COMPANY["iban"], defaults=_company.COMPANY)[0]
+        return LedgerAccount.objects.get_or_create(iban=_company.COMPANY["iban"], defaults=_company.company_defaults())[
+            0
+        ]

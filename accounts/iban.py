@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 
 COMPANY_IBAN = "NL66OPEN0000000000"
-COMPANY_USERNAME = "open_web"
-COMPANY_TOKEN = "0" * 20
 CASH = "cash"  # the outside world's money: a source for deposits, a target for withdrawals
 
 # ISO 13616 turns letters into numbers (A=10 ... Z=35): OPEN -> 24251423, NL00 -> 232100.
@@ -41,22 +40,39 @@ def is_open_iban(value: str) -> bool:
     )
 
 
-def looks_like_open_iban(value: str) -> bool:
-    """True when `value` is meant as one of our IBANs (NL..OPEN...), well-formed or not."""
-    return value[:2].upper() == "NL" and value[4:8].upper() == "OPEN"
+def names_this_bank(value: str) -> bool:
+    """True when `value` is meant as one of our IBANs: it carries our bank code, `OPEN`, where IBANs have it."""
+    return len(value) >= 8 and value[4:8].upper() == "OPEN" and value[:2].isalpha()
 
 
-_IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}")
+def looks_like_an_iban(value: str) -> bool:
+    """True when a (normalized) account reads as an IBAN of some bank, rather than a name."""
+    return _IBAN_SHAPE.fullmatch(value) is not None
+
+
+def is_valid_iban(value: str) -> bool:
+    """True for an IBAN of any bank whose check digits are right (ISO 13616 mod-97)."""
+    if not _IBAN_SHAPE.fullmatch(value):
+        return False
+    rearranged = value[4:] + value[:4]
+    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+
+
+_IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
+# What people put between the groups of an IBAN, and the word some write in front of it (`IBAN: NL66 ...`).
+_SEPARATORS = re.compile(r"[\s\-.\u2010-\u2015/]")
+_PREFIX = re.compile(r"^IBAN:?", re.IGNORECASE)
 
 
 def normalized_account(value: str) -> str:
-    """An account as typed, made canonical: an IBAN without spaces in upper case (`nl66 open 0000 0000 00`);
-    `cash` in any case; anything else (another bank's customer by name) as given, trimmed."""
-    trimmed = value.strip()
-    if trimmed.lower() == CASH:
+    """An account as typed, made canonical: an IBAN without separators in upper case (`nl66-open 0000.0000 00`,
+    `IBAN NL66...`, full-width letters); `cash` in any case; anything else (another bank's customer by name)
+    as given, trimmed. Unicode is read as NFKC, and invisible format characters (a zero-width space) go."""
+    text = "".join(c for c in unicodedata.normalize("NFKC", value) if unicodedata.category(c) != "Cf").strip()
+    if text.lower() == CASH:
         return CASH
-    compact = "".join(trimmed.split()).upper()
-    return compact if _IBAN_SHAPE.fullmatch(compact) else trimmed
+    compact = _SEPARATORS.sub("", _PREFIX.sub("", text.strip())).upper()
+    return compact if _IBAN_SHAPE.fullmatch(compact) else text
 
 
 def new_token() -> str:

@@ -18,6 +18,10 @@ USERNAME_TOO_SHORT = "username needs at least 8 characters"
 PASSWORD_IS_INVALID = "password is invalid"
 PASSWORD_TOO_SHORT = "password needs at least 8 characters"
 UUID_ALREADY_USED = "uuid already used for another command"  # a command id reused with another payload
+INVALID_TOKEN = "invalid token"  # the original's: the token is the only authorisation of an account
+IBAN_IS_INVALID = "iban is invalid"
+MAX_TOKEN = 64  # tokens have 20 digits; anything much longer is not worth looking up
+MAX_IBAN = 34  # the longest IBAN there is
 
 
 def is_plain_text(value: object, max_length: int) -> bool:
@@ -33,6 +37,15 @@ def username_refusal(username: str) -> str | None:
     """Why the ledger cannot take this username (as a command's key or an account's owner), or None."""
     if not is_plain_text(username, MAX_USERNAME) or not username.strip():
         return USERNAME_IS_INVALID
+    return None
+
+
+def account_refusal(iban: str, token: str) -> str | None:
+    """Why `iban` and `token` cannot name one of our accounts and prove its owner, before anything is looked up."""
+    if not is_plain_text(iban, MAX_IBAN) or not iban.strip():
+        return IBAN_IS_INVALID
+    if not is_plain_text(token, MAX_TOKEN):
+        return INVALID_TOKEN
     return None
 
 

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from uuid import UUID
 
+from accounts.rules import account_refusal
 from alerts.rules import rule_refusal
 from banking.bus import NOT_SENT, NoAnswer, NotSent, get_command_bus, no_answer_reason
 from banking.logs import about_command
@@ -36,6 +37,8 @@ class RuleAnswer:
 
 
 async def _send(command: ChangeAlertRule) -> RuleAnswer:
+    if reason := account_refusal(command.iban, command.token):
+        return RuleAnswer(reason=reason)
     with about_command(command.command_id):
         try:
             answer = await get_command_bus().send(command, key=command.iban)

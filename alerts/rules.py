@@ -49,6 +49,8 @@ def rule_refusal(kind: str, threshold_cents: int | None, text: str | None) -> st
     """Why a rule cannot be kept, or None."""
     if kind not in AlertKind.__members__:
         return KIND_IS_INVALID
+    if text is not None and not is_plain_text(text, MAX_TEXT):
+        return TEXT_IS_INVALID
     if kind == AlertKind.DESCRIPTION_MATCHES:
         return None if text and text.strip() and is_plain_text(text, MAX_TEXT) else TEXT_IS_INVALID
     if threshold_cents is None or abs(threshold_cents) > MAX_THRESHOLD:

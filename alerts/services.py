@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from accounts.ledger import Ledger
+from accounts.rules import IBAN_IS_INVALID, INVALID_TOKEN, account_refusal
 from alerts.commands import ADD, ChangeAlertRule
 from alerts.models import LedgerAlertRule, ProcessedAlertRuleChange
 from alerts.rules import MAX_RULES, NO_SUCH_RULE, TOO_MANY_RULES, AlertKind, Rule, rule_refusal
 
-INVALID_TOKEN = "invalid token"
 UNKNOWN_ACCOUNT = "iban is not known at this bank"
 
 
@@ -33,7 +33,10 @@ def change_alert_rule(command: ChangeAlertRule, *, delivery: str, ledger: Ledger
     reason = _change(command, ledger)
     ledger.handled(
         ProcessedAlertRuleChange(
-            command_id=command.command_id, iban=command.iban[:34], reason=reason or "", delivery=delivery
+            command_id=command.command_id,
+            iban="" if reason == IBAN_IS_INVALID else command.iban,
+            reason=reason or "",
+            delivery=delivery,
         )
     )
     rules = None if reason else _rules_of(command.iban)
@@ -41,6 +44,8 @@ def change_alert_rule(command: ChangeAlertRule, *, delivery: str, ledger: Ledger
 
 
 def _change(command: ChangeAlertRule, ledger: Ledger) -> str | None:
+    if reason := account_refusal(command.iban, command.token):
+        return reason
     account = ledger.get(command.iban)
     if account is None:
         return UNKNOWN_ACCOUNT

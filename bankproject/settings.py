@@ -1,19 +1,34 @@
 """Settings, all from the environment (see README, "Configuration"); defaults suit a local `make run`."""
 
+import contextlib
+import os
+import secrets
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-DEVELOPMENT_SECRET_KEY = "insecure-local-development-key-change-me-in-production"
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
-    raise ImproperlyConfigured("DJANGO_DEBUG is off but DJANGO_SECRET_KEY is the development key: set a secret one")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)  # on only when asked: a stack started as it is runs as in production
+
+
+def local_secret_key(path: Path) -> str:
+    """This checkout's own random secret key, made once and kept beside its stacks' data (never a known one)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        made = path.with_name(f"{path.name}.{os.getpid()}")
+        made.write_text(secrets.token_urlsafe(50))
+        made.chmod(0o600)
+        with contextlib.suppress(FileExistsError):  # another process made it first: theirs it is
+            os.link(made, path)  # whole or not at all, so no process ever reads half a key
+        made.unlink()
+    return path.read_text().strip()
+
+
+# Production sets DJANGO_SECRET_KEY (docker-compose insists); every process of one checkout shares the file's.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or local_secret_key(BASE_DIR / ".stack" / "secret-key")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -88,6 +103,8 @@ for database in DATABASES.values():
     }
 DATABASES["ledger"].setdefault("TEST", {})["DEPENDENCIES"] = []  # tests may use the ledger alone
 DATABASE_ROUTERS = ["bankproject.routers.CommandQueryRouter"]
+# Threads that run the web's reads of the read model (GraphQL queries): a slow one holds up only its own.
+DATABASE_READ_THREADS = env.int("DATABASE_READ_THREADS", default=4)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:63790/0")

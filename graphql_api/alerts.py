@@ -7,21 +7,20 @@ from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
-from channels.db import database_sync_to_async
 
+from accounts.rules import INVALID_TOKEN
 from alerts.commands import add_alert_rule, remove_alert_rule
 from alerts.notices import ALERT_FIRED, AlertNotice, alerts_group
 from alerts.selectors import is_owner, latest_alerts, rules_of
+from banking.reads import read
 from graphql_api.errors import ClientError
+from graphql_api.limits import MAX_ITEMS, refuse_hostile_text
 from graphql_api.types import AlertKindType, AlertRuleResult, AlertRuleType, AlertType
 from transfers.live import listening
 
-INVALID_TOKEN = "invalid token"
-MAX_ITEMS = 1000
-
 
 async def _owner_only(iban: str, token: str) -> None:
-    if not await database_sync_to_async(is_owner)(iban, token):
+    if not await read(is_owner, iban, token):
         raise ClientError(INVALID_TOKEN)
 
 
@@ -58,12 +57,12 @@ class AlertQueries:
     @strawberry.field(description="The alert rules of an account")
     async def alert_rules(self, iban: str, token: str) -> list[AlertRuleType]:
         await _owner_only(iban, token)
-        return await database_sync_to_async(lambda: list(rules_of(iban)))()
+        return await read(lambda: list(rules_of(iban)))
 
     @strawberry.field(description="The newest alerts of an account, newest first")
     async def alerts(self, iban: str, token: str, max_items: int) -> list[AlertType]:
         await _owner_only(iban, token)
-        rows = await database_sync_to_async(lambda: list(latest_alerts(iban, min(max_items, MAX_ITEMS))))()
+        rows = await read(lambda: list(latest_alerts(iban, min(max_items, MAX_ITEMS))))
         return [AlertType.of(row) for row in rows]
 
 
@@ -71,6 +70,7 @@ class AlertQueries:
 class AlertSubscriptions:
     @strawberry.subscription(description="An account's alerts as they fire")
     async def stream_alerts(self, iban: str, token: str) -> AsyncGenerator[AlertType, None]:
+        refuse_hostile_text(iban=iban, token=token)
         await _owner_only(iban, token)
         async with listening(alerts_group(iban)) as receive:
             while True:

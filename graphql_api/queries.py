@@ -1,29 +1,40 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 import strawberry_django
 
-from accounts.rules import is_plain_text
+from banking.reads import read
 from graphql_api.alerts import AlertQueries
+from graphql_api.limits import MAX_ITEMS
 from graphql_api.types import TransactionType
 from transfers.selectors import get_transaction, list_last_transaction_per_iban, list_transactions_for_iban
-
-MAX_ITEMS = 1000  # the original had no cap: max_items 10^9 would have read the whole table
-MAX_IBAN = 34
 
 
 @strawberry.type(name="QueryRoot", description="Root of all queries.")
 class QueryRoot(AlertQueries):
     @strawberry_django.field(description="Select a transaction by its unique id, if it exists.")
-    def transaction_by_id(self, id: int) -> TransactionType | None:
-        return get_transaction(id)
+    async def transaction_by_id(self, id: int) -> TransactionType | None:
+        return await read(get_transaction, id)
 
     @strawberry_django.field(description="Get all the transactions of a iban.")
-    def transactions_by_iban(self, iban: str, max_items: int) -> list[TransactionType | None] | None:
-        if not is_plain_text(iban, MAX_IBAN):
-            return []  # no account has such a number (and PostgreSQL refuses NUL)
-        return list_transactions_for_iban(iban, min(max_items, MAX_ITEMS))
+    async def transactions_by_iban(
+        self,
+        iban: str,
+        max_items: int,
+        before_id: Annotated[
+            int | None, strawberry.argument(description="only transactions older than this one: the next page")
+        ] = None,
+    ) -> list[TransactionType | None] | None:
+        return await read(lambda: list(list_transactions_for_iban(iban, min(max_items, MAX_ITEMS), before_id)))
 
     @strawberry_django.field(description="Get last transaction of all active iban.")
-    def all_last_transactions(self) -> list[TransactionType | None] | None:
-        return list_last_transaction_per_iban()
+    async def all_last_transactions(
+        self,
+        max_items: Annotated[int, strawberry.argument(description=f"at most {MAX_ITEMS}, by IBAN")] = MAX_ITEMS,
+        after_iban: Annotated[
+            str | None, strawberry.argument(description="only accounts after this IBAN: the next page")
+        ] = None,
+    ) -> list[TransactionType | None] | None:
+        return await read(lambda: list(list_last_transaction_per_iban(after_iban or "")[: min(max_items, MAX_ITEMS)]))

@@ -1,27 +1,16 @@
 """The GraphQL schema: the original's QueryRoot and SubscriptionRoot, plus MutationRoot."""
 
 import strawberry
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from graphql_api.errors import MaskInternalErrors, log_errors
+from graphql_api.limits import RULES, PlainTextArguments
 from graphql_api.metrics import CountOperations
 from graphql_api.mutations import MutationRoot
 from graphql_api.queries import QueryRoot
 from graphql_api.subscriptions import SubscriptionRoot
-
-# The limiters make a new rule class per instance, and the validation cache is keyed by the rule classes:
-# a limiter made per operation would miss the cache every time (it cost the web process 40% of its CPU).
-# So their rules are made once, here, and added by one extension per operation.
-LIMITS = [*QueryDepthLimiter(max_depth=8).validation_rules, *MaxAliasesLimiter(max_alias_count=20).validation_rules]
 
 
 class BankSchema(strawberry.Schema):
@@ -39,8 +28,9 @@ schema = BankSchema(
         # Factories, as strawberry asks: an extension per request; the caches themselves are shared.
         lambda: ParserCache(maxsize=1000),
         lambda: ValidationCache(maxsize=1000),
-        lambda: AddValidationRules(LIMITS),
+        lambda: AddValidationRules(RULES),
         lambda: MaxTokensLimiter(max_token_count=2000),
+        PlainTextArguments,
         MaskInternalErrors,
         DjangoOptimizerExtension,  # reads only the columns an operation asks for
         CountOperations,

@@ -7,6 +7,7 @@ import strawberry
 
 from graphql_api import operations
 from graphql_api.alerts import AlertSubscriptions
+from graphql_api.limits import refuse_hostile_text
 from graphql_api.metrics import SUBSCRIPTIONS
 from graphql_api.types import AccountResult, Direction, MoneyTransferResult, TransactionType
 from transfers.live import listening
@@ -44,6 +45,7 @@ class SubscriptionRoot(AlertSubscriptions):
             str | None, strawberry.argument(description="optional filter based on description")
         ] = None,
     ) -> AsyncGenerator[TransactionType | None, None]:
+        refuse_hostile_text(iban=iban, descr_includes=descr_includes)
         group = transactions_group(iban) if iban else ALL_TRANSACTIONS
         with SUBSCRIPTIONS.track_inprogress():
             async with listening(group) as receive:

@@ -155,7 +155,7 @@ class CommandAnswers:
 
     def __init__(self) -> None:
         self._layer = get_channel_layer()
-        self._waiting: dict[str, asyncio.Future] = {}
+        self._waiting: dict[str, set[asyncio.Future]] = {}  # several may wait for one command (two tabs)
         self._joined = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(self._hear_forever(), name="command-answers")
 
@@ -164,11 +164,14 @@ class CommandAnswers:
         """A future for the command's answer; enter it before sending the command, so no answer is missed."""
         await self._joined.wait()
         future = asyncio.get_running_loop().create_future()
-        self._waiting[command_id.hex] = future
+        waiting = self._waiting.setdefault(command_id.hex, set())
+        waiting.add(future)
         try:
             yield future
         finally:
-            self._waiting.pop(command_id.hex, None)
+            waiting.discard(future)
+            if not waiting:
+                self._waiting.pop(command_id.hex, None)
 
     async def _hear_forever(self) -> None:
         while True:
@@ -186,9 +189,9 @@ class CommandAnswers:
 
     def _tell(self, message: dict[str, Any]) -> None:
         for command, payload in message["answers"].items():
-            future = self._waiting.get(command)
-            if future is not None and not future.done():
-                future.set_result(answer_from_data(payload))
+            for future in self._waiting.get(command, ()):
+                if not future.done():
+                    future.set_result(answer_from_data(payload))
 
 
 _per_loop: dict[asyncio.AbstractEventLoop, CommandAnswers] = {}

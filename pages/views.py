@@ -16,6 +16,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.commands import open_or_log_in
 from accounts.iban import CASH, COMPANY_IBAN
 from accounts.logins import alert_email_of
+from accounts.rules import UUID_ALREADY_USED
 from alerts.selectors import alerts_fired_today
 from banking.money import format_euro
 from pages.alerts import alerts_context
@@ -25,9 +26,15 @@ from transfers.commands import request_transfer
 from transfers.selectors import list_last_transaction_per_iban, newest_notices
 
 DEPOSITS = (1000, 2000, 5000, 10000, 20000, 50000)
+FORM_ALREADY_USED = (
+    "This form's last transfer was already made (see your transactions), so this one was not sent: send it again."
+)
 SESSION_KEY = "bank_account"
 OUTCOME_KEY = "bank_outcome"  # the result of the last deposit or transfer, shown once after the redirect
-PENDING_KEY = "bank_pending"  # a deposit or transfer the bank has not answered yet: sent again with the same id
+PENDING_KEY = "bank_pending"  # a transfer the bank has not answered yet: its form shows what was typed
+# The command id each form sends, kept from when the form is first shown until the bank answers it: a page
+# reloaded after a crash, a second tab or a double click send the same command, never a second one.
+FORM_IDS_KEY = "bank_form_ids"
 
 
 def feed_context(request: HttpRequest, iban: str | None) -> dict:
@@ -91,16 +98,11 @@ async def client(request: HttpRequest) -> HttpResponse:
 async def _client_page(request: HttpRequest, outcome: dict | None) -> HttpResponse:
     outcome = outcome or await request.session.apop(OUTCOME_KEY, None)
     me = await request.session.aget(SESSION_KEY)
-    pending = await request.session.aget(PENDING_KEY) or {}
-    context = {
-        "me": me,
-        "outcome": outcome,
-        "pending": pending,
-        # A command id per form: sending a form again after "no answer" repeats the command, never doubles it.
-        "deposits": [(cents, _id_for(pending, "deposit", cents)) for cents in DEPOSITS],
-        "transfer_id": _id_for(pending, "transfer"),
-    }
+    context = {"me": me, "outcome": outcome, "pending": await request.session.aget(PENDING_KEY) or {}}
     if me:
+        ids = await _form_ids(request)
+        context["deposits"] = [(cents, ids[f"deposit-{cents}"]) for cents in DEPOSITS]
+        context["transfer_id"] = ids["transfer"]
         context.update(await sync_to_async(feed_context)(request, me["iban"]))
         context.update(await database_sync_to_async(alerts_context)(me["iban"]))
         context["alert_email"] = await database_sync_to_async(alert_email_of)(me["username"])
@@ -108,12 +110,22 @@ async def _client_page(request: HttpRequest, outcome: dict | None) -> HttpRespon
 
 
 CLIENT_PARTS = {**FEED, "outcome-slot": "pages/_answered.html"}
+FORMS = ("transfer", *(f"deposit-{cents}" for cents in DEPOSITS))
 
 
-def _id_for(pending: dict, kind: str, cents: int | None = None) -> str:
-    if pending.get("kind") == kind and (cents is None or pending.get("cents") == cents):
-        return pending["command_id"]
-    return str(uuid.uuid4())
+async def _form_ids(request: HttpRequest) -> dict[str, str]:
+    """Each form's command id, made and kept in the session the first time the form is shown."""
+    ids = await request.session.aget(FORM_IDS_KEY) or {}
+    if missing := [form for form in FORMS if form not in ids]:
+        ids = {**ids, **{form: str(uuid.uuid4()) for form in missing}}
+        await request.session.aset(FORM_IDS_KEY, ids)
+    return ids
+
+
+async def _form_answered(request: HttpRequest, form: str) -> None:
+    """The bank answered the form's command: its next use is another command."""
+    ids = await request.session.aget(FORM_IDS_KEY) or {}
+    await request.session.aset(FORM_IDS_KEY, {name: value for name, value in ids.items() if name != form})
 
 
 @require_POST
@@ -148,15 +160,11 @@ async def _move_money(request, kind: str, cents: int, *, target: str | None, des
         to_account=target or me["iban"],
         description=description,
     )
+    form = "transfer" if kind == "transfer" else f"deposit-{cents}"
     if answer.pending:
-        pending = {
-            "command_id": str(command_id),
-            "kind": kind,
-            "cents": cents,
-            "to": target,
-            "description": description,
-        }
-        await request.session.aset(PENDING_KEY, pending)
+        await request.session.aset(
+            PENDING_KEY, {"kind": kind, "cents": cents, "to": target, "description": description}
+        )
         text = (
             f"Your {kind} of {format_euro(cents)} is pending: the bank has not answered yet. "
             f"Press {'Send' if kind == 'transfer' else 'the same button'} again to learn its outcome; "
@@ -164,8 +172,11 @@ async def _move_money(request, kind: str, cents: int, *, target: str | None, des
         )
         return await _show_after_redirect(request, {"ok": False, "pending": True, "text": text})
     await request.session.apop(PENDING_KEY, None)
+    await _form_answered(request, form)
     if answer.success:
         outcome = {"ok": True, "text": f"{format_euro(cents)} {'deposited' if kind == 'deposit' else 'sent'}"}
+    elif answer.reason == UUID_ALREADY_USED:
+        outcome = {"ok": False, "text": FORM_ALREADY_USED}
     else:
         outcome = {"ok": False, "text": answer.reason}
     return await _show_after_redirect(request, outcome)

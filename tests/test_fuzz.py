@@ -17,7 +17,7 @@ from kafka_bridge.tools.offsets import end_offsets
 from kafka_bridge.wire.codecs import get_codec
 from kafka_bridge.wire.messages import ConfirmAccountCreation, ConfirmMoneyTransfer
 from testing.kafka import Collector, produce
-from testing.live import post
+from testing.live import post, subscription
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
@@ -80,6 +80,75 @@ def test_any_transfer_through_graphql_gets_an_answer_or_an_error_never_a_500(app
         assert isinstance(outcome["success"], bool) and (outcome["success"] or outcome["reason"])
     else:
         assert body["errors"] and not any("internal error" in e["message"] for e in body["errors"])
+
+
+REFUSED = ["\u0000", "\u0007", "\ud800", "x" * 10_000]  # never plain text: refused wherever they come
+ODD = ["\u202e\U0001f4b8", "' OR 1=1 --"]  # plain text, for filters too (a subscription then just listens)
+
+
+def every_text_argument():
+    """(operation type, field, argument) for every String argument of every root field of the schema."""
+    from graphql import GraphQLString, get_nullable_type
+
+    from graphql_api.schema import schema
+
+    graphql = schema._schema
+    roots = {"query": graphql.query_type, "mutation": graphql.mutation_type, "subscription": graphql.subscription_type}
+    return [
+        (kind, name, argument)
+        for kind, root in roots.items()
+        for name, field in root.fields.items()
+        for argument, definition in field.args.items()
+        if get_nullable_type(definition.type) == GraphQLString
+    ]
+
+
+def plausible(definition):
+    """A value of the argument's type that is no attack: the attack goes into one argument at a time."""
+    from graphql import GraphQLEnumType, GraphQLInt, GraphQLString, get_nullable_type
+
+    kind = get_nullable_type(definition.type)
+    if kind == GraphQLString:
+        return "NL66OPEN0000000000"
+    if kind == GraphQLInt:
+        return 1
+    if isinstance(kind, GraphQLEnumType):
+        return next(iter(kind.values))
+    return str(uuid.uuid4())  # an ID
+
+
+@pytest.mark.parametrize(("kind", "field", "argument"), every_text_argument())
+def test_hostile_text_in_any_argument_of_any_field_gets_an_answer_or_a_reason_never_an_internal_error(
+    app, kind, field, argument
+):
+    from graphql_api.schema import schema
+
+    definition = getattr(schema._schema, f"{kind}_type").fields[field]
+    for hostile in REFUSED + (ODD if kind != "subscription" else []):
+        values = {name: plausible(arg) for name, arg in definition.args.items()} | {argument: hostile}
+        declared = ", ".join(f"${name}: {arg.type}" for name, arg in definition.args.items())
+        passed = ", ".join(f"{name}: ${name}" for name in definition.args)
+        leaf = leaf_fields(definition.type)
+        document = f"{kind} ({declared}) {{ {field}({passed}) {leaf} }}"
+        if kind == "subscription":
+            with subscription(app.web, document, values) as receive:
+                body = receive(10) or {}
+        else:
+            status, body = post(app.web, document, values)
+            assert status == 200, body
+        messages = [error["message"] for error in body.get("errors") or []]
+        assert not any("internal error" in message for message in messages), (argument, hostile[:20], messages)
+        assert body.get("data") or messages, (argument, hostile[:20], body)
+
+
+def leaf_fields(output) -> str:
+    """A selection of every scalar field of an output type (or nothing for a scalar)."""
+    from graphql import get_named_type, is_leaf_type
+
+    named = get_named_type(output)
+    if is_leaf_type(named):
+        return ""
+    return "{ " + " ".join(name for name, f in named.fields.items() if is_leaf_type(get_named_type(f.type))) + " }"
 
 
 def test_after_the_graphql_fuzz_the_bank_still_serves(app):

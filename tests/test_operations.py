@@ -15,7 +15,7 @@ from devstack.profiles import get_profile
 from graphql_api.tests.test_api_live import new_user, transfer
 from kafka_bridge.wire.messages import ConfirmMoneyTransfer
 from testing.kafka import produce_commands
-from testing.live import running_app
+from testing.live import post, running_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
@@ -107,6 +107,17 @@ def test_the_answer_latency_histogram_counts_each_command_once(app):
 
     assert metric(app, "bank_command_answer_seconds_count", command="transfer") == before + 5
     assert metric(app, "bank_graphql_operations_total", operation="money_transfer", outcome="ok") >= 5
+
+
+def test_an_operation_name_a_client_chose_never_becomes_a_metric_label(app):
+    """Each name once made a time series of its own: a client could grow Prometheus without end."""
+    chosen = f"Chosen{uuid.uuid4().hex}"
+    before = metric(app, "bank_graphql_operations_total", operation="transaction_by_id", outcome="ok") or 0
+
+    assert post(app.web, f"query {chosen} {{ transaction_by_id(id: 1) {{ id }} }}")[0] == 200
+
+    assert chosen not in get(app, "/metrics")[1]
+    assert metric(app, "bank_graphql_operations_total", operation="transaction_by_id", outcome="ok") == before + 1
 
 
 def test_one_grep_follows_a_transfer_through_the_web_the_handler_and_the_projector(app):

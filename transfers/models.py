@@ -66,6 +66,21 @@ class Transaction(models.Model):
         return self.Direction.DEBIT if self.changed_by_cents < 0 else self.Direction.CREDIT
 
 
+class LatestTransaction(models.Model):
+    """Each account's newest transaction, kept with the transactions: listing every account's stays cheap.
+
+    No database constraint and no cascade: emptying the transactions (a rebuild) stays one fast DELETE.
+    """
+
+    iban = models.CharField(max_length=34, primary_key=True)
+    transaction = models.OneToOneField(
+        Transaction, on_delete=models.DO_NOTHING, db_constraint=False, related_name="latest_of"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.iban}: {self.transaction_id}"
+
+
 class PendingAnswer(models.Model):
     """An answer to a command that waits until all the command's events are in the read model."""
 

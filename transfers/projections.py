@@ -24,7 +24,7 @@ from accounts.projections import record_account_creation
 from alerts.models import Alert, ProjectedRuleSettings
 from alerts.projections import FiredAlert, RuleSettings, record_alerts, record_rule_settings
 from transfers.answers import Answer, answer_as_data, answer_from_data
-from transfers.models import PendingAnswer, Transaction
+from transfers.models import LatestTransaction, PendingAnswer, Transaction
 
 
 @dataclass(frozen=True)
@@ -118,9 +118,28 @@ def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transa
             (Q(source_partition=p, source_offset__in=offsets) for p, offsets in offsets_by_partition.items()),
         )
         stored = {(t.source_partition, t.source_offset): t for t in Transaction.objects.filter(these)}
+        rows = [stored[key] for key in ((e.partition, e.offset) for e in events) if key in stored]
+        record_latest_transactions(rows)
     # Missing: an event published again at another offset (its row is already there), or a row a rebuild
     # deleted meanwhile (the rebuild's replay brings it back).
-    return [stored[key] for key in ((e.partition, e.offset) for e in events) if key in stored]
+    return rows
+
+
+def record_latest_transactions(rows: Sequence[Transaction]) -> None:
+    """Point each account at its newest transaction: ids grow in the order an account's events are stored."""
+    newest: dict[str, int] = {}
+    for row in rows:
+        newest[row.iban] = max(newest.get(row.iban, 0), row.pk)
+    if not newest:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {LatestTransaction._meta.db_table} AS latest (iban, transaction_id)
+                SELECT * FROM unnest(%s::text[], %s::bigint[]) ORDER BY 1
+                ON CONFLICT (iban) DO UPDATE SET transaction_id = excluded.transaction_id
+                WHERE latest.transaction_id < excluded.transaction_id""",
+            [list(newest), list(newest.values())],
+        )
 
 
 def _events_per_command(events: Sequence[BalanceChangedEvent | RuleSettings]) -> Counter[UUID]:

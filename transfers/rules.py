@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from accounts.iban import CASH, is_open_iban, looks_like_open_iban
-from accounts.rules import UUID_ALREADY_USED, is_plain_text
+from accounts.iban import CASH, is_open_iban, is_valid_iban, looks_like_an_iban, names_this_bank
+from accounts.rules import INVALID_TOKEN, MAX_TOKEN, UUID_ALREADY_USED, is_plain_text
 
 # The original's reasons, word for word: clients match on them.
 FROM_IS_INVALID = "from is invalid"
 FROM_AND_TO_ARE_THE_SAME = "from and to can't be same for transfer"
-INVALID_TOKEN = "invalid token"
 INSUFFICIENT_FUNDS = "insufficient funds"
 BOTH_UNKNOWN = "both to and from not known at this bank"
 # Ours: the original accepted these and did something surprising, or stopped.
@@ -20,9 +19,8 @@ DESCRIPTION_IS_INVALID = "description is invalid"
 MAX_TRANSFER_CENTS = 10**15  # ten trillion euro: beyond any real transfer, far from overflowing a bigint
 MAX_ACCOUNT = 34  # the longest IBAN there is; also the longest name of another bank's customer
 MAX_DESCRIPTION = 140
-MAX_TOKEN = 64
 
-__all__ = ["UUID_ALREADY_USED"]  # one reason for both kinds of command; it lives with the lower app
+__all__ = ["INVALID_TOKEN", "MAX_TOKEN", "UUID_ALREADY_USED"]  # shared with the other commands: the lower app's
 
 
 def transfer_refusal(*, amount_cents: int, from_account: str, to_account: str, description: str) -> str | None:
@@ -36,7 +34,8 @@ def transfer_refusal(*, amount_cents: int, from_account: str, to_account: str, d
     if (
         not is_plain_text(to_account, MAX_ACCOUNT)
         or not to_account.strip()
-        or (looks_like_open_iban(to_account) and not is_open_iban(to_account))
+        or (names_this_bank(to_account) and not is_open_iban(to_account))
+        or (looks_like_an_iban(to_account) and not is_valid_iban(to_account))
     ):
         return TO_IS_INVALID
     if not is_plain_text(description, MAX_DESCRIPTION):

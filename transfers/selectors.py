@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 
 from transfers.models import Transaction
 from transfers.notices import TransactionNotice
@@ -12,9 +12,12 @@ def get_transaction(transaction_id: int) -> Transaction | None:
     return Transaction.objects.filter(pk=transaction_id).first()
 
 
-def list_transactions_for_iban(iban: str, limit: int) -> QuerySet[Transaction]:
-    """The newest `limit` transactions of an account, newest first."""
-    return Transaction.objects.filter(iban=iban).order_by("-id")[: max(limit, 0)]
+def list_transactions_for_iban(iban: str, limit: int, before_id: int | None = None) -> QuerySet[Transaction]:
+    """The newest `limit` transactions of an account (older than `before_id`, if given), newest first."""
+    rows = Transaction.objects.filter(iban=iban)
+    if before_id is not None:
+        rows = rows.filter(id__lt=before_id)
+    return rows.order_by("-id")[: max(limit, 0)]
 
 
 def newest_notices(iban: str, limit: int) -> list[TransactionNotice]:
@@ -22,7 +25,7 @@ def newest_notices(iban: str, limit: int) -> list[TransactionNotice]:
     return [TransactionNotice.of(row) for row in list_transactions_for_iban(iban, limit)]
 
 
-def list_last_transaction_per_iban() -> QuerySet[Transaction]:
-    """The latest transaction of every account that has one, by IBAN."""
-    latest = Transaction.objects.values("iban").annotate(last=Max("id")).values("last")
-    return Transaction.objects.filter(id__in=latest).order_by("iban")
+def list_last_transaction_per_iban(after: str = "") -> QuerySet[Transaction]:
+    """The latest transaction of each account that has one, by IBAN, from after `after`; slice it to page it."""
+    latest = Transaction.objects.filter(latest_of__isnull=False).order_by("latest_of__iban")
+    return latest.filter(latest_of__iban__gt=after) if after else latest

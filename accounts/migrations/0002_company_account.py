@@ -2,13 +2,13 @@
 
 from django.db import migrations
 
-from accounts.migrations._company import COMPANY
+from accounts.migrations._company import COMPANY, company_defaults
 
 
 def create_company_account(apps, schema_editor):
     LedgerAccount = apps.get_model("accounts", "LedgerAccount")
     LedgerAccount.objects.using(schema_editor.connection.alias).get_or_create(
-        iban=COMPANY["iban"], defaults=COMPANY
+        iban=COMPANY["iban"], defaults=company_defaults()
     )
 
 

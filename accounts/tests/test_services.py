@@ -1,6 +1,8 @@
+import io
 import uuid
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 
 from accounts.commands import OpenAccount
@@ -23,14 +25,18 @@ def open_account(username="alice", command_id=None, delivery="commands:0:1"):
     return outcome
 
 
-def test_the_company_account_is_seeded():
+def test_the_company_account_is_seeded_with_a_secret_token():
     company = LedgerAccount.objects.get(iban="NL66OPEN0000000000")
-    assert (company.username, company.token, company.balance_cents, company.limit_cents) == (
-        "open_web",
-        "0" * 20,
-        10**17,
-        -50_000,
-    )
+    assert (company.username, company.balance_cents, company.limit_cents) == ("open_web", 10**17, -50_000)
+    assert len(company.token) == 20 and company.token.isdigit()
+    assert company.token != "0" * 20  # the original's, which its published scripts print
+
+
+def test_an_operator_reads_the_company_token_with_a_command():
+    out = io.StringIO()
+    call_command("company_account", stdout=out)
+
+    assert LedgerAccount.objects.get(iban="NL66OPEN0000000000").token in out.getvalue()
 
 
 def test_opening_an_account_gives_a_new_iban_and_token_and_an_empty_account():

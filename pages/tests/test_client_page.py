@@ -116,3 +116,50 @@ def test_an_htmx_form_after_the_session_ended_sends_the_browser_to_log_in(client
 
     assert response.status_code == 200 and response.headers["HX-Redirect"] == "/client/"
     assert bus.sent == []
+
+
+def test_a_form_sends_the_same_command_however_often_the_page_is_shown_until_the_bank_answers(logged_in, bus):
+    """A reload after a crash (before any answer) once showed a new id: sending again paid twice."""
+    first, again = logged_in.get("/client/").content, logged_in.get("/client/").content
+
+    for form in ("transfer-form", "deposit-1000", "deposit-50000"):
+        assert form_id(first, form) == form_id(again, form)
+    bus.script = [TransferAnswer(success=True)]
+    logged_in.post("/client/deposit/1000/", {"command_id": form_id(first, "deposit-1000")})
+    after = logged_in.get("/client/").content
+    assert form_id(after, "deposit-1000") != form_id(first, "deposit-1000")  # answered: the next is another
+    assert form_id(after, "transfer-form") == form_id(first, "transfer-form")
+
+
+def test_a_form_used_again_from_a_stale_tab_is_told_why_it_was_not_sent(logged_in, bus):
+    command_id = form_id(logged_in.get("/client/").content, "transfer-form")
+    bus.script = [TransferAnswer(success=False, reason="uuid already used for another command")]
+    form = {"command_id": command_id, "amount": "5", "to": "NL66OPEN0000000000", "description": "other"}
+
+    logged_in.post("/client/transfer/", form)
+    page = logged_in.get("/client/").content
+
+    assert b"was already made" in page and form_id(page, "transfer-form") != command_id
+
+
+TEMPLATE_SOURCE = re.compile(r"\{[{%#]|[}%#]\}")
+
+
+def visible(page: bytes) -> str:
+    """The page without its scripts: what a person can see, markup included."""
+    return re.sub(r"<script\b.*?</script>", "", page.decode(), flags=re.DOTALL)
+
+
+def test_no_page_shows_template_source_before_or_after_logging_in(client, bus):
+    """A multi-line {# #} comment (Django's span one line) once showed at the top of the client page."""
+    pages = ["/", "/employee/", "/accounts/NL66OPEN0000000000/", "/client/", "/status/", "/results/", "/admin/login/"]
+    before = {path: client.get(path) for path in pages}
+    client.post("/client/", {"username": "customer-9", "password": "secret-password"})
+    after = {path: client.get(path) for path in pages}
+
+    for path, response in [*before.items(), *after.items()]:
+        assert response.status_code == 200, path
+        assert not TEMPLATE_SOURCE.search(visible(response.content)), (
+            f"{path}: {TEMPLATE_SOURCE.search(visible(response.content))}"
+        )
+    assert b'id="iban"' in after["/client/"].content

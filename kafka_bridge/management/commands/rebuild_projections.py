@@ -13,7 +13,7 @@ from kafka_bridge import clients
 from kafka_bridge.consumers.projector import TOPICS, Projector
 from kafka_bridge.tools.offsets import end_offsets, reader_from
 from kafka_bridge.wire.codecs import get_codec
-from transfers.models import PendingAnswer, Transaction
+from transfers.models import LatestTransaction, PendingAnswer, Transaction
 
 
 class Command(BaseCommand):
@@ -22,6 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         ends = {(tp.topic, tp.partition): tp.offset for topic in TOPICS for tp in end_offsets(topic)}
         with transaction.atomic():
+            LatestTransaction.objects.all().delete()
             deleted, _ = Transaction.objects.all().delete()
             PendingAnswer.objects.all().delete()
             Customer.objects.update(iban="", token="")
