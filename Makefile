@@ -57,11 +57,13 @@ loadtest-runs: $(STAMP) browser
 	    || echo "== run $$run ended early (a ramp ends when the bank cannot keep up: see its last lines)"; \
 	done
 
-## Lint, formatting and the import contracts (the domain stays Kafka-free; adapters never import each other).
+## Lint, formatting, the import contracts (the domain stays Kafka-free; adapters never import each other) and types.
+## The same four checks are pre-commit hooks: `.venv/bin/pre-commit install` runs them before every commit.
 check: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 ## Print the GraphQL schema into graphql_api/schema.graphql (a test fails when the two differ).
 schema: $(STAMP)

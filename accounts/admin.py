@@ -1,35 +1,8 @@
 from django.contrib import admin
 
 from accounts.models import Customer, LedgerAccount, ProcessedAccountCreation
-from banking.money import format_euro
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The command side changes only through commands, so the admin only looks."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class FailedFilter(admin.SimpleListFilter):
-    title = "outcome"
-    parameter_name = "outcome"
-
-    def lookups(self, request, model_admin):
-        return [("confirmed", "confirmed"), ("failed", "failed")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "confirmed":
-            return queryset.filter(reason="")
-        if self.value() == "failed":
-            return queryset.exclude(reason="")
-        return queryset
+from kernel.admin import FailedFilter, ReadOnlyAdmin
+from kernel.money import format_euro
 
 
 @admin.register(LedgerAccount)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from uuid import UUID
+from typing import TypeVar
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -14,9 +15,9 @@ from django.contrib.auth.hashers import check_password, make_password
 from accounts.logins import find_login, register
 from accounts.rules import login_refusal
 from accounts.throttle import TOO_MANY_ATTEMPTS, login_throttled
-from banking.bus import NOT_SENT, NoAnswer, NotSent, get_command_bus, no_answer_reason
-from banking.logs import about_command
+from kernel.bus import Command, ask
 
+T = TypeVar("T")
 INCORRECT_PASSWORD = "incorrect password"  # the original's
 
 # Password hashing (PBKDF2, about half a second of CPU) runs here, never on the thread that every database
@@ -25,21 +26,24 @@ _hashing = ThreadPoolExecutor(max_workers=settings.PASSWORD_HASHING_THREADS, thr
 
 
 @dataclass(frozen=True)
-class OpenAccount:
-    """The ConfirmAccountCreation command: open an account for `username`, or repeat the answer for this id."""
-
-    command_id: UUID
-    username: str
-
-
-@dataclass(frozen=True)
 class AccountAnswer:
     iban: str | None = None
     token: str | None = None
     reason: str | None = None
 
+    @classmethod
+    def failed(cls, reason: str, *, pending: bool = False) -> AccountAnswer:
+        return cls(reason=reason)
 
-async def _hashed(function, *args):
+
+@dataclass(frozen=True)
+class OpenAccount(Command[AccountAnswer]):
+    """The ConfirmAccountCreation command: open an account for `username`, or repeat the answer for this id."""
+
+    username: str
+
+
+async def _hashed(function: Callable[..., T], *args: str) -> T:
     return await asyncio.get_running_loop().run_in_executor(_hashing, function, *args)
 
 
@@ -59,10 +63,4 @@ async def open_or_log_in(*, username: str, password: str, client_address: str | 
                 return AccountAnswer(reason=INCORRECT_PASSWORD)
     elif not await _hashed(check_password, password, known.password_hash):
         return AccountAnswer(reason=INCORRECT_PASSWORD)
-    with about_command(known.command_id):
-        try:
-            return await get_command_bus().send(OpenAccount(known.command_id, username), key=username)
-        except NoAnswer:
-            return AccountAnswer(reason=no_answer_reason())
-        except NotSent:
-            return AccountAnswer(reason=NOT_SENT)
+    return await ask(OpenAccount(known.command_id, username), key=username)

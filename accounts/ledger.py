@@ -12,7 +12,8 @@ from uuid import UUID
 from django.db import DatabaseError, connections
 from django.utils import timezone
 
-from accounts.models import LedgerAccount, ProcessedCommand
+from accounts.models import LedgerAccount
+from kernel.models import ProcessedCommand
 
 Processed = TypeVar("Processed", bound=ProcessedCommand)
 
@@ -35,12 +36,15 @@ class Ledger:
         }
         self._changed: dict[str, LedgerAccount] = {}
         self._opened: list[LedgerAccount] = []
-        self._processed = {kind: kind.objects.in_bulk(list(ids)) for kind, ids in (commands or {}).items()}
+        self._processed: dict[type[ProcessedCommand], dict[UUID, ProcessedCommand]] = {
+            kind: kind._default_manager.in_bulk(list(ids)) for kind, ids in (commands or {}).items()
+        }
         self._handled: list[ProcessedCommand] = []
 
     def processed(self, kind: type[Processed], command_id: UUID) -> Processed | None:
         """The stored outcome of a command handled before (in an earlier batch, or earlier in this one)."""
-        return self._processed.setdefault(kind, {}).get(command_id)
+        found = self._processed.setdefault(kind, {}).get(command_id)
+        return found if isinstance(found, kind) else None
 
     def handled(self, outcome: ProcessedCommand) -> None:
         """Keep a command's outcome, to be saved with the batch."""
@@ -67,7 +71,7 @@ class Ledger:
     def save(self) -> None:
         LedgerAccount.objects.bulk_create(self._opened)
         for kind in {type(outcome) for outcome in self._handled}:
-            kind.objects.bulk_create([outcome for outcome in self._handled if type(outcome) is kind])
+            kind._default_manager.bulk_create([outcome for outcome in self._handled if type(outcome) is kind])
         now = timezone.now()
         for account in self._changed.values():
             account.updated_at = now

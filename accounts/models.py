@@ -1,6 +1,9 @@
-"""Ledger accounts and processed account creations: the command side, in the `ledger` database."""
+"""Ledger accounts and processed account creations (the command side, in the `ledger` database), and customers
+(the read side)."""
 
 from django.db import models
+
+from kernel.models import ProcessedCommand
 
 
 class LedgerAccount(models.Model):
@@ -21,18 +24,6 @@ class LedgerAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.iban} ({self.username})"
-
-
-class ProcessedCommand(models.Model):
-    """A command the ledger has handled: its outcome is kept, so that a repeat gets the same answer."""
-
-    command_id = models.UUIDField(primary_key=True)
-    reason = models.TextField(blank=True, help_text="why it failed; empty when it succeeded")
-    delivery = models.CharField(max_length=64, help_text="where the command was read from (topic partition:offset)")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        abstract = True
 
 
 class ProcessedAccountCreation(ProcessedCommand):

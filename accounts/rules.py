@@ -6,7 +6,7 @@ edge already checked. Reasons are in the original's style (`from is invalid`).
 
 from __future__ import annotations
 
-import unicodedata
+from kernel.rules import INVALID_TOKEN, MAX_TOKEN, is_plain_text
 
 MAX_USERNAME = 150  # Django's own limit for a username
 MIN_USERNAME = 8  # the original's GraphQL endpoint asked for 8 characters at least
@@ -17,20 +17,8 @@ USERNAME_IS_INVALID = "username is invalid"
 USERNAME_TOO_SHORT = "username needs at least 8 characters"
 PASSWORD_IS_INVALID = "password is invalid"
 PASSWORD_TOO_SHORT = "password needs at least 8 characters"
-UUID_ALREADY_USED = "uuid already used for another command"  # a command id reused with another payload
-INVALID_TOKEN = "invalid token"  # the original's: the token is the only authorisation of an account
 IBAN_IS_INVALID = "iban is invalid"
-MAX_TOKEN = 64  # tokens have 20 digits; anything much longer is not worth looking up
 MAX_IBAN = 34  # the longest IBAN there is
-
-
-def is_plain_text(value: object, max_length: int) -> bool:
-    """True for a string of at most `max_length` characters without control characters (NUL, newlines, ...)."""
-    return (
-        isinstance(value, str)
-        and len(value) <= max_length
-        and not any(unicodedata.category(c) in ("Cc", "Cs") for c in value)
-    )
 
 
 def username_refusal(username: str) -> str | None:

@@ -9,7 +9,8 @@ from accounts.commands import OpenAccount
 from accounts.iban import new_iban, new_token
 from accounts.ledger import Ledger
 from accounts.models import ProcessedAccountCreation
-from accounts.rules import UUID_ALREADY_USED, username_refusal
+from accounts.rules import username_refusal
+from kernel.rules import UUID_ALREADY_USED
 
 IBAN_ALREADY_EXISTS = "generated iban already exists, try again"  # the original's
 
@@ -50,6 +51,3 @@ def open_account(command: OpenAccount, *, delivery: str, ledger: Ledger) -> Acco
         )
     )
     return AccountCreationOutcome(command.command_id, iban, token, reason)
-
-
-ACCOUNT_OPENING = (OpenAccount, ProcessedAccountCreation, open_account)  # for the ledger's dispatch

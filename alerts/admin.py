@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from accounts.admin import ReadOnlyAdmin
 from alerts.models import Alert, AlertRule, LedgerAlertRule
+from kernel.admin import ReadOnlyAdmin
 
 
 @admin.register(LedgerAlertRule)

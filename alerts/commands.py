@@ -8,24 +8,9 @@ from uuid import UUID
 
 from accounts.rules import account_refusal
 from alerts.rules import rule_refusal
-from banking.bus import NOT_SENT, NoAnswer, NotSent, get_command_bus, no_answer_reason
-from banking.logs import about_command
+from kernel.bus import Command, ask
 
 ADD, REMOVE = "ADD", "REMOVE"
-
-
-@dataclass(frozen=True)
-class ChangeAlertRule:
-    """The ConfirmAlertRuleChange command: add a rule (its kind and threshold or text) or remove one."""
-
-    command_id: UUID
-    iban: str
-    token: str
-    action: str
-    rule_id: UUID
-    kind: str | None = None
-    threshold_cents: int | None = None
-    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -35,17 +20,28 @@ class RuleAnswer:
     rule_id: UUID | None = None
     reason: str | None = None
 
+    @classmethod
+    def failed(cls, reason: str, *, pending: bool = False) -> RuleAnswer:
+        return cls(reason=reason)
+
+
+@dataclass(frozen=True)
+class ChangeAlertRule(Command[RuleAnswer]):
+    """The ConfirmAlertRuleChange command: add a rule (its kind and threshold or text) or remove one."""
+
+    iban: str
+    token: str
+    action: str
+    rule_id: UUID
+    kind: str | None = None
+    threshold_cents: int | None = None
+    text: str | None = None
+
 
 async def _send(command: ChangeAlertRule) -> RuleAnswer:
     if reason := account_refusal(command.iban, command.token):
         return RuleAnswer(reason=reason)
-    with about_command(command.command_id):
-        try:
-            answer = await get_command_bus().send(command, key=command.iban)
-        except NoAnswer:
-            return RuleAnswer(reason=no_answer_reason())
-        except NotSent:
-            return RuleAnswer(reason=NOT_SENT)
+    answer = await ask(command, key=command.iban)
     return RuleAnswer(rule_id=command.rule_id) if answer.reason is None else answer
 
 

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from accounts.models import ProcessedCommand
+from kernel.models import ProcessedCommand
 
 KINDS = [
     (kind, kind.replace("_", " ").lower())

@@ -9,12 +9,13 @@ from typing import Any
 from uuid import UUID
 
 from alerts.models import Alert
+from kernel.live import Notification, group_for
 
 ALERT_FIRED = "alert.fired"
 
 
 def alerts_group(iban: str) -> str:
-    return f"alerts.{''.join(c for c in iban if c.isalnum())[:80]}"
+    return group_for("alerts", iban)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,6 @@ class AlertNotice:
         )
 
 
-def alerts_fired(rows: list[Alert]) -> list[tuple[str, dict[str, Any]]]:
+def alerts_fired(rows: list[Alert]) -> list[Notification]:
     """Channel-layer notifications: each new alert to its account's group."""
     return [(alerts_group(row.iban), {"type": ALERT_FIRED, "alert": AlertNotice.of(row).as_message()}) for row in rows]

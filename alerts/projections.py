@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ def record_alerts(fired: Sequence[FiredAlert]) -> list[Alert]:
     )
     for row in rows:
         if row.iban in mailed:
-            transaction.on_commit(lambda alert_id=row.id: _mail_later(alert_id))
+            transaction.on_commit(functools.partial(_mail_later, row.id))
     return rows
 
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from accounts.rules import is_plain_text
-from banking.money import format_euro
+from kernel.money import format_euro
+from kernel.rules import is_plain_text
 
 MAX_RULES = 20  # per account
 MAX_THRESHOLD = 10**15  # cents, as the largest transfer
@@ -61,17 +61,23 @@ def rule_refusal(kind: str, threshold_cents: int | None, text: str | None) -> st
 
 
 def alert_message(rule: Rule, change: Change) -> str | None:
-    """What to tell the owner when `change` matches `rule`; None when it does not."""
+    """What to tell the owner when `change` matches `rule`; None when it does not (or the rule lacks what its
+    kind needs: no rule is stored so, but a record on the topic may say anything its schema allows)."""
     amount = format_euro(abs(change.changed_by_cents))
-    limit = format_euro(rule.threshold_cents or 0)
-    if rule.kind == AlertKind.DEBIT_ABOVE and -change.changed_by_cents > rule.threshold_cents:
+    threshold, text = rule.threshold_cents, rule.text
+    if rule.kind == AlertKind.DESCRIPTION_MATCHES:
+        if text and text.lower() in change.description.lower():
+            return f'"{change.description}" ({amount}) matches "{text}"'
+        return None
+    if threshold is None:
+        return None
+    limit = format_euro(threshold)
+    if rule.kind == AlertKind.DEBIT_ABOVE and -change.changed_by_cents > threshold:
         return f"Debit of {amount} to {change.counterparty} is above your limit of {limit}"
-    if rule.kind == AlertKind.CREDIT_ABOVE and change.changed_by_cents > rule.threshold_cents:
+    if rule.kind == AlertKind.CREDIT_ABOVE and change.changed_by_cents > threshold:
         return f"Credit of {amount} from {change.counterparty} is above your limit of {limit}"
     if rule.kind == AlertKind.BALANCE_BELOW:
         before = change.new_balance_cents - change.changed_by_cents
-        if change.new_balance_cents < rule.threshold_cents <= before:  # crossed it just now
+        if change.new_balance_cents < threshold <= before:  # crossed it just now
             return f"Balance of {format_euro(change.new_balance_cents)} is below your limit of {limit}"
-    if rule.kind == AlertKind.DESCRIPTION_MATCHES and rule.text.lower() in change.description.lower():
-        return f'"{change.description}" ({amount}) matches "{rule.text}"'
     return None

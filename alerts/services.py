@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from accounts.ledger import Ledger
-from accounts.rules import IBAN_IS_INVALID, INVALID_TOKEN, account_refusal
+from accounts.rules import IBAN_IS_INVALID, account_refusal
 from alerts.commands import ADD, ChangeAlertRule
 from alerts.models import LedgerAlertRule, ProcessedAlertRuleChange
 from alerts.rules import MAX_RULES, NO_SUCH_RULE, TOO_MANY_RULES, AlertKind, Rule, rule_refusal
+from kernel.rules import INVALID_TOKEN
 
 UNKNOWN_ACCOUNT = "iban is not known at this bank"
 
@@ -59,7 +60,7 @@ def _change(command: ChangeAlertRule, ledger: Ledger) -> str | None:
         LedgerAlertRule.objects.create(
             id=command.rule_id,
             iban=command.iban,
-            kind=command.kind,
+            kind=command.kind or "",
             threshold_cents=command.threshold_cents,
             text=command.text or "",
         )
@@ -73,6 +74,3 @@ def _rules_of(iban: str) -> tuple[Rule, ...]:
         Rule(rule.id, AlertKind(rule.kind), rule.threshold_cents, rule.text or None)
         for rule in LedgerAlertRule.objects.filter(iban=iban).order_by("created_at", "id")
     )
-
-
-ALERT_RULE_CHANGE = (ChangeAlertRule, ProcessedAlertRuleChange, change_alert_rule)  # for the ledger's dispatch

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class BankingConfig(AppConfig):
     name = "banking"
-    verbose_name = "what the domain apps share"
+    verbose_name = "the bank as a whole"

@@ -44,10 +44,11 @@ INSTALLED_APPS = [
     "corsheaders",
     "django_htmx",
     "strawberry_django",
-    "banking",
+    "kernel",
     "accounts",
     "alerts",
     "transfers",
+    "banking",
     "kafka_bridge",
     "graphql_api",
     "pages",
@@ -141,7 +142,7 @@ EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default="")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alerts@openbank.example")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
-# How the domain's commands reach the bank (banking.bus), and how long they wait for its answer.
+# How the domain's commands reach the bank (kernel.bus), and how long they wait for its answer.
 COMMAND_BUS = env.str("COMMAND_BUS", default="kafka_bridge.bus.KafkaCommandBus")
 COMMAND_ANSWER_TIMEOUT = env.float("COMMAND_ANSWER_TIMEOUT", default=10.0)
 
@@ -183,10 +184,10 @@ WHITENOISE_USE_FINDERS = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"command": {"()": "banking.logs.CommandIdFilter"}},
+    "filters": {"command": {"()": "kernel.logs.CommandIdFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-        "json": {"()": "banking.logs.JsonFormatter"},  # LOG_FORMAT=json: one line per event, with its command id
+        "json": {"()": "kernel.logs.JsonFormatter"},  # LOG_FORMAT=json: one line per event, with its command id
     },
     "handlers": {
         "console": {

@@ -164,11 +164,7 @@ def run(profile: Profile) -> int:
         print("\nstopping...", flush=True)
         return 0
     finally:
-        if controls:
-            controls.close()
-        supervisor.stop_all()
-        if web:
-            web.close()
+        stop_everything(controls, supervisor, web)
         STACK_ENV_FILE.unlink(missing_ok=True)
 
 
@@ -195,13 +191,18 @@ def exec_command(profile: Profile, command: list[str], with_apps: bool = False) 
     except KeyboardInterrupt:
         return 130
     finally:
-        if controls:
-            controls.close()
-        supervisor.stop_all()
-        if web:
-            web.close()
+        stop_everything(controls, supervisor, web)
         if with_apps:
             STACK_ENV_FILE.unlink(missing_ok=True)
+
+
+def stop_everything(controls: control.ControlServer | None, supervisor: Supervisor, web: socket.socket | None) -> None:
+    """The control socket first (no more requests), then every process, then the web's listening socket."""
+    if controls:
+        controls.close()
+    supervisor.stop_all()
+    if web:
+        web.close()
 
 
 def kafka_settings_from_environment() -> dict[str, str]:

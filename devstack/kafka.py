@@ -51,6 +51,8 @@ min.insync.replicas={min_isr}
 unclean.leader.election.enable=false
 offsets.topic.replication.factor={replication}
 offsets.topic.num.partitions=6
+# A group's offsets outlive any pause of its consumers (Kafka's default forgets them after 7 idle days).
+offsets.retention.minutes=5256000
 transaction.state.log.replication.factor={replication}
 transaction.state.log.min.isr={min_isr}
 transaction.state.log.num.partitions=6
@@ -292,6 +294,8 @@ def acls() -> list[AclBinding]:
         _topic("alert_settings", read, "alerts"),
         _group("alerts", "alerts", everything),  # its group, and each instance's reader of the rules
         _topic("alerts", write, "alerts"),
+        _topic("alerts_dead_letter", write, "alerts"),
+        *(_topic("alerts_positions", op, "alerts") for op in (read, write)),
         *_transactions("alerts", "alerts"),
         # the load test's ping-pong: topics, groups and transactions of its own
         *(

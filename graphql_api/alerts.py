@@ -8,15 +8,15 @@ from typing import Annotated
 
 import strawberry
 
-from accounts.rules import INVALID_TOKEN
 from alerts.commands import add_alert_rule, remove_alert_rule
 from alerts.notices import ALERT_FIRED, AlertNotice, alerts_group
 from alerts.selectors import is_owner, latest_alerts, rules_of
-from banking.reads import read
 from graphql_api.errors import ClientError
 from graphql_api.limits import MAX_ITEMS, refuse_hostile_text
 from graphql_api.types import AlertKindType, AlertRuleResult, AlertRuleType, AlertType
-from transfers.live import listening
+from kernel.live import listening
+from kernel.reads import read
+from kernel.rules import INVALID_TOKEN
 
 
 async def _owner_only(iban: str, token: str) -> None:
@@ -57,7 +57,8 @@ class AlertQueries:
     @strawberry.field(description="The alert rules of an account")
     async def alert_rules(self, iban: str, token: str) -> list[AlertRuleType]:
         await _owner_only(iban, token)
-        return await read(lambda: list(rules_of(iban)))
+        rules = await read(lambda: list(rules_of(iban)))
+        return rules  # type: ignore[return-value]  # rows, resolved as their type
 
     @strawberry.field(description="The newest alerts of an account, newest first")
     async def alerts(self, iban: str, token: str, max_items: int) -> list[AlertType]:

@@ -9,8 +9,8 @@ from typing import Any
 from graphql import FieldNode, GraphQLError, IntValueNode, ValidationRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 
-from accounts.rules import is_plain_text
 from graphql_api.errors import ClientError
+from kernel.rules import is_plain_text
 
 MAX_ITEMS = 1000  # per list (the original had no cap: max_items 10^9 would have read the whole table)
 MAX_ITEMS_PER_REQUEST = 5 * MAX_ITEMS

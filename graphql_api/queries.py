@@ -5,10 +5,10 @@ from typing import Annotated
 import strawberry
 import strawberry_django
 
-from banking.reads import read
 from graphql_api.alerts import AlertQueries
 from graphql_api.limits import MAX_ITEMS
 from graphql_api.types import TransactionType
+from kernel.reads import read
 from transfers.selectors import get_transaction, list_last_transaction_per_iban, list_transactions_for_iban
 
 
@@ -16,7 +16,7 @@ from transfers.selectors import get_transaction, list_last_transaction_per_iban,
 class QueryRoot(AlertQueries):
     @strawberry_django.field(description="Select a transaction by its unique id, if it exists.")
     async def transaction_by_id(self, id: int) -> TransactionType | None:
-        return await read(get_transaction, id)
+        return await read(get_transaction, id)  # type: ignore[arg-type]  # a row, resolved as its type
 
     @strawberry_django.field(description="Get all the transactions of a iban.")
     async def transactions_by_iban(
@@ -27,7 +27,8 @@ class QueryRoot(AlertQueries):
             int | None, strawberry.argument(description="only transactions older than this one: the next page")
         ] = None,
     ) -> list[TransactionType | None] | None:
-        return await read(lambda: list(list_transactions_for_iban(iban, min(max_items, MAX_ITEMS), before_id)))
+        rows = await read(lambda: list(list_transactions_for_iban(iban, min(max_items, MAX_ITEMS), before_id)))
+        return rows  # type: ignore[return-value]  # rows, resolved as their type
 
     @strawberry_django.field(description="Get last transaction of all active iban.")
     async def all_last_transactions(
@@ -37,4 +38,5 @@ class QueryRoot(AlertQueries):
             str | None, strawberry.argument(description="only accounts after this IBAN: the next page")
         ] = None,
     ) -> list[TransactionType | None] | None:
-        return await read(lambda: list(list_last_transaction_per_iban(after_iban or "")[: min(max_items, MAX_ITEMS)]))
+        rows = await read(lambda: list(list_last_transaction_per_iban(after_iban or "")[: min(max_items, MAX_ITEMS)]))
+        return rows  # type: ignore[return-value]  # rows, resolved as their type

@@ -10,9 +10,8 @@ from graphql_api.alerts import AlertSubscriptions
 from graphql_api.limits import refuse_hostile_text
 from graphql_api.metrics import SUBSCRIPTIONS
 from graphql_api.types import AccountResult, Direction, MoneyTransferResult, TransactionType
-from transfers.live import listening
-from transfers.notices import TransactionNotice
-from transfers.notifications import ALL_TRANSACTIONS, TRANSACTION_CREATED, transactions_group
+from kernel.live import listening
+from transfers.notices import ALL_TRANSACTIONS, TRANSACTION_CREATED, TransactionNotice, transactions_group
 
 
 def matches(notice: TransactionNotice, *, min_amount, max_amount, direction, descr_includes) -> bool:
@@ -63,7 +62,7 @@ class SubscriptionRoot(AlertSubscriptions):
                         direction=direction,
                         descr_includes=descr_includes,
                     ):
-                        yield notice
+                        yield notice  # type: ignore[misc]  # a live notice, resolved as a Transaction (types.py)
 
     @strawberry.subscription(
         description="Get the result of account creation, account may be just created or already exist"

@@ -15,7 +15,7 @@ import strawberry_django
 from alerts.models import Alert as AlertModel
 from alerts.models import AlertRule as AlertRuleModel
 from alerts.notices import AlertNotice
-from banking.money import format_euro
+from kernel.money import format_euro
 from transfers.models import Transaction
 from transfers.notices import TransactionNotice
 

@@ -20,80 +20,18 @@ from channels.layers import get_channel_layer
 from confluent_kafka import KafkaException
 from django.conf import settings
 
-from accounts.commands import AccountAnswer, OpenAccount
-from alerts.commands import ChangeAlertRule, RuleAnswer
-from banking.bus import CommandBus, NoAnswer, NotSent
+from banking.answers import COMMAND_ANSWERS, answers_heard
 from kafka_bridge import clients
 from kafka_bridge.metrics import ANSWER_SECONDS, ANSWERS_TIMED_OUT
 from kafka_bridge.retry import Unavailable
+from kafka_bridge.translate import command_kind, command_record
 from kafka_bridge.wire.codecs import encode_key, get_codec
 from kafka_bridge.wire.headers import COMMAND_ID
-from kafka_bridge.wire.messages import (
-    AccountCreationConfirmed,
-    AccountCreationFailed,
-    AlertRuleChangeConfirmed,
-    AlertRuleChangeFailed,
-    ConfirmAccountCreation,
-    ConfirmAlertRuleChange,
-    ConfirmMoneyTransfer,
-    Message,
-    MoneyTransferFailed,
-)
+from kafka_bridge.wire.messages import Message
 from kafka_bridge.wire.topology import Topic
-from transfers.answers import Answer, answer_as_data, answer_from_data
-from transfers.commands import TransferAnswer, TransferMoney
-from transfers.notifications import COMMAND_ANSWERS_GROUP
+from kernel.bus import A, Command, CommandBus, NoAnswer, NotSent
 
 logger = logging.getLogger(__name__)
-
-COMMAND_ANSWERS = COMMAND_ANSWERS_GROUP
-
-
-def to_message(command: OpenAccount | TransferMoney | ChangeAlertRule) -> Message:
-    if isinstance(command, OpenAccount):
-        return ConfirmAccountCreation(id=command.command_id, username=command.username)
-    if isinstance(command, ChangeAlertRule):
-        return ConfirmAlertRuleChange(
-            command.command_id,
-            command.iban,
-            command.token,
-            command.action,
-            command.rule_id,
-            command.kind,
-            command.threshold_cents,
-            command.text,
-        )
-    return ConfirmMoneyTransfer(
-        id=command.command_id,
-        token=command.token,
-        amount_cents=command.amount_cents,
-        from_account=command.from_account,
-        to_account=command.to_account,
-        description=command.description,
-    )
-
-
-def answer_to(feedback: Message) -> Answer:
-    """The answer a client gets for a feedback record."""
-    if isinstance(feedback, AccountCreationConfirmed):
-        return AccountAnswer(iban=feedback.iban, token=feedback.token)
-    if isinstance(feedback, AccountCreationFailed):
-        return AccountAnswer(reason=feedback.reason)
-    if isinstance(feedback, MoneyTransferFailed):
-        return TransferAnswer(success=False, reason=feedback.reason)
-    if isinstance(feedback, AlertRuleChangeConfirmed):
-        return RuleAnswer()
-    if isinstance(feedback, AlertRuleChangeFailed):
-        return RuleAnswer(reason=feedback.reason)
-    return TransferAnswer(success=True)
-
-
-def answers_message(answers: dict[UUID, Answer]) -> dict[str, Any]:
-    """A batch's answers as one channel-layer message (only this module writes and reads it)."""
-    return {
-        "type": COMMAND_ANSWERS,
-        "answers": {command_id.hex: answer_as_data(answer) for command_id, answer in answers.items()},
-    }
 
 
 class KafkaCommandBus(CommandBus):
@@ -105,13 +43,13 @@ class KafkaCommandBus(CommandBus):
         while True:
             self._producer.poll(0.1)
 
-    async def send(self, command: OpenAccount | TransferMoney, *, key: str) -> Answer:
-        kind = {OpenAccount: "account", TransferMoney: "transfer", ChangeAlertRule: "alert rule"}[type(command)]
+    async def send(self, command: Command[A], *, key: str) -> A:
+        kind = command_kind(command)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(settings.COMMAND_ANSWER_TIMEOUT):
                 async with command_answers().waiting_for(command.command_id) as answer:
-                    await self._publish(key, to_message(command))
+                    await self._publish(key, command_record(command), command.command_id)
                     told = await answer
         except TimeoutError:
             ANSWERS_TIMED_OUT.labels(kind).inc()
@@ -121,7 +59,7 @@ class KafkaCommandBus(CommandBus):
         logger.debug("answered in %.1f ms", (time.perf_counter() - started) * 1000)
         return told
 
-    async def _publish(self, key: str, message: Message) -> None:
+    async def _publish(self, key: str, message: Message, command_id: UUID) -> None:
         """Produce to the commands topic, keyed by username; return once the broker has it."""
         loop = asyncio.get_running_loop()
         delivered: asyncio.Future = loop.create_future()
@@ -136,7 +74,7 @@ class KafkaCommandBus(CommandBus):
 
         try:
             value = get_codec().encode(Topic.COMMANDS, message)
-            headers = [(COMMAND_ID, message.id.hex.encode())]  # so the handler's logs can name it before decoding
+            headers = [(COMMAND_ID, command_id.hex.encode())]  # so the handler's logs can name it before decoding
             self._producer.produce(
                 Topic.COMMANDS.value, key=encode_key(key), value=value, headers=headers, on_delivery=report
             )
@@ -188,10 +126,10 @@ class CommandAnswers:
                 await asyncio.sleep(1)
 
     def _tell(self, message: dict[str, Any]) -> None:
-        for command, payload in message["answers"].items():
+        for command, answer in answers_heard(message).items():
             for future in self._waiting.get(command, ()):
                 if not future.done():
-                    future.set_result(answer_from_data(payload))
+                    future.set_result(answer)
 
 
 _per_loop: dict[asyncio.AbstractEventLoop, CommandAnswers] = {}

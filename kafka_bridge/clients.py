@@ -167,7 +167,7 @@ class StallWatch:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self.prober is not self.consumer:
+        if self.prober is not None and self.prober is not self.consumer:
             self.prober.close()
 
     def observe(self) -> None:
@@ -213,7 +213,7 @@ class StallWatch:
     def _ask(self, partitions: list[TopicPartition], offset: int) -> dict[tuple[str, int], int]:
         """The first (OFFSET_BEGINNING) or end (OFFSET_END) offset of each partition, from its leader now."""
         asked = [TopicPartition(tp.topic, tp.partition, offset) for tp in partitions]
-        answers = self.prober.offsets_for_times(asked, timeout=5) if asked else []
+        answers = self.prober.offsets_for_times(asked, timeout=5) if asked and self.prober else []
         return {(tp.topic, tp.partition): tp.offset for tp in answers if tp.error is None and tp.offset >= 0}
 
     def _positions(self) -> list[TopicPartition]:
@@ -222,7 +222,7 @@ class StallWatch:
         positions = self.consumer.position(self.consumer.assignment())
         known = [tp for tp in positions if tp.offset >= 0]
         unknown = [tp for tp in positions if tp.offset < 0]
-        return known + (self.prober.committed(unknown, timeout=5) if unknown else [])
+        return known + (self.prober.committed(unknown, timeout=5) if unknown and self.prober else [])
 
 
 WEDGED_EXIT_STATUS = 70

@@ -54,5 +54,8 @@ class Heartbeat:
 def last_beats(group: str) -> dict[str, float]:
     """Seconds since each process of `group` last beat (processes silent for an hour are left out)."""
     now = time.time()
-    beats = {name.decode(): now - float(at) for name, at in _redis().hgetall(_key(group)).items()}
+    beats = {
+        name.decode() if isinstance(name, bytes) else name: now - float(at)
+        for name, at in _redis().hgetall(_key(group)).items()
+    }
     return {name: age for name, age in beats.items() if age < FORGET_AFTER}

@@ -96,18 +96,22 @@ def retrying(
     a result it refuses is tried again too, and the last result is returned when time is up.
     """
     stop = stop or threading.Event()
-    retry = tenacity.retry_if_exception(is_transient)
+    retry: tenacity.retry_base = tenacity.retry_if_exception(is_transient)
     if until is not None:
         retry = retry | tenacity.retry_if_result(lambda result: not until(result))
     return tenacity.Retrying(
         retry=retry,
         stop=tenacity.stop_after_delay(deadline) | tenacity.stop_when_event_set(stop),
         wait=tenacity.wait_exponential(multiplier=0.1, max=5),
-        sleep=stop.wait,
+        sleep=lambda seconds: None if stop.wait(seconds) else None,
         before_sleep=lambda state: _log_retry(what, state),
         reraise=True,
-        retry_error_callback=None if until is None else lambda state: state.outcome.result(),
+        retry_error_callback=None if until is None else _last_result,
     )
+
+
+def _last_result(state: tenacity.RetryCallState) -> Any:
+    return state.outcome.result() if state.outcome else None
 
 
 def with_retries(

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 import websockets
 
-from banking.bus import NO_ANSWER
+from kernel.bus import NO_ANSWER
 from loadtest.generator import GET_ACCOUNT, MONEY_TRANSFER
 from loadtest.pingpong import measure_ping_pong, measure_relay
 from loadtest.provenance import machine, run_settings

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -93,13 +94,12 @@ def consumer_processes() -> list[dict]:
     ]
 
 
-def describe(check: object) -> str:
+def describe(check: Any) -> str:
     """A health check as a person names the part it checks."""
     kind = type(check).__name__
     if kind == "Database":
-        return {"default": "PostgreSQL: the read model", "ledger": "PostgreSQL: the ledger"}.get(
-            check.alias, check.alias
-        )
+        names = {"default": "PostgreSQL: the read model", "ledger": "PostgreSQL: the ledger"}
+        return names.get(check.alias, str(check.alias))
     if kind == "Consumers":
         return f"consumer group {check.group}"
     return {"SchemaRegistry": "schema registry"}.get(kind, kind)

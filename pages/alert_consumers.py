@@ -6,8 +6,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
 from alerts.notices import AlertNotice, alerts_group
-
-SESSION_KEY = "bank_account"
+from pages.session import SESSION_KEY
 
 
 class AlertFeedConsumer(AsyncWebsocketConsumer):

@@ -13,10 +13,9 @@ from accounts.logins import set_alert_email
 from alerts.commands import add_alert_rule, remove_alert_rule
 from alerts.rules import AlertKind
 from alerts.selectors import latest_alerts, rules_of
-from pages.amounts import AmountError, parse_euros
+from pages.forms import NOT_AN_EMAIL, AlertEmailForm, AlertRuleForm, first_error
+from pages.session import OUTCOME_KEY, SESSION_KEY
 
-SESSION_KEY = "bank_account"
-OUTCOME_KEY = "bank_outcome"
 NEWEST = 5
 
 
@@ -26,16 +25,6 @@ def alerts_context(iban: str) -> dict:
         "alerts": list(latest_alerts(iban, NEWEST)),
         "alert_kinds": [(kind.value, kind.value.replace("_", " ").lower()) for kind in AlertKind],
     }
-
-
-def parse_threshold(text: str) -> int:
-    """Euros as typed, to cents; a balance threshold may be zero or below (an overdraft)."""
-    cleaned = text.strip()
-    if cleaned.lstrip("-€ ").strip("0,. ") == "":
-        return 0
-    if cleaned.startswith("-"):
-        return -parse_euros(cleaned[1:])
-    return parse_euros(cleaned)
 
 
 async def _tell(request: HttpRequest, ok: bool, text: str) -> HttpResponse:
@@ -48,16 +37,13 @@ async def add_rule(request: HttpRequest) -> HttpResponse:
     me = await request.session.aget(SESSION_KEY)
     if not me:
         return redirect("client")
-    kind = request.POST.get("kind", "")
-    threshold = text = None
-    if kind == AlertKind.DESCRIPTION_MATCHES:
-        text = request.POST.get("text", "")
-    else:
-        try:
-            threshold = parse_threshold(request.POST.get("amount", ""))
-        except AmountError as error:
-            return await _tell(request, False, str(error))
-    answer = await add_alert_rule(iban=me["iban"], token=me["token"], kind=kind, threshold_cents=threshold, text=text)
+    form = AlertRuleForm(request.POST)
+    if not form.is_valid():
+        return await _tell(request, False, first_error(form))
+    rule = form.cleaned_data
+    answer = await add_alert_rule(
+        iban=me["iban"], token=me["token"], kind=rule["kind"], threshold_cents=rule["amount"], text=rule["text"]
+    )
     return await _tell(request, answer.reason is None, answer.reason or "Alert rule added")
 
 
@@ -75,7 +61,10 @@ async def set_email(request: HttpRequest) -> HttpResponse:
     me = await request.session.aget(SESSION_KEY)
     if not me:
         return redirect("client")
-    email = request.POST.get("email", "").strip()
+    form = AlertEmailForm(request.POST)
+    if not form.is_valid():
+        return await _tell(request, False, first_error(form))
+    email = form.cleaned_data["email"]
     if not await database_sync_to_async(set_alert_email)(me["username"], email):
-        return await _tell(request, False, "that is not an e-mail address")
+        return await _tell(request, False, NOT_AN_EMAIL)
     return await _tell(request, True, f"Alerts are mailed to {email}" if email else "Alerts are no longer mailed")

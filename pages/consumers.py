@@ -7,8 +7,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import QueryDict
 
 from pages.feed import FeedOptions, render_entries, render_entry
-from transfers.notices import TransactionNotice
-from transfers.notifications import ALL_TRANSACTIONS, transactions_group
+from transfers.notices import ALL_TRANSACTIONS, TransactionNotice, transactions_group
 from transfers.selectors import newest_notices
 
 

@@ -16,12 +16,13 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.commands import open_or_log_in
 from accounts.iban import CASH, COMPANY_IBAN
 from accounts.logins import alert_email_of
-from accounts.rules import UUID_ALREADY_USED
 from alerts.selectors import alerts_fired_today
-from banking.money import format_euro
+from kernel.money import format_euro
+from kernel.rules import UUID_ALREADY_USED
 from pages.alerts import alerts_context
-from pages.amounts import AmountError, parse_euros
 from pages.feed import FIELDS, SIZES, FeedOptions
+from pages.forms import CommandForm, HtmxHttpRequest, LoginForm, TransferForm, first_error
+from pages.session import FORM_IDS_KEY, OUTCOME_KEY, PENDING_KEY, SESSION_KEY
 from transfers.commands import request_transfer
 from transfers.selectors import list_last_transaction_per_iban, newest_notices
 
@@ -29,12 +30,6 @@ DEPOSITS = (1000, 2000, 5000, 10000, 20000, 50000)
 FORM_ALREADY_USED = (
     "This form's last transfer was already made (see your transactions), so this one was not sent: send it again."
 )
-SESSION_KEY = "bank_account"
-OUTCOME_KEY = "bank_outcome"  # the result of the last deposit or transfer, shown once after the redirect
-PENDING_KEY = "bank_pending"  # a transfer the bank has not answered yet: its form shows what was typed
-# The command id each form sends, kept from when the form is first shown until the bank answers it: a page
-# reloaded after a crash, a second tab or a double click send the same command, never a second one.
-FORM_IDS_KEY = "bank_form_ids"
 
 
 def feed_context(request: HttpRequest, iban: str | None) -> dict:
@@ -50,7 +45,7 @@ def feed_context(request: HttpRequest, iban: str | None) -> dict:
     }
 
 
-def page_or_part(request: HttpRequest, template: str, context: dict, parts: dict[str, str]) -> HttpResponse:
+def page_or_part(request: HtmxHttpRequest, template: str, context: dict, parts: dict[str, str]) -> HttpResponse:
     """The whole page, or only the part htmx asked to swap (`parts` maps an element id to its template)."""
     if request.htmx and request.htmx.target in parts:
         template = parts[request.htmx.target]
@@ -61,30 +56,32 @@ FEED = {"feed": "pages/_feed.html"}
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HtmxHttpRequest) -> HttpResponse:
     context = {**feed_context(request, COMPANY_IBAN), "company_iban": COMPANY_IBAN}
     return page_or_part(request, "pages/home.html", context, FEED)
 
 
 @require_GET
-def employee(request: HttpRequest) -> HttpResponse:
+def employee(request: HtmxHttpRequest) -> HttpResponse:
     accounts = Paginator(list_last_transaction_per_iban(), 20).get_page(request.GET.get("page"))
     context = {"accounts": accounts, "alerts_today": alerts_fired_today()}
     return page_or_part(request, "pages/employee.html", context, {"accounts": "pages/_accounts.html"})
 
 
 @require_GET
-def account(request: HttpRequest, iban: str) -> HttpResponse:
+def account(request: HtmxHttpRequest, iban: str) -> HttpResponse:
     return page_or_part(request, "pages/account.html", feed_context(request, iban), FEED)
 
 
-async def client(request: HttpRequest) -> HttpResponse:
+async def client(request: HtmxHttpRequest) -> HttpResponse:
     """Log in or register (create-or-login); logged in, the account with deposits, a transfer form and its feed."""
     outcome = None
     if request.method == "POST":
-        username = request.POST.get("username", "")
+        login = LoginForm(request.POST)
+        login.is_valid()  # two texts: the domain says what is wrong with them
+        username, password = login.cleaned_data.get("username", ""), login.cleaned_data.get("password", "")
         answer = await open_or_log_in(
-            username=username, password=request.POST.get("password", ""), client_address=request.META.get("REMOTE_ADDR")
+            username=username, password=password, client_address=request.META.get("REMOTE_ADDR")
         )
         if answer.reason:
             outcome = {"ok": False, "text": answer.reason}
@@ -95,7 +92,7 @@ async def client(request: HttpRequest) -> HttpResponse:
     return await _client_page(request, outcome)
 
 
-async def _client_page(request: HttpRequest, outcome: dict | None) -> HttpResponse:
+async def _client_page(request: HtmxHttpRequest, outcome: dict | None) -> HttpResponse:
     outcome = outcome or await request.session.apop(OUTCOME_KEY, None)
     me = await request.session.aget(SESSION_KEY)
     context = {"me": me, "outcome": outcome, "pending": await request.session.aget(PENDING_KEY) or {}}
@@ -129,28 +126,25 @@ async def _form_answered(request: HttpRequest, form: str) -> None:
 
 
 @require_POST
-async def deposit(request: HttpRequest, cents: int) -> HttpResponse:
-    return await _move_money(request, "deposit", cents, target=None, description="deposit")
+async def deposit(request: HtmxHttpRequest, cents: int) -> HttpResponse:
+    return await _move_money(request, "deposit", CommandForm(request.POST), cents)
 
 
 @require_POST
-async def transfer(request: HttpRequest) -> HttpResponse:
-    try:
-        cents = parse_euros(request.POST.get("amount", ""))
-    except AmountError as error:
-        return await _show_after_redirect(request, {"ok": False, "text": str(error)})
-    target = request.POST.get("to", "").strip()
-    return await _move_money(request, "transfer", cents, target=target, description=request.POST.get("description", ""))
+async def transfer(request: HtmxHttpRequest) -> HttpResponse:
+    return await _move_money(request, "transfer", TransferForm(request.POST))
 
 
-async def _move_money(request, kind: str, cents: int, *, target: str | None, description: str):
+async def _move_money(request: HtmxHttpRequest, kind: str, form: CommandForm, cents: int = 0) -> HttpResponse:
     me = await request.session.aget(SESSION_KEY)
     if not me:
         return HttpResponseClientRedirect(reverse("client")) if request.htmx else redirect("client")
-    try:
-        command_id = uuid.UUID(request.POST.get("command_id", ""))
-    except ValueError:
-        return await _show_after_redirect(request, {"ok": False, "text": "this form is out of date; try again"})
+    if not form.is_valid():
+        return await _show_after_redirect(request, {"ok": False, "text": first_error(form)})
+    command_id = form.cleaned_data["command_id"]
+    cents = form.cleaned_data.get("amount", cents)
+    target = form.cleaned_data.get("to") or None
+    description = form.cleaned_data.get("description", "deposit")
     answer = await request_transfer(
         command_id=command_id,
         username=me["username"],
@@ -160,7 +154,6 @@ async def _move_money(request, kind: str, cents: int, *, target: str | None, des
         to_account=target or me["iban"],
         description=description,
     )
-    form = "transfer" if kind == "transfer" else f"deposit-{cents}"
     if answer.pending:
         await request.session.aset(
             PENDING_KEY, {"kind": kind, "cents": cents, "to": target, "description": description}
@@ -172,7 +165,7 @@ async def _move_money(request, kind: str, cents: int, *, target: str | None, des
         )
         return await _show_after_redirect(request, {"ok": False, "pending": True, "text": text})
     await request.session.apop(PENDING_KEY, None)
-    await _form_answered(request, form)
+    await _form_answered(request, "transfer" if kind == "transfer" else f"deposit-{cents}")
     if answer.success:
         outcome = {"ok": True, "text": f"{format_euro(cents)} {'deposited' if kind == 'deposit' else 'sent'}"}
     elif answer.reason == UUID_ALREADY_USED:
@@ -182,7 +175,7 @@ async def _move_money(request, kind: str, cents: int, *, target: str | None, des
     return await _show_after_redirect(request, outcome)
 
 
-async def _show_after_redirect(request: HttpRequest, outcome: dict) -> HttpResponse:
+async def _show_after_redirect(request: HtmxHttpRequest, outcome: dict) -> HttpResponse:
     """Post/redirect/get: reloading the page afterwards must never send the money again.
 
     A form sent by htmx gets its part of the page at once instead: the page stays, so there is nothing to reload.

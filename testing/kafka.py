@@ -44,6 +44,14 @@ def produce(records: list[tuple]) -> None:
     assert producer.flush(30) == 0 and not failures, failures
 
 
+def produce_large(records: list[tuple]) -> None:
+    """Produce (topic, key bytes, value, headers) records as large as the broker takes (about a megabyte)."""
+    producer = clients.producer(**{"message.max.bytes": 1_048_000, "logger": silent_librdkafka_logger()})
+    for topic, key, value, headers in records:
+        producer.produce(topic, key=key, value=value, headers=headers)
+    assert producer.flush(30) == 0
+
+
 def produce_commands(commands: list[tuple[str, Message]], topic: str = "commands") -> None:
     codec = get_codec()
     produce([(topic, key, codec.encode(topic, message)) for key, message in commands])

@@ -12,8 +12,15 @@ from playwright.sync_api import expect, sync_playwright
 from accounts.models import LedgerAccount
 from graphql_api.tests.test_api_live import new_user, transfer
 from kafka_bridge.tools.offsets import end_offsets
-from kafka_bridge.wire.messages import AlertTriggered, ConfirmMoneyTransfer
-from testing.kafka import Collector, produce_commands
+from kafka_bridge.wire.codecs import get_codec
+from kafka_bridge.wire.messages import (
+    AlertRule,
+    AlertsSettingsUpdated,
+    AlertTriggered,
+    BalanceChanged,
+    ConfirmMoneyTransfer,
+)
+from testing.kafka import Collector, produce, produce_commands
 from testing.live import post, running_app, subscription
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
@@ -161,3 +168,45 @@ def test_the_client_page_shows_a_new_alert_as_a_toast_without_reloading(app, com
         expect(page.locator("#alerts-list li").first).to_contain_text("Debit of €20,00")
         expect(page.locator("#alerts-list .empty")).to_be_hidden()  # "None yet." goes with the first alert
         browser.close()
+
+
+def test_a_settings_record_with_a_rule_that_cannot_be_kept_stops_no_alert(app):
+    """A rule with a null threshold is valid Avro: judging a balance change by it raised a TypeError, and as the
+    settings topic is compacted and read from its start, run_alerts crash-looped for good."""
+    codec = get_codec()
+    stranger = f"NL{uuid.uuid4().hex[:8]}"
+    hostile = AlertsSettingsUpdated(iban=stranger, rules=(AlertRule(uuid.uuid4(), "DEBIT_ABOVE", None, None),))
+    produce([("alert_settings", stranger, codec.encode("alert_settings", hostile))])
+    change = BalanceChanged(iban=stranger, new_balance_cents=-5, changed_by_cents=-5, counterparty="x", description="")
+    produce([("balance_changed", "stranger", codec.encode("balance_changed", change))])
+    username, account = new_user(app.web)
+    assert add_rule(app, account, "CREDIT_ABOVE", threshold=0)["reason"] is None
+
+    assert transfer(app.web, username, account["token"], 100, "cash", account["iban"])["success"] is True
+
+    owner = {"iban": account["iban"], "token": account["token"]}
+    deadline = time.monotonic() + 30
+    while not post(app.web, ALERTS, owner)[1]["data"]["alerts"]:
+        assert time.monotonic() < deadline and app.processes["alerts"].poll() is None, "no alert"
+        time.sleep(0.2)
+
+
+def test_run_alerts_whose_group_lost_its_offsets_resumes_where_its_transactions_were(app, admin):
+    """With its offsets gone it read balance_changed from the start and judged all of history again."""
+    username, account = new_user(app.web)
+    add_rule(app, account, "CREDIT_ABOVE", threshold=0)
+    alerts_topic = Collector(end_offsets("alerts"))
+    for _ in range(3):
+        assert transfer(app.web, username, account["token"], 100, "cash", account["iban"])["success"] is True
+    alerts_topic.until(lambda r: sum(m.iban == account["iban"] for _, m in r) == 3, timeout=60)
+    app.processes["alerts"].terminate()
+    assert app.processes["alerts"].wait(30) == 0
+    admin.delete_consumer_groups([app.alerts_group])[app.alerts_group].result(30)
+    argv, env = app.how["alerts"]
+    app.start("alerts", argv, **env)
+
+    assert transfer(app.web, username, account["token"], 100, "cash", account["iban"])["success"] is True
+
+    alerts_topic.until(lambda r: sum(m.iban == account["iban"] for _, m in r) == 4, timeout=60)
+    assert len(alerts_topic.settle(3)) == 4  # the new deposit's alert, and no old one again
+    alerts_topic.close()

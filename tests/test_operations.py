@@ -98,6 +98,18 @@ def test_lag_rises_while_the_handler_is_down_and_falls_to_zero_once_it_is_back(a
     eventually(lambda: get(app, "/health/?format=json")[0] == 200)
 
 
+def test_an_idle_bank_shows_no_lag_where_only_transaction_markers_follow_the_last_record(app):
+    """Each Kafka transaction ends in a marker that no consumer reads a record at: an idle projector group
+    showed records behind, which an operator reads as a stuck consumer."""
+    username, account = new_user(app.web)
+    for _ in range(3):
+        assert transfer(app.web, username, account["token"], 100, "cash", account["iban"])["success"] is True
+
+    group = app.projector_group
+    for topic in ("balance_changed", "money_transfer_feedback"):
+        assert eventually(lambda topic=topic: metric(app, "bank_consumer_lag", group=group, topic=topic) == 0, 20)
+
+
 def test_the_answer_latency_histogram_counts_each_command_once(app):
     before = metric(app, "bank_command_answer_seconds_count", command="transfer") or 0
     username, account = new_user(app.web)

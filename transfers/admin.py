@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from accounts.admin import FailedFilter, ReadOnlyAdmin
-from banking.money import format_euro
+from kernel.admin import FailedFilter, ReadOnlyAdmin
+from kernel.money import format_euro
 from transfers.models import ProcessedTransfer, Transaction
 
 

@@ -8,23 +8,11 @@ from uuid import UUID
 
 from accounts.iban import normalized_account
 from accounts.rules import username_refusal
-from banking.bus import NOT_SENT, NoAnswer, NotSent, get_command_bus, no_answer_reason
-from banking.logs import about_command
+from kernel.bus import Command, ask
+from kernel.logs import about_command
 from transfers.rules import INVALID_TOKEN, MAX_TOKEN, transfer_refusal
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TransferMoney:
-    """The ConfirmMoneyTransfer command. `from_account` and `to_account` are IBANs, `cash`, or another bank's."""
-
-    command_id: UUID
-    token: str
-    amount_cents: int
-    from_account: str
-    to_account: str
-    description: str
 
 
 @dataclass(frozen=True)
@@ -32,6 +20,21 @@ class TransferAnswer:
     success: bool
     reason: str | None = None
     pending: bool = False  # no answer in time: sending the same command id again tells the outcome
+
+    @classmethod
+    def failed(cls, reason: str, *, pending: bool = False) -> TransferAnswer:
+        return cls(success=False, reason=reason, pending=pending)
+
+
+@dataclass(frozen=True)
+class TransferMoney(Command[TransferAnswer]):
+    """The ConfirmMoneyTransfer command. `from_account` and `to_account` are IBANs, `cash`, or another bank's."""
+
+    token: str
+    amount_cents: int
+    from_account: str
+    to_account: str
+    description: str
 
 
 async def request_transfer(
@@ -61,13 +64,8 @@ async def request_transfer(
     ) or username_refusal(username)
     if reason is None and len(token) > MAX_TOKEN:
         reason = INVALID_TOKEN
-    with about_command(command_id):
-        if reason:
+    if reason:
+        with about_command(command_id):
             logger.debug("transfer refused at the edge: %s", reason)
-            return TransferAnswer(success=False, reason=reason)
-        try:
-            return await get_command_bus().send(command, key=username)
-        except NoAnswer:
-            return TransferAnswer(success=False, reason=no_answer_reason(), pending=True)
-        except NotSent:
-            return TransferAnswer(success=False, reason=NOT_SENT)
+        return TransferAnswer.failed(reason)
+    return await ask(command, key=username)

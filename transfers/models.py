@@ -1,8 +1,8 @@
-"""Processed money transfers: the command side, in the `ledger` database."""
+"""Processed money transfers (the command side, in the `ledger` database) and transactions (the read side)."""
 
 from django.db import models
 
-from accounts.models import ProcessedCommand
+from kernel.models import ProcessedCommand
 
 
 class ProcessedTransfer(ProcessedCommand):
@@ -79,15 +79,3 @@ class LatestTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.iban}: {self.transaction_id}"
-
-
-class PendingAnswer(models.Model):
-    """An answer to a command that waits until all the command's events are in the read model."""
-
-    command_id = models.UUIDField(primary_key=True)
-    events = models.SmallIntegerField(help_text="how many events the command caused")
-    answer = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return f"{self.command_id}: waits for {self.events} event(s)"

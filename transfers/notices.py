@@ -1,4 +1,7 @@
-"""A transaction as the read side tells it: to live listeners, the GraphQL API and the pages. Money in cents."""
+"""A transaction as the read side tells it: to live listeners, the GraphQL API and the pages. Money in cents.
+
+Each new transaction goes to the all-transactions group and to its account's.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,15 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from kernel.live import Notification, group_for
 from transfers.models import Transaction
+
+ALL_TRANSACTIONS = "transactions.all"
+TRANSACTION_CREATED = "transaction.created"
+
+
+def transactions_group(iban: str) -> str:
+    return group_for("transactions", iban)
 
 
 @dataclass(frozen=True)
@@ -38,3 +49,12 @@ class TransactionNotice:
     @classmethod
     def from_message(cls, data: dict[str, Any]) -> TransactionNotice:
         return cls(**data)
+
+
+def transactions_created(rows: list[Transaction]) -> list[Notification]:
+    """Each new transaction goes to the all-transactions feed and to its account's group."""
+    return [
+        (group, {"type": TRANSACTION_CREATED, "transaction": TransactionNotice.of(row).as_message()})
+        for row in rows
+        for group in (ALL_TRANSACTIONS, transactions_group(row.iban))
+    ]

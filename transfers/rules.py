@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from accounts.iban import CASH, is_open_iban, is_valid_iban, looks_like_an_iban, names_this_bank
-from accounts.rules import INVALID_TOKEN, MAX_TOKEN, UUID_ALREADY_USED, is_plain_text
+from kernel.rules import INVALID_TOKEN, MAX_TOKEN, UUID_ALREADY_USED, is_plain_text
 
 # The original's reasons, word for word: clients match on them.
 FROM_IS_INVALID = "from is invalid"
@@ -20,7 +20,7 @@ MAX_TRANSFER_CENTS = 10**15  # ten trillion euro: beyond any real transfer, far 
 MAX_ACCOUNT = 34  # the longest IBAN there is; also the longest name of another bank's customer
 MAX_DESCRIPTION = 140
 
-__all__ = ["INVALID_TOKEN", "MAX_TOKEN", "UUID_ALREADY_USED"]  # shared with the other commands: the lower app's
+__all__ = ["INVALID_TOKEN", "MAX_TOKEN", "UUID_ALREADY_USED"]  # the kernel's, shared with the other commands
 
 
 def transfer_refusal(*, amount_cents: int, from_account: str, to_account: str, description: str) -> str | None:

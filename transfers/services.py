@@ -1,23 +1,15 @@
-"""Money transfers on the ledger, and the batch service that runs every ledger command in one transaction."""
+"""Money transfers on the ledger (command side)."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from uuid import UUID
 
-from django.db import transaction
-
-from accounts.commands import OpenAccount
 from accounts.iban import is_open_iban, normalized_account
 from accounts.ledger import Ledger
-from accounts.services import ACCOUNT_OPENING, AccountCreationOutcome
-from alerts.commands import ChangeAlertRule
-from alerts.services import ALERT_RULE_CHANGE, AlertRulesOutcome
 from transfers.commands import TransferMoney
 from transfers.models import ProcessedTransfer
 from transfers.rules import (
@@ -48,18 +40,6 @@ class TransferOutcome:
     reason: str | None = None
     balance_changes: tuple[BalanceChange, ...] = ()  # the events to publish now
     events_caused: int = 0  # the events the command caused, now or when it was first handled
-
-
-LedgerCommand = OpenAccount | TransferMoney | ChangeAlertRule
-LedgerOutcome = AccountCreationOutcome | TransferOutcome | AlertRulesOutcome
-
-
-@dataclass(frozen=True)
-class Received:
-    """A command as the ledger receives it; `delivery` says where it was read from (opaque to the domain)."""
-
-    command: LedgerCommand
-    delivery: str
 
 
 def payload_digest(command: TransferMoney) -> str:
@@ -149,38 +129,6 @@ def _transfer(command: TransferMoney, ledger: Ledger) -> tuple[str | None, tuple
     return None, tuple(changes)
 
 
-def accounts_touched(received: Sequence[Received]) -> set[str]:
-    """The IBANs of ours that a batch may change or read: to lock them before it runs."""
-    ibans = set()
-    for item in received:
-        if isinstance(item.command, TransferMoney):
-            ibans |= {normalized_account(item.command.from_account), normalized_account(item.command.to_account)}
-        elif isinstance(item.command, ChangeAlertRule):
-            ibans.add(item.command.iban)
-    return {iban for iban in ibans if is_open_iban(iban)}
-
-
-MONEY_TRANSFER = (TransferMoney, ProcessedTransfer, execute_transfer)
-SERVICES = {
-    command: (processed, execute)
-    for command, processed, execute in (ACCOUNT_OPENING, MONEY_TRANSFER, ALERT_RULE_CHANGE)
-}
-
-
-def execute_commands(received: Sequence[Received]) -> list[LedgerOutcome]:
-    """Run a batch of commands in order, in one ledger transaction; return one outcome per command.
-
-    The transaction commits before this returns. Every outcome is stored with the command, so a
-    command read again (after a crash, or sent twice) is answered from the store and never moves
-    money twice.
-    """
-    ids: dict[type, list[UUID]] = defaultdict(list)
-    for item in received:
-        ids[SERVICES[type(item.command)][0]].append(item.command.command_id)
-    with transaction.atomic(using="ledger"):
-        ledger = Ledger(accounts_touched(received), ids)
-        outcomes = [
-            SERVICES[type(item.command)][1](item.command, delivery=item.delivery, ledger=ledger) for item in received
-        ]
-        ledger.save()
-    return outcomes
+def transfer_accounts(command: TransferMoney) -> list[str]:
+    """The accounts a transfer may change: both sides, as they are normalized."""
+    return [normalized_account(command.from_account), normalized_account(command.to_account)]

@@ -9,9 +9,10 @@ from accounts.commands import OpenAccount
 from accounts.iban import is_open_iban
 from accounts.ledger import Ledger
 from accounts.models import LedgerAccount, ProcessedAccountCreation
-from accounts.rules import USERNAME_IS_INVALID, UUID_ALREADY_USED
+from accounts.rules import USERNAME_IS_INVALID
 from accounts.services import IBAN_ALREADY_EXISTS
 from accounts.services import open_account as open_account_on
+from kernel.rules import UUID_ALREADY_USED
 
 pytestmark = pytest.mark.django_db(databases=["ledger"])
 

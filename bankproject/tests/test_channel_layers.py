@@ -5,8 +5,7 @@ import asyncio
 import pytest
 from channels.layers import channel_layers
 
-from transfers.live import listening
-from transfers.notifications import Notifier
+from kernel.live import Notifier, listening
 
 pytestmark = pytest.mark.integration
 

@@ -1,27 +1,39 @@
-"""The alerts loop: balance changes in, alerts out, exactly once.
+"""The alerts' work: balance changes in, alerts out, exactly once.
 
 It reads `balance_changed` in its group and keeps every account's rules from the compacted `alert_settings`
 topic (read from the beginning, by every instance). For each balance change that matches a rule of its
-account, as the rules stood when the change was committed, it produces one `AlertTriggered`; the alerts and
-the consumed offsets go in one Kafka transaction, so after a crash the batch is done again and only one
-of its two attempts is ever visible.
+account, as the rules stood when the change was committed, it produces one `AlertTriggered`; the alerts,
+where it is in each partition (`alerts_positions`) and the consumed offsets go in one Kafka transaction,
+so after a crash the batch is done again and only one of its two attempts is ever visible. A batch that
+fires nothing needs no transaction: its offsets are committed plainly.
+
+A balance change that cannot be judged (an exception in our code for a value the schema allows) is
+dead-lettered to `alerts_dead_letter`; a rule that cannot be kept is logged and left out.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 
-from confluent_kafka import Consumer, IsolationLevel, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    IsolationLevel,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
-from alerts.rules import AlertKind, Change, Rule, alert_message
+from alerts.rules import Change, Rule, alert_message
 from kafka_bridge import clients
-from kafka_bridge.heartbeats import Heartbeat
-from kafka_bridge.retry import DEFAULT_DEADLINE, is_transient, retrying
+from kafka_bridge.consumers.loop import DeadLetter, DeadLetters, Work, abort_transaction, isolate
+from kafka_bridge.translate import rules_of
 from kafka_bridge.wire.codecs import Codec, DecodeError, encode_key
 from kafka_bridge.wire.headers import Identity
 from kafka_bridge.wire.messages import AlertsSettingsUpdated, AlertTriggered, BalanceChanged
@@ -32,6 +44,8 @@ logger = logging.getLogger(__name__)
 GROUP_ID = "alerts"
 ALERT_IDS = uuid.UUID("6f1e5c1a-3b0d-4c8e-9a51-0b7c2d9e4f10")  # the namespace of the alerts' ids
 VERSIONS_KEPT = 8  # of an account's rules: changes that sit between unread balance changes
+COMMIT_EVERY = 1.0  # seconds between plain commits of batches that fire nothing
+POSITIONS_EVERY = 60.0  # seconds between transactions that only keep the positions
 
 
 def trigger_of(record: Message) -> str:
@@ -79,9 +93,8 @@ class Rules:
             logger.warning("skipping unreadable alert settings at %s:%d: %s", record.topic(), record.offset(), error)
             return
         if isinstance(message, AlertsSettingsUpdated):
-            rules = tuple(Rule(r.id, AlertKind(r.kind), r.threshold, r.text) for r in message.rules)
             versions = self._versions[message.iban]
-            versions.append((record.timestamp()[1], rules))
+            versions.append((record.timestamp()[1], rules_of(message)))
             del versions[:-VERSIONS_KEPT]
 
     def at(self, iban: str, timestamp: int) -> tuple[Rule, ...]:
@@ -93,7 +106,9 @@ class Rules:
         return rules
 
 
-class Alerter:
+class Alerter(Work):
+    name = "alerts"
+
     def __init__(
         self,
         consumer: Consumer,
@@ -101,76 +116,96 @@ class Alerter:
         rules: Rules,
         codec: Codec,
         *,
-        batch_size: int = 500,
-        poll_timeout: float = 0.1,
+        group: str,
         kafka_timeout: float = 30.0,
-        retry_deadline: float = DEFAULT_DEADLINE,
-        heartbeat: Heartbeat | None = None,
     ) -> None:
-        self.consumer, self.producer, self.rules, self.codec = consumer, producer, rules, codec
-        self.batch_size, self.poll_timeout, self.kafka_timeout = batch_size, poll_timeout, kafka_timeout
-        self.retry_deadline = retry_deadline
-        self.heartbeat = heartbeat
-        self.stop = threading.Event()
+        self.consumer, self.producer, self.rules, self.codec, self.group = consumer, producer, rules, codec, group
+        self.kafka_timeout = kafka_timeout
+        self.dead_letters = DeadLetters(producer, Topic.ALERTS_DEAD_LETTER.value)
         self.fired = 0
+        self._uncommitted: dict[tuple[str, int], TopicPartition] = {}  # offsets of batches committed plainly, later
+        self._committed_at = self._positions_at = time.monotonic()
 
-    def run(self, stop: threading.Event) -> None:
-        self.stop = stop
-        try:
-            for attempt in retrying("starting the alerts producer", stop=stop, deadline=self.retry_deadline):
-                with attempt:
-                    self.producer.init_transactions(self.kafka_timeout)
-            self.consumer.subscribe([Topic.BALANCE_CHANGED.value], on_assign=self._assigned)
-            logger.info("alerts started on %s", Topic.BALANCE_CHANGED.value)
-            with clients.StallWatch(self.consumer) as stalls:
-                while not stop.is_set():
-                    records = clients.consume_available(self.consumer, self.batch_size, self.poll_timeout)
-                    if records:
-                        self.alert(records)
-                    stalls.observe()
-                    if self.heartbeat:
-                        self.heartbeat.beat()
-        except Exception as error:
-            if not (stop.is_set() and is_transient(error)):
-                logger.error("alerts giving up: %r; its supervisor restarts it", error)
-                raise
-        finally:
-            logger.info("alerts stopping after %d alerts", self.fired)
-            self.consumer.close()
-            self.rules.reader.close()
-            self.producer.flush(self.kafka_timeout)
+    def start(self) -> None:
+        self.producer.init_transactions(self.kafka_timeout)
 
-    @staticmethod
-    def _assigned(consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        logger.info("assigned %d partition(s) of %s", len(partitions), Topic.BALANCE_CHANGED.value)
+    def assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Start where the last transaction left each partition when the group's offset is lost or behind it."""
+        kept = self._kept_positions()
+        committed = consumer.committed(partitions, timeout=self.kafka_timeout)
+        unknown = [tp for tp in committed if tp.offset >= 0 and (tp.topic, tp.partition) not in kept]
+        if unknown:  # kept from now on, so that they are known if the group's offsets are lost later
+            self._in_a_transaction([], [], positions=unknown)
+        moved = False
+        for tp, known in zip(partitions, committed, strict=True):
+            offset = kept.get((tp.topic, tp.partition))
+            if offset is not None and known.offset < offset:
+                logger.warning(
+                    "%s[%d]: the group's offset is %s, the last kept position %d: resuming there",
+                    tp.topic,
+                    tp.partition,
+                    known.offset if known.offset >= 0 else "lost",
+                    offset,
+                )
+                tp.offset, moved = offset, True
+        if moved:
+            consumer.assign(partitions)
 
-    def alert(self, records: list[Message]) -> None:
-        """Alert on one batch exactly once, retrying transient failures until the deadline."""
-        with clients.read_again_if_the_group_moved_on(self.consumer, records):
-            for attempt in retrying(
-                f"alerting on {len(records)} records", stop=self.stop, deadline=self.retry_deadline
-            ):
-                with attempt:
-                    self._alert(records)
-
-    def _alert(self, records: list[Message]) -> None:
+    def handle(self, records: list[Message]) -> None:
         self.rules.catch_up()
-        alerts = [alert for record in records for alert in self._alerts_for(record)]
+        judged = isolate(records, self._alerts_for_all, self._unjudged)
+        alerts = [alert for part in judged for alert in part if isinstance(alert, AlertTriggered)]
+        letters = [letter for part in judged for letter in part if isinstance(letter, DeadLetter)]
+        offsets = {(tp.topic, tp.partition): tp for tp in clients.next_offsets(records)}
+        self._uncommitted |= offsets
+        if alerts or letters or time.monotonic() - self._positions_at >= POSITIONS_EVERY:
+            self._in_a_transaction(alerts, letters)
+        elif time.monotonic() - self._committed_at >= COMMIT_EVERY:
+            self._commit_plainly()
+
+    def _in_a_transaction(
+        self, alerts: list[AlertTriggered], letters: list[DeadLetter], positions: list[TopicPartition] | None = None
+    ) -> None:
+        """The alerts, their dead letters and where each partition is now, with the offsets (or, given
+        `positions`, those positions alone), in one transaction."""
+        offsets = list(self._uncommitted.values()) if positions is None else positions
         self.producer.begin_transaction()
         try:
             for alert in alerts:
                 value = self.codec.encode(Topic.ALERTS, alert)
                 self.producer.produce(Topic.ALERTS.value, key=encode_key(alert.iban), value=value)
-            with clients.hard_deadline(self.kafka_timeout + 10, "sending the alerts' offsets"):
-                self.producer.send_offsets_to_transaction(
-                    clients.next_offsets(records), self.consumer.consumer_group_metadata(), self.kafka_timeout
-                )
+            self.dead_letters.send(letters, wait=False)
+            for tp in offsets:
+                key = f"{self.group}/{tp.topic}/{tp.partition}".encode()
+                self.producer.produce(Topic.ALERTS_POSITIONS.value, key=key, value=str(tp.offset).encode())
+            if positions is None:
+                with clients.hard_deadline(self.kafka_timeout + 10, "sending the alerts' offsets"):
+                    self.producer.send_offsets_to_transaction(
+                        offsets, self.consumer.consumer_group_metadata(), self.kafka_timeout
+                    )
             with clients.hard_deadline(self.kafka_timeout + 10, "committing the alerts' transaction"):
                 self.producer.commit_transaction(self.kafka_timeout)
         except BaseException:
-            self.producer.abort_transaction(self.kafka_timeout)
+            abort_transaction(self.producer, self.kafka_timeout)
             raise
         self.fired += len(alerts)
+        if positions is None:
+            self._uncommitted = {}
+            self._committed_at = self._positions_at = time.monotonic()
+
+    def _commit_plainly(self) -> None:
+        """Batches that fired nothing: their offsets alone, waited for, so no later commit is overtaken."""
+        self.consumer.commit(offsets=list(self._uncommitted.values()), asynchronous=False)
+        self._uncommitted = {}
+        self._committed_at = time.monotonic()
+
+    def _alerts_for_all(self, records: list[Message]) -> list[AlertTriggered | DeadLetter]:
+        return [alert for record in records for alert in self._alerts_for(record)]
+
+    @staticmethod
+    def _unjudged(record: Message, error: Exception) -> list[AlertTriggered | DeadLetter]:
+        logger.error("cannot judge %s:%d against its rules", record.topic(), record.offset(), exc_info=error)
+        return [DeadLetter(record, f"the alerts could not judge it: {error!r}")]
 
     def _alerts_for(self, record: Message) -> list[AlertTriggered]:
         try:
@@ -188,3 +223,39 @@ class Alerter:
                 alert_id = uuid.uuid5(ALERT_IDS, f"{trigger}|{rule.id}")
                 alerts.append(AlertTriggered(alert_id, event.iban, rule.id, rule.kind.value, message, trigger))
         return alerts
+
+    def _kept_positions(self) -> dict[tuple[str, int], int]:
+        """This group's positions as its transactions kept them (the compacted topic, read to its end)."""
+        reader = clients.consumer(f"{self.group}-positions-{uuid.uuid4().hex[:8]}")
+        topic = Topic.ALERTS_POSITIONS.value
+        try:
+            partitions = [
+                TopicPartition(topic, p, OFFSET_BEGINNING)
+                for p in reader.list_topics(topic, timeout=10).topics[topic].partitions
+            ]
+            ends = {tp.partition: reader.get_watermark_offsets(tp, timeout=10)[1] for tp in partitions}
+            reader.assign(partitions)
+            kept = {}
+            prefix = f"{self.group}/"
+            deadline = time.monotonic() + self.kafka_timeout
+            while any(max(tp.offset, 0) < ends[tp.partition] for tp in reader.position(partitions)):
+                if time.monotonic() > deadline:  # a transaction open on it: what is committed will do
+                    break
+                for record in clients.consume_available(reader, 500, 0.5):
+                    key = (record.key() or b"").decode(errors="replace")
+                    if key.startswith(prefix) and record.value():
+                        source, partition = key[len(prefix) :].rsplit("/", 1)
+                        kept[(source, int(partition))] = int(record.value())
+            return kept
+        finally:
+            reader.close()
+
+    def close(self) -> None:
+        try:
+            if self._uncommitted:
+                self._commit_plainly()
+        except KafkaException as error:
+            logger.warning("could not commit the last offsets at the stop: %s", error)
+        finally:
+            self.rules.reader.close()
+            self.producer.flush(self.kafka_timeout)

@@ -8,10 +8,11 @@ import pytest
 from channels.layers import channel_layers
 
 from accounts.commands import AccountAnswer
+from banking.answers import answers_told
 from kafka_bridge import bus
-from kafka_bridge.bus import COMMAND_ANSWERS, answers_message, command_answers
+from kafka_bridge.bus import command_answers
+from kernel.live import listening
 from transfers.commands import TransferAnswer
-from transfers.live import listening
 
 
 @pytest.fixture
@@ -23,7 +24,8 @@ def in_memory_layer(settings):
 
 
 async def tell(answers):
-    await channel_layers["default"].group_send(COMMAND_ANSWERS, answers_message(answers))
+    ((group, message),) = answers_told(answers)
+    await channel_layers["default"].group_send(group, message)
 
 
 def test_each_waiter_gets_the_answer_to_its_own_command(in_memory_layer):

@@ -14,6 +14,7 @@ from accounts.models import LedgerAccount
 from accounts.tests.factories import LedgerAccountFactory
 from kafka_bridge import clients
 from kafka_bridge.consumers.command_handler import CommandHandler
+from kafka_bridge.consumers.loop import ConsumerLoop
 from kafka_bridge.wire.codecs import get_codec
 from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
@@ -23,6 +24,7 @@ from kafka_bridge.wire.messages import (
     MoneyTransferConfirmed,
     MoneyTransferFailed,
 )
+from kernel.rules import INVALID_TOKEN
 from testing.kafka import (
     Collector,
     HandlerProcess,
@@ -30,9 +32,9 @@ from testing.kafka import (
     new_group_at_end,
     produce,
     produce_commands,
+    produce_large,
 )
 from transfers.models import ProcessedTransfer
-from transfers.services import INVALID_TOKEN
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases=["ledger"])]
 
@@ -292,7 +294,8 @@ def handle_the_next_batch(group, producer):
     records = []
     while not records:
         records = [r for r in consumer.consume(10, 1.0) if not r.error()]
-    CommandHandler(consumer, producer, get_codec()).process(records)
+    handler = CommandHandler(consumer, producer, get_codec(), group=group)
+    ConsumerLoop(consumer, handler).process(records)
     consumer.close()
 
 
@@ -466,3 +469,82 @@ def test_two_handlers_on_shared_accounts_publish_each_accounts_balances_in_ledge
         steps = zip(balances[:-1], balances[1:], changes, strict=True)
         assert all(after == before + change for before, after, change in steps), f"{account.iban}: out of ledger order"
         assert balances[-1] == LedgerAccount.objects.get(pk=account.pk).balance_cents
+
+
+def test_a_key_or_headers_of_a_megabyte_are_dead_lettered_in_a_small_copy_and_the_handler_goes_on(
+    start_handler, collectors
+):
+    """Their full copies (and the feedback keyed like the command) were too large to produce: the handler exited,
+    read the same batch again on its restart, and exited again, for ever."""
+    bob = LedgerAccountFactory(username="bob")
+    codec = get_codec()
+    deposit = transfer_command("cash", bob, 500)
+    handler = start_handler()
+
+    produce_large(
+        [
+            ("commands", b"k" * 1_040_000, codec.encode("commands", transfer_command("cash", bob, 1)), None),
+            ("commands", b"bob", b"not avro", [(f"h{n}", b"x" * 1_000) for n in range(1_000)]),
+        ]
+    )
+    produce_commands([("bob", deposit)])
+
+    assert collectors["money_transfer_feedback"].until(lambda r: len(r) == 1) == [
+        ("bob", MoneyTransferConfirmed(id=deposit.id))
+    ]
+    letters = collectors["commands_dead_letter"].until(lambda r: len(r) == 2)
+    many_headers, long_key = sorted((record for _, record in letters), key=lambda record: len(record.key()))
+    assert len(long_key.key()) == 1024 and dict(long_key.headers())["original.key.size"] == b"1040000"
+    assert b"longer than any username" in dict(long_key.headers())["error"]
+    assert sum(len(v or b"") for _, v in many_headers.headers()) < 10_000
+    assert dict(many_headers.headers())["original.headers"] == b"1000"
+    assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 500
+    assert handler.process.poll() is None
+
+
+def test_a_handler_whose_group_lost_its_offsets_resumes_where_its_ledger_was(start_handler, collectors, group, admin):
+    """Kafka forgets an idle group's offsets (7 days by default), and an operator can delete them: the handler
+    then read `commands` from the start and published every earlier BalanceChanged again."""
+    bob = LedgerAccountFactory(username="bob")
+    earlier = [transfer_command("cash", bob, 100) for _ in range(5)]
+    handler = start_handler("forgetful")
+    produce_commands([("bob", command) for command in earlier])
+    collectors["money_transfer_feedback"].until(lambda r: len(r) == 5)
+    assert handler.stop() == 0
+
+    admin.delete_consumer_groups([group])[group].result(30)
+    start_handler("forgetful")
+    later = transfer_command("cash", bob, 100)
+    produce_commands([("bob", later)])
+
+    collectors["money_transfer_feedback"].until(lambda r: any(m.id == later.id for _, m in r), timeout=120)
+    events = [m for _, m in collectors["balance_changed"].settle(3) if m.iban == bob.iban]
+    assert [e.new_balance_cents for e in events] == [100, 200, 300, 400, 500, 600]
+    assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 600
+
+
+def test_a_schema_the_registry_no_longer_knows_is_waited_for_and_nothing_is_committed_meanwhile(
+    start_handler, collectors, registry
+):
+    """A 404 from the registry after the ledger had committed crash-looped the handler. The records are now
+    encoded before the ledger commits, and our own schema missing is waited for like a registry that is away."""
+    bob = LedgerAccountFactory(username="bob")
+    deposit = transfer_command("cash", bob, 700)
+    subject = "money_transfer_feedback-nl.openweb.data.MoneyTransferConfirmed"
+    registry.delete_subject(subject)
+    try:
+        handler = start_handler("waiting", 500, "--retry-deadline=600")
+        produce_commands([("bob", deposit)])
+        wait_for_text(handler, "run `manage.py sync_topology`")
+        assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 0
+    finally:
+        from django.core.management import call_command
+
+        call_command("sync_topology")
+
+    assert collectors["money_transfer_feedback"].until(lambda r: len(r) == 1, timeout=120) == [
+        ("bob", MoneyTransferConfirmed(id=deposit.id))
+    ]
+    assert len(collectors["money_transfer_feedback"].settle(2)) == 1
+    assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 700
+    assert handler.process.poll() is None

@@ -8,7 +8,7 @@ from accounts.commands import OpenAccount
 from accounts.services import AccountCreationOutcome
 from alerts.rules import AlertKind, Rule
 from alerts.services import AlertRulesOutcome
-from kafka_bridge.consumers.ledger_records import NotACommand, to_command, to_records
+from kafka_bridge.translate import NotACommand, to_command, to_records
 from kafka_bridge.wire.headers import COMMAND_EVENTS, COMMAND_ID, EVENT_INDEX
 from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
@@ -101,3 +101,27 @@ def test_account_creation_feedback():
     failed = to_records(AccountCreationOutcome(ID, reason="generated iban already exists, try again"), "u")
     assert failed[0].message == AccountCreationFailed(id=ID, reason="generated iban already exists, try again")
     assert failed[0].topic == Topic.ACCOUNT_CREATION_FEEDBACK
+
+
+def test_a_command_no_record_carries_is_an_error():
+    from dataclasses import dataclass
+
+    from kafka_bridge.translate import command_record
+    from kernel.bus import Command, UnknownCommand
+
+    @dataclass(frozen=True)
+    class CloseAccount(Command[AccountCreationOutcome]):
+        iban: str
+
+    with pytest.raises(UnknownCommand):
+        command_record(CloseAccount(ID, "NL66OPEN0000000000"))
+
+
+def test_a_record_that_is_no_feedback_is_never_taken_for_a_successful_transfer():
+    """`answer_to` once answered "success" to anything it did not recognise."""
+    from kafka_bridge.translate import NotUnderstood, answer_to
+    from transfers.commands import TransferAnswer
+
+    assert answer_to(MoneyTransferConfirmed(id=ID)) == TransferAnswer(success=True)
+    with pytest.raises(NotUnderstood):
+        answer_to(BalanceChanged("NL", 1, 1, "cash", "d"))

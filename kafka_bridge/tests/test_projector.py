@@ -12,8 +12,9 @@ from django.db import connections
 
 from accounts.commands import AccountAnswer
 from accounts.models import Customer
+from banking.answers import COMMAND_ANSWERS, answer_from_data
 from kafka_bridge import clients
-from kafka_bridge.bus import COMMAND_ANSWERS
+from kafka_bridge.consumers.loop import ConsumerLoop
 from kafka_bridge.consumers.projector import TOPICS, Projector
 from kafka_bridge.tools.offsets import end_offsets, new_group_at_end
 from kafka_bridge.wire.codecs import get_codec
@@ -24,12 +25,10 @@ from kafka_bridge.wire.messages import (
     BalanceChanged,
     MoneyTransferFailed,
 )
-from testing.kafka import Collector, produce
-from transfers.answers import answer_from_data
+from testing.kafka import Collector, produce, produce_large
 from transfers.commands import TransferAnswer
 from transfers.models import Transaction
-from transfers.notices import TransactionNotice
-from transfers.notifications import transactions_group
+from transfers.notices import TransactionNotice, transactions_group
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -53,7 +52,8 @@ def running_projector():
 
     def run():
         try:
-            Projector(clients.consumer(group), get_codec()).run(stop)
+            consumer = clients.consumer(group)
+            ConsumerLoop(consumer, Projector(consumer, get_codec()), topics=TOPICS).run(stop)
         finally:
             connections.close_all()
 
@@ -281,3 +281,21 @@ def test_a_record_the_read_model_refuses_is_dead_lettered_and_the_projector_goes
     headers = dict(letter.headers())
     assert letter.value() == poison and headers["original.topic"] == b"balance_changed"
     assert headers["error"] and int(headers["original.offset"]) >= 0
+
+
+def test_a_record_of_a_megabyte_it_cannot_read_is_dead_lettered_in_a_small_copy_and_the_projector_goes_on(
+    running_projector,
+):
+    """Its full copy was too large to produce: the projector exited, and read the same batch again, for ever."""
+    letters = Collector(end_offsets("projector_dead_letter"), decode=False)
+    iban = f"NL{uuid.uuid4().hex[:6]}"
+
+    produce_large([("balance_changed", b"k" * 1_040_000, b"not avro", [("trace", b"kept")])])
+    produce([("balance_changed", "alice", get_codec().encode("balance_changed", balance_changed(iban, 5)))])
+
+    wait_for(lambda: Transaction.objects.filter(iban=iban).exists())
+    ((_, letter),) = letters.until(lambda r: len(r) == 1)
+    letters.close()
+    headers = dict(letter.headers())
+    assert len(letter.key()) == 1024 and headers["original.key.size"] == b"1040000" and headers["trace"] == b"kept"
+    assert letter.value() == b"not avro"

@@ -5,6 +5,7 @@ import threading
 import pytest
 from confluent_kafka import TopicPartition
 
+from kafka_bridge.consumers.loop import ConsumerLoop
 from kafka_bridge.consumers.projector import Projector
 
 
@@ -34,7 +35,7 @@ class Consumer:
     def __init__(self, records: list[Record]) -> None:
         self.records, self.position, self.committed, self.unsent = records, 0, None, []
 
-    def subscribe(self, topics, on_assign=None) -> None:
+    def subscribe(self, topics, on_assign=None, on_revoke=None) -> None:
         pass
 
     def assignment(self) -> list[TopicPartition]:
@@ -57,6 +58,11 @@ class Consumer:
         pass
 
 
+class Producer:
+    def flush(self, timeout: float) -> int:
+        return 0
+
+
 class Killed(BaseException):
     """The process dies in the middle of a batch."""
 
@@ -66,15 +72,16 @@ def test_a_projector_that_dies_in_a_batch_has_committed_only_the_batches_before_
     read model, and their transfers' answers waited for them for ever."""
     projected = []
 
-    def project(self, records) -> None:
+    def handle(self, records) -> None:
         if records[0].offset() == 1:
             raise Killed
         projected.extend(records)
 
-    monkeypatch.setattr(Projector, "project", project)
+    monkeypatch.setattr(Projector, "handle", handle)
     consumer = Consumer([Record(0), Record(1)])
     with pytest.raises(Killed):
-        Projector(consumer, codec=None, notify=False, replaying=True).run(threading.Event())
+        work = Projector(consumer, codec=None, dead_letters=Producer(), notify=False)
+        ConsumerLoop(consumer, work, topics=["balance_changed"]).run(threading.Event())
 
     assert [r.offset() for r in projected] == [0]
     assert consumer.committed == 1  # the offset after record 0: record 1 is read again by whoever comes next

@@ -61,6 +61,8 @@ def test_a_first_sync_creates_the_topics_and_the_subjects(admin, registry, prefi
             "alert_rule_feedback",
             "alert_settings",
             "alerts",
+            "alerts_dead_letter",
+            "alerts_positions",
             "balance_changed",
             "commands",
             "commands_dead_letter",

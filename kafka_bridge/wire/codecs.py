@@ -122,8 +122,15 @@ class Codec:
         topic = str(topic)
         if message.RECORD not in self._bound.get(topic, {}):
             raise ValueError(f"{message.RECORD} is not bound to topic {topic!r} in the topology")
-        with registry_answers():
-            return self._serializers[message.RECORD](message, SerializationContext(topic, MessageField.VALUE))
+        try:
+            with registry_answers():
+                return self._serializers[message.RECORD](message, SerializationContext(topic, MessageField.VALUE))
+        except SchemaRegistryError as error:
+            # Our own schema, not registered (a subject deleted, a registry started empty): waited for like a
+            # registry that is away, never taken as bad data, until `sync_topology` registers it again.
+            raise Unavailable(
+                f"the registry does not know {message.RECORD} for {topic!r} ({error}): run `manage.py sync_topology`"
+            ) from error
 
     def decode(self, topic: str, value: bytes | None) -> Message:
         """Turn a record value into its message; raise DecodeError with the reason when it cannot."""

@@ -17,10 +17,12 @@ COMMAND_EVENTS = "command.events"  # on feedback: how many events (BalanceChange
 ORIGINAL_TOPIC = "original.topic"
 ORIGINAL_PARTITION = "original.partition"
 ORIGINAL_OFFSET = "original.offset"
-ORIGINAL_SIZE = "original.size"
+ORIGINAL_SIZE = "original.size"  # of a value the copy leaves out
+ORIGINAL_KEY_SIZE = "original.key.size"  # of a key the copy cuts short
+ORIGINAL_HEADERS = "original.headers"  # how many headers the record had, when the copy keeps fewer
 ERROR = "error"
 
-Headers = list[tuple[str, bytes]]
+Headers = list[tuple[str, bytes | None]]
 
 
 def event_headers(command_id: UUID, index: int) -> Headers:
@@ -51,8 +53,16 @@ class Identity:
         return cls(command_id, index if command_id else None, events if command_id else None)
 
 
-def dead_letter_headers(record: Message, error: str, *, dropped_value: bool = False) -> Headers:
-    """The record's own headers, then where it came from and why it could not be handled."""
+def dead_letter_headers(
+    record: Message,
+    error: str,
+    *,
+    dropped_value: bool = False,
+    own_headers: Headers | None = None,
+    key_size: int | None = None,
+) -> Headers:
+    """The record's own headers (or those of them given), then where it came from, why it could not be handled,
+    and the sizes of what the copy leaves out."""
     ours = [
         (ORIGINAL_TOPIC, record.topic().encode()),
         (ORIGINAL_PARTITION, str(record.partition()).encode()),
@@ -61,4 +71,9 @@ def dead_letter_headers(record: Message, error: str, *, dropped_value: bool = Fa
     ]
     if dropped_value:
         ours.append((ORIGINAL_SIZE, str(len(record.value() or b"")).encode()))
-    return [*(record.headers() or []), *ours]
+    if key_size is not None:
+        ours.append((ORIGINAL_KEY_SIZE, str(key_size).encode()))
+    kept = (record.headers() or []) if own_headers is None else own_headers
+    if len(kept) < len(record.headers() or []):
+        ours.append((ORIGINAL_HEADERS, str(len(record.headers() or [])).encode()))
+    return [*kept, *ours]

@@ -7,6 +7,7 @@ plan out, schemas first, as the original synchronizer did.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,7 +110,7 @@ class TopologySync:
                     "register schema",
                     subject,
                     status,
-                    lambda s=subject, sc=schema: self.registry.register_schema(s, sc),
+                    functools.partial(self.registry.register_schema, subject, schema),
                 )
             )
 
@@ -138,7 +139,7 @@ class TopologySync:
                 detail = f"{topic.partitions} partitions, replication {replication}"
                 detail += "".join(f", {key}={value}" for key, value in topic.config.items())
                 plan.changes.append(
-                    Change("create topic", topic.name, detail, lambda t=topic, r=replication: self._create(t, r))
+                    Change("create topic", topic.name, detail, functools.partial(self._create, topic, replication))
                 )
                 continue
             partitions = existing[topic.name].partitions
@@ -148,7 +149,7 @@ class TopologySync:
                         "add partitions",
                         topic.name,
                         f"{len(partitions)} -> {topic.partitions}",
-                        lambda t=topic: self._wait(self.admin.create_partitions([NewPartitions(t.name, t.partitions)])),
+                        functools.partial(self._add_partitions, topic),
                     )
                 )
             elif len(partitions) > topic.partitions:
@@ -171,7 +172,7 @@ class TopologySync:
                             "delete topic",
                             name,
                             "not in the topology",
-                            lambda n=name: self._wait(self.admin.delete_topics([n])),
+                            functools.partial(self._delete, name),
                         )
                     )
 
@@ -201,7 +202,12 @@ class TopologySync:
                 )
         for label, was, entry in operations:
             plan.changes.append(
-                Change("alter config", topic.name, f"{label}, {was}", lambda e=entry: self._alter_config(topic.name, e))
+                Change(
+                    "alter config",
+                    topic.name,
+                    f"{label}, {was}",
+                    functools.partial(self._alter_config, topic.name, entry),
+                )
             )
 
     def _kept(self, name: str) -> bool:
@@ -209,6 +215,12 @@ class TopologySync:
         return name.startswith("__") or any(re.search(pattern, name) for pattern in self.topology.keep)
 
     # -- writing ------------------------------------------------------------------------------
+
+    def _add_partitions(self, topic: TopicSpec) -> None:
+        self._wait(self.admin.create_partitions([NewPartitions(topic.name, topic.partitions)]))
+
+    def _delete(self, name: str) -> None:
+        self._wait(self.admin.delete_topics([name]))
 
     def _create(self, topic: TopicSpec, replication: int) -> None:
         new_topic = NewTopic(

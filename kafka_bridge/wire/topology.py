@@ -30,6 +30,8 @@ class Topic(StrEnum):
     ALERT_RULE_FEEDBACK = "alert_rule_feedback"
     ALERT_SETTINGS = "alert_settings"
     ALERTS = "alerts"
+    ALERTS_DEAD_LETTER = "alerts_dead_letter"
+    ALERTS_POSITIONS = "alerts_positions"
 
 
 class TopologyError(Exception):

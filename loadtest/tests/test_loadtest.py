@@ -7,7 +7,7 @@ import time
 import pytest
 from django.core.management import call_command
 
-from banking.bus import no_answer_reason
+from kernel.bus import no_answer_reason
 from loadtest import closed_loop
 from loadtest.config import load_config
 from loadtest.generator import GET_ACCOUNT, MONEY_TRANSFER, next_step

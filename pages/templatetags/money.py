@@ -1,6 +1,6 @@
 from django import template
 
-from banking.money import format_euro
+from kernel.money import format_euro
 
 register = template.Library()
 

@@ -6,36 +6,37 @@ import uuid
 import pytest
 
 from accounts.commands import AccountAnswer, OpenAccount
-from banking.bus import CommandBus, NoAnswer, get_command_bus
-from transfers.commands import TransferAnswer
+from kernel.bus import InMemoryBus, NoAnswer, get_command_bus
+from transfers.commands import TransferAnswer, TransferMoney
 
 pytestmark = pytest.mark.django_db(transaction=True)  # database_sync_to_async closes connections
 
 
-class ScriptedBus(CommandBus):
-    """Answers from a script, and remembers what it was sent."""
+class Script:
+    """The in-memory bus as these tests script it: a login is always answered, transfers as `script` says."""
 
-    sent: list = []
-    script: list = []
+    @property
+    def sent(self):
+        return InMemoryBus.sent
 
-    async def send(self, command, *, key):
-        ScriptedBus.sent.append(command)
-        if isinstance(command, OpenAccount):
-            return AccountAnswer(iban="NL80OPEN0123456789", token="1" * 20)
-        answer = ScriptedBus.script.pop(0)
-        if isinstance(answer, type) and issubclass(answer, Exception):
-            raise answer
-        return answer
+    @property
+    def script(self):
+        raise AttributeError("write only")
+
+    @script.setter
+    def script(self, answers):
+        InMemoryBus.answer_with(TransferMoney, *answers)
 
 
 @pytest.fixture
 def bus(settings):
-    settings.COMMAND_BUS = f"{__name__}.ScriptedBus"
+    settings.COMMAND_BUS = "kernel.bus.InMemoryBus"
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     get_command_bus.cache_clear()
-    ScriptedBus.sent, ScriptedBus.script = [], []
-    yield ScriptedBus
+    InMemoryBus.reset()
+    InMemoryBus.answer_with(OpenAccount, AccountAnswer(iban="NL80OPEN0123456789", token="1" * 20))
+    yield Script()
     get_command_bus.cache_clear()
 
 

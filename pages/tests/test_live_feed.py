@@ -9,8 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import connections
 
 from pages.consumers import TransactionFeedConsumer
-from transfers.notices import TransactionNotice
-from transfers.notifications import TRANSACTION_CREATED, transactions_group
+from transfers.notices import TRANSACTION_CREATED, TransactionNotice, transactions_group
 from transfers.projections import BalanceChangedEvent, record_balance_changes
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand
 
 from kafka_bridge import clients
 from kafka_bridge.consumers.alerter import GROUP_ID, Alerter, Rules
+from kafka_bridge.consumers.loop import ConsumerLoop
 from kafka_bridge.heartbeats import Heartbeat
-from kafka_bridge.retry import DEFAULT_DEADLINE
-from kafka_bridge.shutdown import stop_on_signals
+from kafka_bridge.shutdown import add_retry_deadline, stop_on_signals
 from kafka_bridge.wire.codecs import get_codec
 from kafka_bridge.wire.topology import Topic, get_topology
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--instance", default=socket.gethostname(), help="unique and stable, as the handler's")
         parser.add_argument("--group", default=GROUP_ID, help="consumer group; instances in one group share the work")
-        parser.add_argument("--retry-deadline", type=float, default=DEFAULT_DEADLINE)
+        add_retry_deadline(parser)
 
     def handle(self, *args, instance: str, group: str, retry_deadline: float, **options):
         name = f"{group}-{instance}"
@@ -32,11 +32,11 @@ class Command(BaseCommand):
         reader.assign(
             [TopicPartition(Topic.ALERT_SETTINGS.value, p, OFFSET_BEGINNING) for p in range(settings_topic.partitions)]
         )
-        Alerter(
-            consumer=clients.consumer(group, **{"client.id": name, "session.timeout.ms": 10_000}),
-            producer=clients.transactional_producer(name),
-            rules=Rules(reader, get_codec(), clients.admin),
-            codec=get_codec(),
-            retry_deadline=retry_deadline,
-            heartbeat=Heartbeat(group, os.environ.get("PROCESS_NAME", f"alerts-{instance}")),
-        ).run(stop_on_signals())
+        consumer = clients.consumer(group, **{"client.id": name, "session.timeout.ms": 10_000})
+        rules = Rules(reader, get_codec(), clients.admin)
+        alerter = Alerter(consumer, clients.transactional_producer(name), rules, get_codec(), group=group)
+        heartbeat = Heartbeat(group, os.environ.get("PROCESS_NAME", f"alerts-{instance}"))
+        loop = ConsumerLoop(
+            consumer, alerter, topics=[Topic.BALANCE_CHANGED.value], retry_deadline=retry_deadline, heartbeat=heartbeat
+        )
+        loop.run(stop_on_signals())

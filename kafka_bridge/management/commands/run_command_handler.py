@@ -9,10 +9,11 @@ from django.core.management.base import BaseCommand
 
 from kafka_bridge import clients
 from kafka_bridge.consumers.command_handler import GROUP_ID, CommandHandler
+from kafka_bridge.consumers.loop import ConsumerLoop
 from kafka_bridge.heartbeats import Heartbeat
-from kafka_bridge.retry import DEFAULT_DEADLINE
-from kafka_bridge.shutdown import stop_on_signals
+from kafka_bridge.shutdown import add_retry_deadline, stop_on_signals
 from kafka_bridge.wire.codecs import get_codec
+from kafka_bridge.wire.topology import Topic
 
 
 class Command(BaseCommand):
@@ -27,22 +28,20 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch-size", type=int, default=500, help="most commands per transaction")
         parser.add_argument("--group", default=GROUP_ID, help="consumer group; handlers in one group share the work")
-        parser.add_argument(
-            "--retry-deadline",
-            type=float,
-            default=DEFAULT_DEADLINE,
-            help="seconds to retry a batch while the database, broker or registry is away, before exiting",
-        )
+        add_retry_deadline(parser)
 
     def handle(self, *args, instance: str, batch_size: int, group: str, retry_deadline: float, **options):
         name = f"{group}-{instance}"
-        process = os.environ.get("PROCESS_NAME", f"command-handler-{instance}")
-        CommandHandler(
-            # A short session: when a handler dies, its partitions move to the others within 10 s.
-            consumer=clients.consumer(group, **{"client.id": name, "session.timeout.ms": 10_000}),
-            producer=clients.transactional_producer(name),
-            codec=get_codec(),
+        # A short session: when a handler dies, its partitions move to the others within 10 s.
+        consumer = clients.consumer(group, **{"client.id": name, "session.timeout.ms": 10_000})
+        handler = CommandHandler(consumer, clients.transactional_producer(name), get_codec(), group=group)
+        heartbeat = Heartbeat(group, os.environ.get("PROCESS_NAME", f"command-handler-{instance}"))
+        loop = ConsumerLoop(
+            consumer,
+            handler,
+            topics=[Topic.COMMANDS.value],
             batch_size=batch_size,
             retry_deadline=retry_deadline,
-            heartbeat=Heartbeat(group, process),
-        ).run(stop_on_signals())
+            heartbeat=heartbeat,
+        )
+        loop.run(stop_on_signals())

@@ -8,10 +8,10 @@ import socket
 from django.core.management.base import BaseCommand
 
 from kafka_bridge import clients
-from kafka_bridge.consumers.projector import GROUP_ID, Projector
+from kafka_bridge.consumers.loop import ConsumerLoop
+from kafka_bridge.consumers.projector import GROUP_ID, TOPICS, Projector
 from kafka_bridge.heartbeats import Heartbeat
-from kafka_bridge.retry import DEFAULT_DEADLINE
-from kafka_bridge.shutdown import stop_on_signals
+from kafka_bridge.shutdown import add_retry_deadline, stop_on_signals
 from kafka_bridge.wire.codecs import get_codec
 
 
@@ -20,14 +20,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--group", default=GROUP_ID, help="consumer group; projectors in one group share the work")
-        parser.add_argument(
-            "--retry-deadline",
-            type=float,
-            default=DEFAULT_DEADLINE,
-            help="seconds to retry a batch while the database, broker or registry is away, before exiting",
-        )
+        add_retry_deadline(parser)
 
     def handle(self, *args, group: str, retry_deadline: float, **options):
         consumer = clients.consumer(group, **{"session.timeout.ms": 10_000})
         heartbeat = Heartbeat(group, os.environ.get("PROCESS_NAME", f"projector-{socket.gethostname()}-{os.getpid()}"))
-        Projector(consumer, get_codec(), retry_deadline=retry_deadline, heartbeat=heartbeat).run(stop_on_signals())
+        loop = ConsumerLoop(
+            consumer,
+            Projector(consumer, get_codec()),
+            topics=TOPICS,
+            retry_deadline=retry_deadline,
+            heartbeat=heartbeat,
+        )
+        loop.run(stop_on_signals())

@@ -1,4 +1,5 @@
-"""Every rule and reason of the ledger's money transfers (seed-inventory §5.5), and the fixes to the original."""
+"""Every rule and reason of the ledger's money transfers (seed-inventory §5.5), and the fixes to the original, run
+as the bank runs them: in a batch of the ledger."""
 
 import uuid
 
@@ -7,6 +8,7 @@ import pytest
 from accounts.iban import iban_for
 from accounts.models import LedgerAccount
 from accounts.tests.factories import LedgerAccountFactory
+from banking.ledger import Received, execute_commands
 from transfers.commands import TransferMoney
 from transfers.models import ProcessedTransfer
 from transfers.rules import (
@@ -22,7 +24,7 @@ from transfers.rules import (
     TO_IS_INVALID,
     UUID_ALREADY_USED,
 )
-from transfers.services import BalanceChange, Received, execute_commands
+from transfers.services import BalanceChange
 
 pytestmark = pytest.mark.django_db(databases=["ledger"])
 

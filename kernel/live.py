@@ -1,42 +1,45 @@
-"""Tell live subscribers (GraphQL subscriptions, pages) what the read side just stored, through the channel layer.
+"""What the read side tells live, through the channel layer: heard by any web process, since it is Redis.
 
-The channel layer is Redis, so every web process hears every message: a result reaches a
-subscription on whichever process holds it.
+The projector sends (`Notifier`); subscriptions, pages and the command bus listen (`listening`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from channels.layers import get_channel_layer
 
-from transfers.models import Transaction
-from transfers.notices import TransactionNotice
-
 logger = logging.getLogger(__name__)
-
-ALL_TRANSACTIONS = "transactions.all"
-TRANSACTION_CREATED = "transaction.created"
-COMMAND_ANSWERS_GROUP = "command.answers"  # every web process listens here for answers to commands
-
-
-def transactions_group(iban: str) -> str:
-    return f"transactions.{''.join(c for c in iban if c.isalnum())[:80]}"
-
 
 Notification = tuple[str, dict[str, Any]]  # (group, message)
 
 
-def transactions_created(rows: list[Transaction]) -> list[Notification]:
-    """Each new transaction goes to the all-transactions feed and to its account's group."""
-    return [
-        (group, {"type": TRANSACTION_CREATED, "transaction": TransactionNotice.of(row).as_message()})
-        for row in rows
-        for group in (ALL_TRANSACTIONS, transactions_group(row.iban))
-    ]
+def group_for(kind: str, iban: str) -> str:
+    """The channel-layer group of an account's `kind` of news (`transactions`, `alerts`): a name Redis takes."""
+    return f"{kind}.{''.join(c for c in iban if c.isalnum())[:80]}"
+
+
+@contextlib.asynccontextmanager
+async def listening(*groups: str) -> AsyncIterator[Callable[[], Awaitable[dict[str, Any]]]]:
+    """Join `groups` on a channel of our own, then hand out its `receive`; leave the groups afterwards.
+
+    Joining comes first, so a command sent inside the block can never be answered before we listen.
+    """
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    for group in groups:
+        await layer.group_add(group, channel)
+    try:
+        yield lambda: layer.receive(channel)
+    finally:
+        for group in groups:
+            with contextlib.suppress(Exception):
+                await layer.group_discard(group, channel)
 
 
 class Notifier:

@@ -42,8 +42,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if getattr(record, "command_id", None):
-            line["command_id"] = record.command_id
+        if command_id := getattr(record, "command_id", None):
+            line["command_id"] = command_id
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)

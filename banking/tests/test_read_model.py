@@ -8,9 +8,11 @@ from alerts.commands import RuleAnswer
 from alerts.models import AlertRule
 from alerts.projections import RuleSettings
 from alerts.rules import AlertKind, Rule
+from banking.models import PendingAnswer
+from banking.read_model import Feedback, project
 from transfers.commands import TransferAnswer
-from transfers.models import PendingAnswer, Transaction
-from transfers.projections import BalanceChangedEvent, Feedback, project, record_balance_changes
+from transfers.models import Transaction
+from transfers.projections import BalanceChangedEvent, record_balance_changes
 from transfers.selectors import list_last_transaction_per_iban, list_transactions_for_iban
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,5 @@
-from transfers import notifications
-from transfers.notifications import Notifier
+from kernel import live
+from kernel.live import Notifier
 
 
 def test_notifications_arrive_in_the_order_given(monkeypatch):
@@ -9,7 +9,7 @@ def test_notifications_arrive_in_the_order_given(monkeypatch):
         async def group_send(self, group, message):
             sent.append((group, message))
 
-    monkeypatch.setattr(notifications, "get_channel_layer", Layer)
+    monkeypatch.setattr(live, "get_channel_layer", Layer)
     notifier = Notifier()
     notifier.send([("first", {"type": "a"}), ("second", {"type": "b"})])
     notifier.close()
@@ -22,7 +22,7 @@ def test_a_failing_channel_layer_is_logged_and_does_not_stop_the_caller(monkeypa
         async def group_send(self, group, message):
             raise ConnectionError("Redis is away")
 
-    monkeypatch.setattr(notifications, "get_channel_layer", BrokenLayer)
+    monkeypatch.setattr(live, "get_channel_layer", BrokenLayer)
     notifier = Notifier()
     notifier.send([("group", {"type": "x"})])
     notifier.close()

@@ -1,6 +1,6 @@
 import pytest
 
-from banking.money import format_euro
+from kernel.money import format_euro
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,91 @@
+"""How far the ledger has read its input, kept in the ledger transaction of every batch.
+
+Kafka keeps a group's offsets too, but may lose them (an operator deletes the group, a retention runs out);
+the ledger's own record then says where to resume, so history is never handled (and published) again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import connections, transaction
+from django.db.models import F, Q
+
+from banking.models import InputPosition
+
+LEDGER = "ledger"
+
+
+@dataclass(frozen=True)
+class Span:
+    """The offsets of one partition that a batch took: from `start` to before `end`."""
+
+    topic: str
+    partition: int
+    start: int
+    end: int
+
+
+def record_batch(consumer: str, spans: Sequence[Span]) -> None:
+    """Keep the batch's spans, in the caller's ledger transaction. Reading on from a batch's end means that
+    batch's output reached Kafka (its transaction committed before the next batch was read)."""
+    if not spans:
+        return
+    table = InputPosition._meta.db_table
+    with connections[LEDGER].cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {table} AS p (consumer, topic, partition, start, "end", published_to)
+                SELECT %s, topic, partition, start, "end", start
+                FROM unnest(%s::text[], %s::int[], %s::bigint[], %s::bigint[]) AS s(topic, partition, start, "end")
+                ON CONFLICT (consumer, topic, partition) DO UPDATE SET
+                    published_to = CASE WHEN excluded.start >= p."end" THEN p."end" ELSE p.published_to END,
+                    start = excluded.start, "end" = excluded."end\"""",
+            [
+                consumer,
+                [s.topic for s in spans],
+                [s.partition for s in spans],
+                [s.start for s in spans],
+                [s.end for s in spans],
+            ],
+        )
+
+
+def published(consumer: str, partitions: Iterable[tuple[str, int]]) -> None:
+    """Every batch taken from these partitions is in Kafka (a clean stop, or partitions handed over)."""
+    wanted = Q()
+    for topic, partition in partitions:
+        wanted |= Q(topic=topic, partition=partition)
+    if wanted:
+        InputPosition.objects.filter(wanted, consumer=consumer).update(published_to=F("end"))
+
+
+def resume_at(consumer: str, committed: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
+    """Where to read each partition from, where the ledger knows better than the group's `committed` offset
+    (-1 for none); a partition missing from the answer starts at the group's offset. A partition the ledger
+    has no record of is recorded at the group's offset, so that it knows it from now on.
+
+    The group's offset is right when it is at or past the start of the ledger's last batch (at the start: that
+    batch's Kafka transaction did not commit, and it is read again). Before it, or lost: the ledger's end if its
+    last batch is known to be in Kafka, else its start (that batch is published again, a second time if its
+    transaction did commit: the one case where an event can repeat, after a crash and a lost offset both).
+    """
+    with transaction.atomic(using=LEDGER):
+        known = {
+            (p.topic, p.partition): p
+            for p in InputPosition.objects.filter(consumer=consumer, topic__in={topic for topic, _ in committed})
+        }
+        InputPosition.objects.bulk_create(
+            [
+                InputPosition(consumer=consumer, topic=topic, partition=partition, start=k, end=k, published_to=k)
+                for (topic, partition), k in committed.items()
+                if (topic, partition) not in known and k >= 0
+            ],
+            ignore_conflicts=True,
+        )
+    resume = {}
+    for key, k in committed.items():
+        position = known.get(key)
+        if position is not None and k < position.start:
+            resume[key] = position.end if position.published_to >= position.end else position.start
+    return resume

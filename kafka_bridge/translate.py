@@ -1,0 +1,280 @@
+"""Every translation between the wire (the original's Avro records, our headers) and the domain, in one place.
+
+Commands go web -> `commands` -> handler; outcomes become events and feedback; feedback becomes the answer a
+client gets; events and feedback become what the read model stores; events and rules become alerts. Each
+direction is a table by type, so a record or a command this module does not know is an error, never a
+default.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from accounts.commands import AccountAnswer, OpenAccount
+from accounts.services import AccountCreationOutcome
+from alerts.commands import ChangeAlertRule, RuleAnswer
+from alerts.projections import FiredAlert, RuleSettings
+from alerts.rules import AlertKind, Rule, rule_refusal
+from alerts.services import AlertRulesOutcome
+from banking.answers import Answer
+from banking.ledger import LedgerCommand, LedgerOutcome
+from banking.read_model import Feedback
+from kafka_bridge.wire.headers import Headers, Identity, event_headers, feedback_headers
+from kafka_bridge.wire.messages import (
+    AccountCreationConfirmed,
+    AccountCreationFailed,
+    AlertRule,
+    AlertRuleChangeConfirmed,
+    AlertRuleChangeFailed,
+    AlertsSettingsUpdated,
+    AlertTriggered,
+    BalanceChanged,
+    ConfirmAccountCreation,
+    ConfirmAlertRuleChange,
+    ConfirmMoneyTransfer,
+    Message,
+    MoneyTransferConfirmed,
+    MoneyTransferFailed,
+)
+from kafka_bridge.wire.topology import Topic
+from kernel.bus import Command, UnknownCommand
+from transfers.commands import TransferAnswer, TransferMoney
+from transfers.projections import BalanceChangedEvent
+
+logger = logging.getLogger(__name__)
+
+# Ours: told to a client whose command the ledger failed on for a reason of its own (a bug, a value out
+# of range); the command is dead-lettered, and sending it again fails the same way.
+COMMAND_FAILED = "the bank could not process this command"
+
+
+class NotACommand(Exception):
+    """A record decoded fine but is no command the handler knows."""
+
+
+class NotUnderstood(Exception):
+    """A record decoded fine but says something this bank's read side does not know how to store."""
+
+
+# -- commands: the domain's, as records on `commands`, and back ------------------------------------------------
+
+TO_RECORD: dict[type[Command[Any]], Callable[[Any], Message]] = {
+    OpenAccount: lambda c: ConfirmAccountCreation(id=c.command_id, username=c.username),
+    TransferMoney: lambda c: ConfirmMoneyTransfer(
+        c.command_id, c.token, c.amount_cents, c.from_account, c.to_account, c.description
+    ),
+    ChangeAlertRule: lambda c: ConfirmAlertRuleChange(
+        c.command_id, c.iban, c.token, c.action, c.rule_id, c.kind, c.threshold_cents, c.text
+    ),
+}
+FROM_RECORD: dict[type[Message], Callable[[Any], LedgerCommand]] = {
+    ConfirmAccountCreation: lambda m: OpenAccount(m.id, m.username),
+    ConfirmMoneyTransfer: lambda m: TransferMoney(
+        m.id, m.token, m.amount_cents, m.from_account, m.to_account, m.description
+    ),
+    ConfirmAlertRuleChange: lambda m: ChangeAlertRule(
+        m.id, m.iban, m.token, m.action, m.rule_id, m.kind, m.threshold, m.text
+    ),
+}
+COMMAND_KINDS = {OpenAccount: "account", TransferMoney: "transfer", ChangeAlertRule: "alert rule"}
+
+
+def command_record(command: Command[Any]) -> Message:
+    try:
+        return TO_RECORD[type(command)](command)
+    except KeyError:
+        raise UnknownCommand(f"no record carries {type(command).__name__}") from None
+
+
+def to_command(message: Message) -> LedgerCommand:
+    try:
+        return FROM_RECORD[type(message)](message)
+    except KeyError:
+        raise NotACommand(f"{message.RECORD} is not a command") from None
+
+
+def command_kind(command: Command[Any]) -> str:
+    """What the metrics call a kind of command: `account`, `transfer`, `alert rule`."""
+    return COMMAND_KINDS[type(command)]
+
+
+# -- outcomes: the records the handler produces for them ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A record to produce: where, under which key, what, and our headers."""
+
+    topic: Topic
+    key: str | None
+    message: Message
+    headers: Headers = field(default_factory=list)
+
+    @property
+    def answers(self) -> bool:
+        return self.topic in FEEDBACK_TOPICS
+
+    @property
+    def confirms(self) -> bool:
+        return isinstance(self.message, MoneyTransferConfirmed | AccountCreationConfirmed | AlertRuleChangeConfirmed)
+
+
+FEEDBACK_TOPICS = {Topic.ACCOUNT_CREATION_FEEDBACK, Topic.MONEY_TRANSFER_FEEDBACK, Topic.ALERT_RULE_FEEDBACK}
+
+
+def _account_records(outcome: AccountCreationOutcome, command_key: str | None) -> list[Outgoing]:
+    feedback: Message = (
+        AccountCreationFailed(id=outcome.command_id, reason=outcome.reason)
+        if outcome.reason
+        else AccountCreationConfirmed(id=outcome.command_id, iban=outcome.iban, token=outcome.token)
+    )
+    return [Outgoing(Topic.ACCOUNT_CREATION_FEEDBACK, command_key, feedback, feedback_headers(outcome.command_id, 0))]
+
+
+def _transfer_records(outcome: Any, command_key: str | None) -> list[Outgoing]:
+    """BalanceChanged for the debited then the credited account (keyed by their owners), then the feedback."""
+    records = [
+        Outgoing(
+            Topic.BALANCE_CHANGED,
+            change.username,
+            BalanceChanged(
+                change.iban, change.new_balance_cents, change.changed_by_cents, change.counterparty, change.description
+            ),
+            event_headers(outcome.command_id, index),
+        )
+        for index, change in enumerate(outcome.balance_changes)
+    ]
+    feedback = (
+        MoneyTransferFailed(id=outcome.command_id, reason=outcome.reason)
+        if outcome.reason
+        else MoneyTransferConfirmed(id=outcome.command_id)
+    )
+    headers = feedback_headers(outcome.command_id, outcome.events_caused)
+    return [*records, Outgoing(Topic.MONEY_TRANSFER_FEEDBACK, command_key, feedback, headers)]
+
+
+def _alert_rule_records(outcome: AlertRulesOutcome, command_key: str | None) -> list[Outgoing]:
+    """The account's rules as they are now (keyed by IBAN, on the compacted topic), then the feedback."""
+    records = []
+    if outcome.rules is not None:
+        settings = AlertsSettingsUpdated(
+            iban=outcome.iban,
+            rules=tuple(AlertRule(r.id, r.kind.value, r.threshold_cents, r.text) for r in outcome.rules),
+        )
+        records.append(Outgoing(Topic.ALERT_SETTINGS, outcome.iban, settings, event_headers(outcome.command_id, 0)))
+    feedback: Message = (
+        AlertRuleChangeFailed(id=outcome.command_id, reason=outcome.reason)
+        if outcome.reason
+        else AlertRuleChangeConfirmed(id=outcome.command_id)
+    )
+    headers = feedback_headers(outcome.command_id, len(records))
+    return [*records, Outgoing(Topic.ALERT_RULE_FEEDBACK, command_key, feedback, headers)]
+
+
+def to_records(outcome: LedgerOutcome, command_key: str | None) -> list[Outgoing]:
+    """The events an outcome caused, then its feedback keyed like its command."""
+    if isinstance(outcome, AccountCreationOutcome):
+        return _account_records(outcome, command_key)
+    if isinstance(outcome, AlertRulesOutcome):
+        return _alert_rule_records(outcome, command_key)
+    return _transfer_records(outcome, command_key)
+
+
+def failure_records(command: LedgerCommand, command_key: str | None) -> list[Outgoing]:
+    """What a client hears when the ledger fails on its command. A failed account creation is not told (the
+    read side would free the username of a customer who may exist)."""
+    if isinstance(command, TransferMoney):
+        failed: Message = MoneyTransferFailed(id=command.command_id, reason=COMMAND_FAILED)
+        return [Outgoing(Topic.MONEY_TRANSFER_FEEDBACK, command_key, failed, feedback_headers(command.command_id, 0))]
+    if isinstance(command, ChangeAlertRule):
+        failed = AlertRuleChangeFailed(id=command.command_id, reason=COMMAND_FAILED)
+        return [Outgoing(Topic.ALERT_RULE_FEEDBACK, command_key, failed, feedback_headers(command.command_id, 0))]
+    return []
+
+
+# -- feedback: the answer a client gets -------------------------------------------------------------------------
+
+ANSWERS: dict[type[Message], Callable[[Any], tuple[UUID, Answer]]] = {
+    AccountCreationConfirmed: lambda m: (m.id, AccountAnswer(iban=m.iban, token=m.token)),
+    AccountCreationFailed: lambda m: (m.id, AccountAnswer(reason=m.reason)),
+    MoneyTransferConfirmed: lambda m: (m.id, TransferAnswer(success=True)),
+    MoneyTransferFailed: lambda m: (m.id, TransferAnswer(success=False, reason=m.reason)),
+    AlertRuleChangeConfirmed: lambda m: (m.id, RuleAnswer()),
+    AlertRuleChangeFailed: lambda m: (m.id, RuleAnswer(reason=m.reason)),
+}
+
+
+def feedback_of(feedback: Message) -> tuple[UUID, Answer]:
+    """The command a feedback record answers, and the answer its client gets."""
+    try:
+        return ANSWERS[type(feedback)](feedback)
+    except KeyError:
+        raise NotUnderstood(f"{feedback.RECORD} is no feedback") from None
+
+
+def answer_to(feedback: Message) -> Answer:
+    """The answer a client gets for a feedback record."""
+    return feedback_of(feedback)[1]
+
+
+# -- the read model's input ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReadModelInput:
+    """One batch of records as the read model takes them, by kind."""
+
+    events: list[BalanceChangedEvent] = field(default_factory=list)
+    feedback: list[Feedback] = field(default_factory=list)
+    settings: list[RuleSettings] = field(default_factory=list)
+    fired: list[FiredAlert] = field(default_factory=list)
+
+
+def read_model_input(items: Sequence[tuple[Any, Message]]) -> ReadModelInput:
+    """(record, message) pairs -> what the read model stores."""
+    batch = ReadModelInput()
+    for record, message in items:
+        identity = Identity.of(record)
+        if isinstance(message, BalanceChanged):
+            batch.events.append(
+                BalanceChangedEvent(
+                    partition=record.partition(),
+                    offset=record.offset(),
+                    iban=message.iban,
+                    new_balance_cents=message.new_balance_cents,
+                    changed_by_cents=message.changed_by_cents,
+                    counterparty=message.counterparty,
+                    description=message.description,
+                    command_id=identity.command_id,
+                    event_index=identity.event_index,
+                )
+            )
+        elif isinstance(message, AlertsSettingsUpdated):
+            batch.settings.append(RuleSettings(message.iban, rules_of(message), identity.command_id))
+        elif isinstance(message, AlertTriggered):
+            batch.fired.append(
+                FiredAlert(message.id, message.iban, message.rule_id, message.kind, message.message, message.trigger)
+            )
+        else:
+            command_id, answer = feedback_of(message)  # or an error: every other kind of record is above
+            batch.feedback.append(Feedback(command_id, answer, identity.command_events))
+    return batch
+
+
+# -- alerts ----------------------------------------------------------------------------------------------------
+
+
+def rules_of(settings: AlertsSettingsUpdated) -> tuple[Rule, ...]:
+    """An account's rules from its settings record. A rule the domain would refuse (a value the schema allows
+    and a rule may not have, such as a threshold of null) is logged and left out."""
+    rules = []
+    for rule in settings.rules:
+        if reason := rule_refusal(rule.kind, rule.threshold, rule.text):
+            logger.warning("skipping a rule of %r that cannot be kept (%s): %r", settings.iban[:40], reason, rule)
+            continue
+        rules.append(Rule(rule.id, AlertKind(rule.kind), rule.threshold, rule.text))
+    return tuple(rules)
