@@ -38,5 +38,7 @@ class QueryRoot(AlertQueries):
             str | None, strawberry.argument(description="only accounts after this IBAN: the next page")
         ] = None,
     ) -> list[TransactionType | None] | None:
-        rows = await read(lambda: list(list_last_transaction_per_iban(after_iban or "")[: min(max_items, MAX_ITEMS)]))
+        rows = await read(
+            lambda: list(list_last_transaction_per_iban(after_iban or "")[: max(min(max_items, MAX_ITEMS), 0)])
+        )
         return rows  # type: ignore[return-value]  # rows, resolved as their type

@@ -230,6 +230,18 @@ def test_twenty_aliases_of_every_accounts_last_transaction_are_refused_and_its_p
     assert len(first) == 2 and first[0]["iban"] < first[1]["iban"] < second[0]["iban"]
 
 
+def test_a_negative_number_of_items_is_no_items_in_every_list(app, customer):
+    """Found by a stranger's walk: all_last_transactions(max_items: -5) answered "internal error"."""
+    owner = f'iban: "{customer[1]["iban"]}", token: "{customer[1]["token"]}"'
+    query = f"""{{ all_last_transactions(max_items: -5) {{ id }} transactions_by_iban(iban: "x", max_items: -1) {{ id }}
+               alerts({owner}, max_items: -3) {{ id }} }}"""
+
+    assert post(app.web, query) == (
+        200,
+        {"data": {"all_last_transactions": [], "transactions_by_iban": [], "alerts": []}},
+    )
+
+
 def test_a_slow_read_holds_up_only_itself(app, customer):
     """Reads once all waited on one thread of the web process: here a read sleeps in PostgreSQL meanwhile."""
     slow = threading.Thread(target=post, args=(app.slow_reads_web, TRANSACTIONS, {"iban": "slow"}))
