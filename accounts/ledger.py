@@ -1,21 +1,29 @@
 """The ledger as the unit of work of a batch of commands: the accounts it touches (locked up front, changed in
-memory) and the commands it handled (their stored outcomes), all saved at once."""
+memory) and the commands it handled (their stored outcomes), all saved at once.
+
+A batch is the handler's hot path, so it is two statements, not one per model: one reads the accounts (locked)
+and every stored outcome the batch may repeat, one writes everything the batch did. Both are plain SQL over
+JSON, built from the models' own metadata.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TypeVar
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 from uuid import UUID
 
-from django.db import DatabaseError, connections
-from django.utils import timezone
+from django.db import DatabaseError, connections, models
 
 from accounts.models import LedgerAccount
 from kernel.models import ProcessedCommand
 
+LEDGER = "ledger"
 Processed = TypeVar("Processed", bound=ProcessedCommand)
+Write = tuple[str, list[Any]]  # a data-modifying statement to run with the batch's own, as a CTE: SQL, params
+_TIMESTAMPS = {"created_at", "updated_at"}
 
 
 class Ledger:
@@ -23,21 +31,20 @@ class Ledger:
 
     Rows are locked in IBAN order, so two handler processes whose batches share accounts wait for each
     other instead of deadlocking. `commands` names, per kind of processed command, the ids of the batch:
-    their stored outcomes are read once, up front.
+    their stored outcomes are read with the accounts, up front.
     """
 
     def __init__(
         self, ibans: Iterable[str], commands: Mapping[type[ProcessedCommand], Iterable[UUID]] | None = None
     ) -> None:
-        wanted = sorted(set(ibans))
-        self._accounts = {
-            account.iban: account
-            for account in LedgerAccount.objects.select_for_update().filter(iban__in=wanted).order_by("iban")
-        }
+        kinds = list(commands or {})
+        accounts, *outcomes = _read(sorted(set(ibans)), {kind: list(ids) for kind, ids in (commands or {}).items()})
+        self._accounts = {account.iban: account for account in accounts}
         self._changed: dict[str, LedgerAccount] = {}
         self._opened: list[LedgerAccount] = []
         self._processed: dict[type[ProcessedCommand], dict[UUID, ProcessedCommand]] = {
-            kind: kind._default_manager.in_bulk(list(ids)) for kind, ids in (commands or {}).items()
+            kind: {outcome.command_id: outcome for outcome in found}
+            for kind, found in zip(kinds, outcomes, strict=True)
         }
         self._handled: list[ProcessedCommand] = []
 
@@ -68,21 +75,77 @@ class Ledger:
         if account.pk is not None:
             self._changed[account.iban] = account
 
-    def save(self) -> None:
-        LedgerAccount.objects.bulk_create(self._opened)
-        for kind in {type(outcome) for outcome in self._handled}:
-            kind._default_manager.bulk_create([outcome for outcome in self._handled if type(outcome) is kind])
-        now = timezone.now()
-        for account in self._changed.values():
-            account.updated_at = now
-        # An upsert of rows that all exist is an UPDATE in one statement. bulk_update would build a
-        # CASE WHEN per row, which cost five times as much (41 against 7 ms for 200 accounts).
-        LedgerAccount.objects.bulk_create(
-            self._changed.values(),
-            update_conflicts=True,
-            unique_fields=["id"],
-            update_fields=["balance_cents", "updated_at"],
-        )
+    def save(self, also: Sequence[Write] = ()) -> None:
+        """Write what the batch did, and `also` (the caller's own writes), in one statement."""
+        writes: list[Write] = [_insert(LedgerAccount, self._opened)] if self._opened else []
+        for kind in dict.fromkeys(type(outcome) for outcome in self._handled):
+            writes.append(_insert(kind, [outcome for outcome in self._handled if type(outcome) is kind]))
+        if self._changed:
+            balances = [{"id": account.pk, "balance": account.balance_cents} for account in self._changed.values()]
+            writes.append(
+                (
+                    f"UPDATE {LedgerAccount._meta.db_table} AS account SET balance_cents = changed.balance, "
+                    "updated_at = now() FROM jsonb_to_recordset(%s::jsonb) AS changed(id bigint, balance bigint) "
+                    "WHERE account.id = changed.id",
+                    [json.dumps(balances)],
+                )
+            )
+        writes += also
+        if not writes:
+            return
+        sql = "WITH " + ", ".join(f"w{n} AS ({statement})" for n, (statement, _) in enumerate(writes)) + " SELECT 1"
+        with connections[LEDGER].cursor() as cursor:
+            cursor.execute(sql, [param for _, params in writes for param in params])
+
+
+def _columns(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    return [field for field in model._meta.concrete_fields if not (field.primary_key and field.auto_created)]
+
+
+def _read(ibans: list[str], commands: dict[type[ProcessedCommand], list[UUID]]) -> list[list[Any]]:
+    """The accounts (locked, in IBAN order) and each kind's stored outcomes, in one statement."""
+    accounts = LedgerAccount._meta.db_table
+    parts = [
+        f"(SELECT coalesce(json_agg(a ORDER BY a.iban), '[]') FROM (SELECT * FROM {accounts} "
+        "WHERE iban = ANY(%s) ORDER BY iban FOR UPDATE) a)"
+    ]
+    params: list[Any] = [ibans]
+    for kind, ids in commands.items():
+        parts.append(f"(SELECT coalesce(json_agg(p), '[]') FROM {kind._meta.db_table} p WHERE command_id = ANY(%s))")
+        params.append(ids)
+    with connections[LEDGER].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    models_read: list[type[models.Model]] = [LedgerAccount, *commands]
+    return [[_from_json(model, item) for item in found] for model, found in zip(models_read, row, strict=True)]
+
+
+def _from_json(model: type[models.Model], item: dict[str, Any]) -> Any:
+    fields = model._meta.concrete_fields
+    values = [_python_value(field, item[str(field.column)]) for field in fields]
+    return model.from_db(LEDGER, [field.attname for field in fields], values)
+
+
+def _python_value(field: models.Field[Any, Any], value: Any) -> Any:
+    """A column's value as JSON gave it, as the field holds it (JSON stays as it came)."""
+    return value if isinstance(field, models.JSONField) else field.to_python(value)
+
+
+def _insert(model: type[models.Model], objects: Sequence[models.Model]) -> Write:
+    """An INSERT of `objects`, their values as one JSON parameter; timestamps are the database's now()."""
+    columns = _columns(model)
+    rows = [{field.column: _json_value(field.value_from_object(obj)) for field in columns} for obj in objects]
+    names = ", ".join(f'"{field.column}"' for field in columns)
+    values = ", ".join("now()" if field.column in _TIMESTAMPS else f'row."{field.column}"' for field in columns)
+    table = model._meta.db_table
+    return (
+        f"INSERT INTO {table} ({names}) SELECT {values} FROM jsonb_populate_recordset(null::{table}, %s::jsonb) row",
+        [json.dumps(rows)],
+    )
+
+
+def _json_value(value: Any) -> Any:
+    return str(value) if isinstance(value, UUID) else value
 
 
 def lock_key(iban: str) -> int:
@@ -97,7 +160,7 @@ class AccountLocks:
     """
 
     def __init__(self) -> None:
-        self._database = connections["ledger"].copy()
+        self._database = connections[LEDGER].copy()
 
     @contextlib.contextmanager
     def holding(self, ibans: Iterable[str]) -> Iterator[None]:

@@ -16,7 +16,7 @@ from django.db import transaction
 
 from accounts.commands import OpenAccount
 from accounts.iban import is_open_iban
-from accounts.ledger import Ledger
+from accounts.ledger import Ledger, Write
 from accounts.models import ProcessedAccountCreation
 from accounts.services import AccountCreationOutcome, open_account
 from alerts.commands import ChangeAlertRule
@@ -69,12 +69,13 @@ def accounts_touched(received: Sequence[Received]) -> set[str]:
     return {iban for iban in ibans if is_open_iban(iban)}
 
 
-def execute_commands(received: Sequence[Received]) -> list[LedgerOutcome]:
+def execute_commands(received: Sequence[Received], also: Sequence[Write] = ()) -> list[LedgerOutcome]:
     """Run a batch of commands in order, in one ledger transaction; return one outcome per command.
 
     Every outcome is stored with the command, so a command read again (after a crash, or sent twice) is
-    answered from the store and never moves money twice. Inside a caller's transaction (the handler's,
-    which adds its own writes) this joins it; otherwise it commits before returning.
+    answered from the store and never moves money twice. `also` are the caller's own writes, made in the
+    same statement as the batch's. Inside a caller's transaction (the handler's) this joins it; otherwise it
+    commits before returning.
     """
     ids: dict[type[ProcessedCommand], list[UUID]] = defaultdict(list)
     for item in received:
@@ -84,5 +85,5 @@ def execute_commands(received: Sequence[Received]) -> list[LedgerOutcome]:
         outcomes = [
             service_of(item.command).execute(item.command, delivery=item.delivery, ledger=ledger) for item in received
         ]
-        ledger.save()
+        ledger.save(also)
     return outcomes

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import connections, transaction
 from django.db.models import F, Q
 
+from accounts.ledger import Write
 from banking.models import InputPosition
 
 LEDGER = "ledger"
@@ -27,28 +28,33 @@ class Span:
     end: int
 
 
-def record_batch(consumer: str, spans: Sequence[Span]) -> None:
-    """Keep the batch's spans, in the caller's ledger transaction. Reading on from a batch's end means that
-    batch's output reached Kafka (its transaction committed before the next batch was read)."""
-    if not spans:
-        return
+def batch_write(consumer: str, spans: Sequence[Span]) -> Write:
+    """The statement that keeps the batch's spans, to run with the batch's own writes. Reading on from a
+    batch's end means that batch's output reached Kafka (its transaction committed before the next was read)."""
     table = InputPosition._meta.db_table
-    with connections[LEDGER].cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO {table} AS p (consumer, topic, partition, start, "end", published_to)
-                SELECT %s, topic, partition, start, "end", start
-                FROM unnest(%s::text[], %s::int[], %s::bigint[], %s::bigint[]) AS s(topic, partition, start, "end")
-                ON CONFLICT (consumer, topic, partition) DO UPDATE SET
-                    published_to = CASE WHEN excluded.start >= p."end" THEN p."end" ELSE p.published_to END,
-                    start = excluded.start, "end" = excluded."end\"""",
-            [
-                consumer,
-                [s.topic for s in spans],
-                [s.partition for s in spans],
-                [s.start for s in spans],
-                [s.end for s in spans],
-            ],
-        )
+    return (
+        f"""INSERT INTO {table} AS p (consumer, topic, partition, start, "end", published_to)
+            SELECT %s, topic, partition, start, "end", start
+            FROM unnest(%s::text[], %s::int[], %s::bigint[], %s::bigint[]) AS s(topic, partition, start, "end")
+            ON CONFLICT (consumer, topic, partition) DO UPDATE SET
+                published_to = CASE WHEN excluded.start >= p."end" THEN p."end" ELSE p.published_to END,
+                start = excluded.start, "end" = excluded."end" """,
+        [
+            consumer,
+            [s.topic for s in spans],
+            [s.partition for s in spans],
+            [s.start for s in spans],
+            [s.end for s in spans],
+        ],
+    )
+
+
+def record_batch(consumer: str, spans: Sequence[Span]) -> None:
+    """Keep the batch's spans on their own, in the caller's ledger transaction (a batch nothing else ran for)."""
+    if spans:
+        sql, params = batch_write(consumer, spans)
+        with connections[LEDGER].cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def published(consumer: str, partitions: Iterable[tuple[str, int]]) -> None:

@@ -11,6 +11,8 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_operation_type
 
+from kernel.consumers import NoConnectionSweepPerMessage
+
 MESSAGE_TOO_LARGE = 4413
 SUBSCRIPTION_OVER_HTTP = (
     "a subscription needs a websocket (ws://.../graphql-ws or ws://.../graphql); "
@@ -29,7 +31,7 @@ class StartWithoutInitHandler(BaseGraphQLWSHandler):
         await super().handle_start(message)
 
 
-class BankGraphQLWSConsumer(GraphQLWSConsumer):
+class BankGraphQLWSConsumer(NoConnectionSweepPerMessage, GraphQLWSConsumer):
     graphql_ws_handler_class = StartWithoutInitHandler
 
     async def websocket_receive(self, message) -> None:

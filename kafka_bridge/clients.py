@@ -33,7 +33,13 @@ def security() -> dict[str, str]:
 
 
 def _common(**overrides: Any) -> dict[str, Any]:
-    common = {"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "logger": LIBRDKAFKA_LOGGER}
+    common = {
+        "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+        "logger": LIBRDKAFKA_LOGGER,
+        # Nagle's algorithm holds a small request back until the last one is acknowledged: every request here
+        # is small, and a request behind a delayed ACK waits for it.
+        "socket.nagle.disable": True,
+    }
     return {**common, **security(), **overrides}
 
 
@@ -50,8 +56,14 @@ def producer(**overrides: Any) -> Producer:
 
 
 def transactional_producer(transactional_id: str, **overrides: Any) -> Producer:
-    """A producer for exactly-once work; a restart with the same id fences and aborts the old transaction."""
-    return producer(**{"transactional.id": transactional_id, "transaction.timeout.ms": 30_000, **overrides})
+    """A producer for exactly-once work; a restart with the same id fences and aborts the old transaction.
+
+    A transaction begun right after the last one commits often hears CONCURRENT_TRANSACTIONS from the group
+    coordinator while the last one's markers are written; librdkafka retries after `retry.backoff.ms`, 100 ms
+    by default, which was the 100-150 ms tail of every light load. The markers take a few milliseconds.
+    """
+    retries = {"retry.backoff.ms": 5, "retry.backoff.max.ms": 100}
+    return producer(**{"transactional.id": transactional_id, "transaction.timeout.ms": 30_000, **retries, **overrides})
 
 
 class GroupConsumer(Consumer):
@@ -228,6 +240,45 @@ class StallWatch:
 WEDGED_EXIT_STATUS = 70
 
 
+class _Watchdog:
+    """One thread that ends the process when a watched call outlives its deadline (a thread per call cost the
+    handler a twentieth of its CPU)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._watched: dict[int, tuple[float, str, float]] = {}  # ticket -> (deadline, what, seconds)
+        self._tickets = 0
+        self._thread: threading.Thread | None = None
+
+    def watch(self, seconds: float, what: str) -> int:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True, name="watchdog")
+                self._thread.start()
+            self._tickets += 1
+            self._watched[self._tickets] = (time.monotonic() + seconds, what, seconds)
+            self._lock.notify()
+            return self._tickets
+
+    def release(self, ticket: int) -> None:
+        with self._lock:
+            self._watched.pop(ticket, None)
+
+    def _run(self) -> None:
+        with self._lock:
+            while True:
+                now = time.monotonic()
+                for ticket, (deadline, what, seconds) in list(self._watched.items()):
+                    if deadline <= now:
+                        del self._watched[ticket]
+                        _wedged(what, seconds)
+                nearest = min((deadline for deadline, _, _ in self._watched.values()), default=now + 60)
+                self._lock.wait(max(nearest - now, 0.01))
+
+
+_watchdog = _Watchdog()
+
+
 @contextmanager
 def hard_deadline(seconds: float, what: str) -> Iterator[None]:
     """End the process if `what` outlives `seconds`, for the supervisor to start it again.
@@ -236,13 +287,11 @@ def hard_deadline(seconds: float, what: str) -> Iterator[None]:
     goes away (librdkafka issues 5456 and 5511; seen here when a broker was killed), and Python cannot interrupt
     a C call. The open transaction is then aborted by the broker or fenced by the restarted process.
     """
-    timer = threading.Timer(seconds, _wedged, args=(what, seconds))
-    timer.daemon = True
-    timer.start()
+    ticket = _watchdog.watch(seconds, what)
     try:
         yield
     finally:
-        timer.cancel()
+        _watchdog.release(ticket)
 
 
 def _wedged(what: str, seconds: float) -> None:

@@ -6,10 +6,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
 from alerts.notices import AlertNotice, alerts_group
+from kernel.consumers import NoConnectionSweepPerMessage
 from pages.session import SESSION_KEY
 
 
-class AlertFeedConsumer(AsyncWebsocketConsumer):
+class AlertFeedConsumer(NoConnectionSweepPerMessage, AsyncWebsocketConsumer):
     async def connect(self) -> None:
         session = self.scope.get("session")
         me = await session.aget(SESSION_KEY) if session is not None else None

@@ -6,12 +6,13 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import QueryDict
 
+from kernel.consumers import NoConnectionSweepPerMessage
 from pages.feed import FeedOptions, render_entries, render_entry
 from transfers.notices import ALL_TRANSACTIONS, TransactionNotice, transactions_group
 from transfers.selectors import newest_notices
 
 
-class TransactionFeedConsumer(AsyncWebsocketConsumer):
+class TransactionFeedConsumer(NoConnectionSweepPerMessage, AsyncWebsocketConsumer):
     async def connect(self) -> None:
         query = QueryDict(self.scope.get("query_string", b"").decode(), mutable=False)
         iban = query.get("iban")

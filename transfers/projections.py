@@ -3,15 +3,12 @@ change nothing."""
 
 from __future__ import annotations
 
-import operator
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import reduce
+from typing import Any
 from uuid import UUID
 
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import connection
 
 from transfers.models import LatestTransaction, Transaction
 
@@ -32,57 +29,68 @@ class BalanceChangedEvent:
 
 
 def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transaction]:
-    """Store one transaction per event (events already stored are skipped); return the rows of all of them."""
+    """Store one transaction per event (events already stored are skipped) and point each account at its newest;
+    return the rows of all of them, in the events' order, in one statement (the projector's hot path).
+
+    A row missing from the answer is an event published again at another offset: its row is already there,
+    under the offset it first came at.
+    """
     if not events:
         return []
-    with transaction.atomic(savepoint=False):  # inside `project`'s transaction, a savepoint would buy nothing
-        Transaction.objects.bulk_create(
-            [
-                Transaction(
-                    iban=e.iban,
-                    new_balance_cents=e.new_balance_cents,
-                    changed_by_cents=e.changed_by_cents,
-                    counterparty=e.counterparty,
-                    description=e.description,
-                    source_partition=e.partition,
-                    source_offset=e.offset,
-                    command_id=e.command_id,
-                    event_index=e.event_index,
-                )
-                for e in events
-            ],
-            ignore_conflicts=True,  # on either identity: the command's event, or the topic partition and offset
+    columns = (
+        "id, iban, new_balance_cents, changed_by_cents, counterparty, description, source_partition, source_offset"
+    )
+    transactions, latest = Transaction._meta.db_table, LatestTransaction._meta.db_table
+    sql = f"""
+        WITH event AS (
+            SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::int[],
+                                 %s::bigint[], %s::uuid[], %s::smallint[]) WITH ORDINALITY
+                AS e(iban, new_balance, changed_by, counterparty, description, part, off, command_id, event_index, n)
+        ), new AS (
+            INSERT INTO {transactions} (iban, new_balance_cents, changed_by_cents, counterparty, description,
+                                        source_partition, source_offset, command_id, event_index, created_at)
+            SELECT iban, new_balance, changed_by, counterparty, description, part, off, command_id, event_index, now()
+            FROM event ORDER BY n
+            ON CONFLICT DO NOTHING  -- either identity: the command's event, or the topic partition and offset
+            RETURNING {columns}
+        ), newest AS (
+            INSERT INTO {latest} AS l (iban, transaction_id)
+            SELECT iban, max(id) FROM new GROUP BY iban ORDER BY iban
+            ON CONFLICT (iban) DO UPDATE SET transaction_id = excluded.transaction_id
+            WHERE l.transaction_id < excluded.transaction_id
+        ), stored AS (
+            SELECT {columns} FROM new
+            UNION ALL
+            SELECT {", ".join(f"t.{c}" for c in columns.split(", "))} FROM {transactions} t
+            JOIN event ON t.source_partition = event.part AND t.source_offset = event.off
         )
-        # Read the rows back in the same transaction, so nothing (a rebuild's delete) can come between.
-        # Per partition, its own offsets: "partition in P and offset in O" would also match every
-        # other partition's rows at those offsets, up to |P| x |O| rows for a batch of |O| events.
-        offsets_by_partition = defaultdict(set)
-        for e in events:
-            offsets_by_partition[e.partition].add(e.offset)
-        these = reduce(
-            operator.or_,
-            (Q(source_partition=p, source_offset__in=offsets) for p, offsets in offsets_by_partition.items()),
-        )
-        stored = {(t.source_partition, t.source_offset): t for t in Transaction.objects.filter(these)}
-        rows = [stored[key] for key in ((e.partition, e.offset) for e in events) if key in stored]
-        record_latest_transactions(rows)
-    # Missing: an event published again at another offset (its row is already there), or a row a rebuild
-    # deleted meanwhile (the rebuild's replay brings it back).
-    return rows
-
-
-def record_latest_transactions(rows: Sequence[Transaction]) -> None:
-    """Point each account at its newest transaction: ids grow in the order an account's events are stored."""
-    newest: dict[str, int] = {}
-    for row in rows:
-        newest[row.iban] = max(newest.get(row.iban, 0), row.pk)
-    if not newest:
-        return
+        SELECT stored.* FROM stored
+        JOIN event ON stored.source_partition = event.part AND stored.source_offset = event.off
+        ORDER BY event.n"""
+    params: list[Any] = [
+        [e.iban for e in events],
+        [e.new_balance_cents for e in events],
+        [e.changed_by_cents for e in events],
+        [e.counterparty for e in events],
+        [e.description for e in events],
+        [e.partition for e in events],
+        [e.offset for e in events],
+        [e.command_id for e in events],
+        [e.event_index for e in events],
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""INSERT INTO {LatestTransaction._meta.db_table} AS latest (iban, transaction_id)
-                SELECT * FROM unnest(%s::text[], %s::bigint[]) ORDER BY 1
-                ON CONFLICT (iban) DO UPDATE SET transaction_id = excluded.transaction_id
-                WHERE latest.transaction_id < excluded.transaction_id""",
-            [list(newest), list(newest.values())],
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    return [
+        Transaction(
+            id=row[0],
+            iban=row[1],
+            new_balance_cents=row[2],
+            changed_by_cents=row[3],
+            counterparty=row[4],
+            description=row[5],
+            source_partition=row[6],
+            source_offset=row[7],
         )
+        for row in found
+    ]
