@@ -11,6 +11,18 @@ from kafka_bridge.wire.codecs import registry_client
 pytest_plugins = ["testing.live"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flush_tries_again_after_a_deadlock():
+    """A transactional test's flush may deadlock with the running bank's processes (see `testing.databases`)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    from testing.databases import retrying_deadlocks
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "execute_sql_flush", retrying_deadlocks(DatabaseOperations.execute_sql_flush))
+        yield
+
+
 def _require_stack() -> None:
     admin = clients.admin(logger=silent_librdkafka_logger())
     try:

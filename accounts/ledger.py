@@ -8,10 +8,9 @@ JSON, built from the models' own metadata.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -29,9 +28,11 @@ _TIMESTAMPS = {"created_at", "updated_at"}
 class Ledger:
     """Call inside `transaction.atomic(using="ledger")`.
 
-    Rows are locked in IBAN order, so two handler processes whose batches share accounts wait for each
-    other instead of deadlocking. `commands` names, per kind of processed command, the ids of the batch:
-    their stored outcomes are read with the accounts, up front.
+    The accounts are locked twice, in one global order, so two handlers whose batches share accounts wait
+    for each other instead of deadlocking: their rows until the ledger commits, and an advisory lock of the
+    connection's session until `release_account_locks()`, after the batch's events are published, so that
+    no other handler publishes the same accounts' later balances before them. `commands` names, per kind of
+    processed command, the ids of the batch: their stored outcomes are read with the accounts, up front.
     """
 
     def __init__(
@@ -103,13 +104,17 @@ def _columns(model: type[models.Model]) -> list[models.Field[Any, Any]]:
 
 
 def _read(ibans: list[str], commands: dict[type[ProcessedCommand], list[UUID]]) -> list[list[Any]]:
-    """The accounts (locked, in IBAN order) and each kind's stored outcomes, in one statement."""
+    """The accounts (locked: an advisory lock each first, in key order, then their rows, in IBAN order) and each
+    kind's stored outcomes, in one statement."""
     accounts = LedgerAccount._meta.db_table
     parts = [
+        # The advisory locks come first: the rows' subquery waits for them (an initplan), and unnest reads the
+        # sorted keys in order.
         f"(SELECT coalesce(json_agg(a ORDER BY a.iban), '[]') FROM (SELECT * FROM {accounts} "
-        "WHERE iban = ANY(%s) ORDER BY iban FOR UPDATE) a)"
+        "WHERE iban = ANY(%s) AND (SELECT count(pg_advisory_lock(key)) FROM unnest(%s::bigint[]) AS key) >= 0 "
+        "ORDER BY iban FOR UPDATE) a)"
     ]
-    params: list[Any] = [ibans]
+    params: list[Any] = [ibans, sorted({lock_key(iban) for iban in ibans})]
     for kind, ids in commands.items():
         parts.append(f"(SELECT coalesce(json_agg(p), '[]') FROM {kind._meta.db_table} p WHERE command_id = ANY(%s))")
         params.append(ids)
@@ -153,39 +158,13 @@ def lock_key(iban: str) -> int:
     return int.from_bytes(hashlib.blake2b(iban.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-class AccountLocks:
-    """PostgreSQL advisory locks on accounts, held on a connection of their own so they can outlive a ledger
-    transaction: until the events of a batch are published, no other handler may publish the same accounts'
-    later balances before them. Taken in one global order, so two handlers wait rather than deadlock.
-    """
-
-    def __init__(self) -> None:
-        self._database = connections[LEDGER].copy()
-
-    @contextlib.contextmanager
-    def holding(self, ibans: Iterable[str]) -> Iterator[None]:
-        keys = sorted({lock_key(iban) for iban in ibans})
-        if not keys:
-            yield
-            return
-        try:
-            with self._database.cursor() as cursor:
-                # unnest reads the sorted array in order, so the locks are taken in that order.
-                cursor.execute("SELECT count(pg_advisory_lock(key)) FROM unnest(%s::bigint[]) AS key", [keys])
-        except DatabaseError:
-            self._database.close()  # the next attempt starts on a new connection
-            raise
-        try:
-            yield
-        finally:
-            self._release()
-
-    def _release(self) -> None:
-        try:
-            with self._database.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock_all()")
-        except DatabaseError:
-            self._database.close()  # a closed connection holds no locks either
-
-    def close(self) -> None:
-        self._database.close()
+def release_account_locks() -> None:
+    """Let go of every account lock the ledger's connection holds (see `Ledger`): once the batch's events are
+    published, or the batch failed. A connection that is closed or lost holds none either."""
+    if connections[LEDGER].connection is None:
+        return
+    try:
+        with connections[LEDGER].cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+    except DatabaseError:
+        connections[LEDGER].close()

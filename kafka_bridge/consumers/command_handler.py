@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from confluent_kafka import Consumer, Message, Producer, TopicPartition
 from django.db import DatabaseError, close_old_connections, connections, transaction
 
-from accounts.ledger import AccountLocks
+from accounts.ledger import release_account_locks
 from banking import positions
-from banking.ledger import Received, accounts_touched, execute_commands
+from banking.ledger import Received, execute_commands
 from kafka_bridge import clients
 from kafka_bridge.consumers.loop import DeadLetter, DeadLetters, Work, abort_transaction, isolate, where
 from kafka_bridge.metrics import COMMANDS_HANDLED, HANDLER_BATCH_SIZE, HANDLER_PHASE_SECONDS
@@ -80,7 +80,6 @@ class CommandHandler(Work):
     ) -> None:
         self.consumer, self.producer, self.codec, self.group = consumer, producer, codec, group
         self.kafka_timeout = kafka_timeout
-        self.locks = AccountLocks()
         self.dead_letters = DeadLetters(producer, Topic.COMMANDS_DEAD_LETTER.value)
         self.partitions: set[tuple[str, int]] = set()  # those we handled batches of: all published at a clean stop
         self._offsets = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="offsets")
@@ -122,16 +121,15 @@ class CommandHandler(Work):
             # The offsets join the transaction while the ledger works: their two round trips to the group
             # coordinator are not waited for on top of the ledger's.
             offsets = self._offsets.submit(self._send_offsets, records)
-            with self.locks.holding(accounts_touched([item.received for item in readable])):
-                done = self._run_on_ledger(readable, _spans(records))
-                ledger_done = time.perf_counter()
-                for topic, key, value, headers in done.encoded:
-                    self._send(topic, key, value, headers)
-                self.dead_letters.send([*dead, *done.letters], wait=False)
-                offsets.result()
-                offsets_sent = time.perf_counter()
-                with clients.hard_deadline(self.kafka_timeout + 10, "committing the handler's transaction"):
-                    self.producer.commit_transaction(self.kafka_timeout)
+            done = self._run_on_ledger(readable, _spans(records))
+            ledger_done = time.perf_counter()
+            for topic, key, value, headers in done.encoded:
+                self._send(topic, key, value, headers)
+            self.dead_letters.send([*dead, *done.letters], wait=False)
+            offsets.result()
+            offsets_sent = time.perf_counter()
+            with clients.hard_deadline(self.kafka_timeout + 10, "committing the handler's transaction"):
+                self.producer.commit_transaction(self.kafka_timeout)
         except BaseException as error:
             if isinstance(error, DatabaseError):
                 connections["ledger"].close()
@@ -139,6 +137,8 @@ class CommandHandler(Work):
                 concurrent.futures.wait([offsets])  # no transactional call may overlap the abort
             abort_transaction(self.producer, self.kafka_timeout)
             raise
+        finally:
+            release_account_locks()
         committed = time.perf_counter()
         self.partitions |= {(r.topic(), r.partition()) for r in records}
         HANDLER_BATCH_SIZE.observe(len(records))
@@ -249,7 +249,6 @@ class CommandHandler(Work):
         except Exception:  # noqa: BLE001 - a database away at a stop: the next start reads one batch again at most
             logger.exception("could not record that the last batches are published")
         finally:
-            self.locks.close()
             self._offsets.shutdown()
 
 
