@@ -12,7 +12,7 @@ from alerts.commands import add_alert_rule, remove_alert_rule
 from alerts.notices import ALERT_FIRED, AlertNotice, alerts_group
 from alerts.selectors import is_owner, latest_alerts, rules_of
 from graphql_api.errors import ClientError
-from graphql_api.limits import MAX_ITEMS, refuse_hostile_text
+from graphql_api.limits import capped, refuse_hostile_text
 from graphql_api.types import AlertKindType, AlertRuleResult, AlertRuleType, AlertType
 from kernel.live import listening
 from kernel.reads import read
@@ -63,7 +63,7 @@ class AlertQueries:
     @strawberry.field(description="The newest alerts of an account, newest first")
     async def alerts(self, iban: str, token: str, max_items: int) -> list[AlertType]:
         await _owner_only(iban, token)
-        rows = await read(lambda: list(latest_alerts(iban, min(max_items, MAX_ITEMS))))
+        rows = await read(lambda: list(latest_alerts(iban, capped(max_items))))
         return [AlertType.of(row) for row in rows]
 
 

@@ -21,11 +21,16 @@ LISTS = {"transactions_by_iban": "max_items", "all_last_transactions": "max_item
 ANSWERED_WITH_A_REASON = {"get_account", "money_transfer", "add_alert_rule", "remove_alert_rule"}
 
 
+def capped(max_items: int) -> int:
+    """How many items a list gives for `max_items`: none for a negative number, at most `MAX_ITEMS`."""
+    return min(max(max_items, 0), MAX_ITEMS)
+
+
 def items_asked(field: FieldNode, argument: str) -> int:
     """How many items a list field may return: its literal `max_items` (capped), or the cap for a variable."""
     for node in field.arguments or ():
         if node.name.value == argument and isinstance(node.value, IntValueNode):
-            return min(max(int(node.value.value), 0), MAX_ITEMS)
+            return capped(int(node.value.value))
     return MAX_ITEMS
 
 

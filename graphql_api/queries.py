@@ -6,7 +6,7 @@ import strawberry
 import strawberry_django
 
 from graphql_api.alerts import AlertQueries
-from graphql_api.limits import MAX_ITEMS
+from graphql_api.limits import MAX_ITEMS, capped
 from graphql_api.types import TransactionType
 from kernel.reads import read
 from transfers.selectors import get_transaction, list_last_transaction_per_iban, list_transactions_for_iban
@@ -27,7 +27,7 @@ class QueryRoot(AlertQueries):
             int | None, strawberry.argument(description="only transactions older than this one: the next page")
         ] = None,
     ) -> list[TransactionType | None] | None:
-        rows = await read(lambda: list(list_transactions_for_iban(iban, min(max_items, MAX_ITEMS), before_id)))
+        rows = await read(lambda: list(list_transactions_for_iban(iban, capped(max_items), before_id)))
         return rows  # type: ignore[return-value]  # rows, resolved as their type
 
     @strawberry_django.field(description="Get last transaction of all active iban.")
@@ -38,7 +38,5 @@ class QueryRoot(AlertQueries):
             str | None, strawberry.argument(description="only accounts after this IBAN: the next page")
         ] = None,
     ) -> list[TransactionType | None] | None:
-        rows = await read(
-            lambda: list(list_last_transaction_per_iban(after_iban or "")[: max(min(max_items, MAX_ITEMS), 0)])
-        )
+        rows = await read(lambda: list(list_last_transaction_per_iban(after_iban or "")[: capped(max_items)]))
         return rows  # type: ignore[return-value]  # rows, resolved as their type
