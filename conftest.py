@@ -53,6 +53,18 @@ def registry(stack):
 
 
 @pytest.fixture
+def in_memory(settings):
+    """The in-memory command bus (`kernel.bus.InMemoryBus`): no broker, answers the test chooses."""
+    from kernel.bus import InMemoryBus, get_command_bus
+
+    settings.COMMAND_BUS = "kernel.bus.InMemoryBus"
+    get_command_bus.cache_clear()
+    InMemoryBus.reset()
+    yield InMemoryBus
+    get_command_bus.cache_clear()
+
+
+@pytest.fixture
 def company_account(django_db_blocker):
     """The company account a migration seeds; tests that flush the ledger (transactional ones) lose it."""
     from accounts.migrations import _company

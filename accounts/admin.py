@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accounts.models import Customer, LedgerAccount, ProcessedAccountCreation
+from accounts.models import Customer, LedgerAccount, Login, ProcessedAccountCreation
 from kernel.admin import FailedFilter, ReadOnlyAdmin
 from kernel.money import format_euro
 
@@ -27,9 +27,14 @@ class ProcessedAccountCreationAdmin(ReadOnlyAdmin):
     list_filter = [FailedFilter, "created_at"]
 
 
+@admin.register(Login)
+class LoginAdmin(ReadOnlyAdmin):
+    list_display = ["username", "alert_email", "unverified_email", "created_at"]
+    search_fields = ["username", "command_id"]
+    exclude = ["password"]  # a hash, but still nothing to show
+
+
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["user", "iban", "command_id", "created_at"]
-    search_fields = ["user__username", "iban"]
-    readonly_fields = ["command_id", "iban", "token"]
-    list_select_related = ["user"]
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = ["iban", "command_id", "created_at"]
+    search_fields = ["iban", "command_id"]

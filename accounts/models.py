@@ -1,5 +1,5 @@
-"""Ledger accounts and processed account creations (the command side, in the `ledger` database), and customers
-(the read side)."""
+"""Ledger accounts, processed account creations and logins (the command side, in the `ledger` database), and
+customers' accounts as the read side knows them."""
 
 from django.db import models
 
@@ -39,19 +39,32 @@ class ProcessedAccountCreation(ProcessedCommand):
         return f"{self.command_id}: {self.reason or self.iban}"
 
 
+class Login(models.Model):
+    """What a customer logs in with, and the key to their account: the command side's, so that the read model
+    can be dropped and rebuilt and every customer still logs in to their own account."""
+
+    database = "ledger"
+
+    username = models.CharField(max_length=150, unique=True)
+    password = models.CharField(max_length=128, help_text="a hash, never the password")
+    command_id = models.UUIDField(unique=True, help_text="of their ConfirmAccountCreation: sent again at each login")
+    alert_email = models.EmailField(blank=True, help_text="verified: alerts are mailed here")
+    unverified_email = models.EmailField(blank=True, help_text="asked for, waiting for its verification link")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.username
+
+
 class Customer(models.Model):
-    """A user of the bank as the read side knows them: the login, and the account the ledger opened.
+    """An account as the read side knows it, projected from the ledger's answers to account creations: enough
+    to tell an account's owner by its token."""
 
-    `command_id` is the id of their ConfirmAccountCreation command: logging in sends it again, and
-    the command handler answers with the same IBAN and token.
-    """
-
-    user = models.OneToOneField("auth.User", on_delete=models.CASCADE, related_name="customer")
     command_id = models.UUIDField(unique=True)
     iban = models.CharField(max_length=34, blank=True, db_index=True)
     token = models.CharField(max_length=20, blank=True)
-    email = models.EmailField(blank=True, help_text="where alerts are mailed, if anywhere")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return f"{self.user.username} ({self.iban or 'pending'})"
+        return self.iban

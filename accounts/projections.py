@@ -1,22 +1,14 @@
-"""Complete or undo customers from the ledger's answers to their account creation."""
+"""Customers' accounts on the read side, projected from the ledger's answers to account creations."""
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from django.db import transaction
-
 from accounts.models import Customer
 
 
 def record_account_creation(*, command_id: UUID, iban: str, token: str, reason: str | None) -> None:
-    """Give the customer their IBAN and token; when the creation failed, free the username for another try."""
-    with transaction.atomic():
-        customer = Customer.objects.select_related("user").filter(command_id=command_id).first()
-        if customer is None:
-            return  # created by another client of the topics, or already undone
-        if reason:
-            customer.user.delete()
-        elif (customer.iban, customer.token) != (iban, token):
-            customer.iban, customer.token = iban, token
-            customer.save(update_fields=["iban", "token"])
+    """Keep the IBAN and token the ledger gave a creation (the same again when it is read twice)."""
+    if reason:
+        return  # nothing opened: the login renews its command id and tries again (accounts.commands)
+    Customer.objects.update_or_create(command_id=command_id, defaults={"iban": iban, "token": token})

@@ -18,6 +18,7 @@ USERNAME_TOO_SHORT = "username needs at least 8 characters"
 PASSWORD_IS_INVALID = "password is invalid"
 PASSWORD_TOO_SHORT = "password needs at least 8 characters"
 IBAN_IS_INVALID = "iban is invalid"
+IBAN_ALREADY_EXISTS = "generated iban already exists, try again"  # the original's
 MAX_IBAN = 34  # the longest IBAN there is
 
 

@@ -9,10 +9,8 @@ from accounts.commands import OpenAccount
 from accounts.iban import new_iban, new_token
 from accounts.ledger import Ledger
 from accounts.models import ProcessedAccountCreation
-from accounts.rules import username_refusal
+from accounts.rules import IBAN_ALREADY_EXISTS, username_refusal
 from kernel.rules import UUID_ALREADY_USED
-
-IBAN_ALREADY_EXISTS = "generated iban already exists, try again"  # the original's
 
 
 @dataclass(frozen=True)

@@ -1,32 +1,36 @@
-"""Login attempts per username and per client address, counted in Django's cache (Redis: all web processes)."""
+"""Login limits, counted in Django's cache (Redis: all web processes): attempts per client address, and wrong
+passwords per username from each address, with a wider cap per username from all of them. Only failures count
+against a username, and a stranger's count only against their own address, so nobody can lock its owner out."""
 
 from __future__ import annotations
 
-import hashlib
-
 from django.conf import settings
-from django.core.cache import cache
+
+from kernel.limits import count_in_window, counted_in_window
 
 WINDOW_SECONDS = 60
 TOO_MANY_ATTEMPTS = "too many login attempts; try again in a minute"
 
 
-async def _within(kind: str, key: str, limit: int) -> bool:
-    # The window opens at the first attempt and the counter expires with it: a burst that straddles the
-    # clock's minute is one burst, not two.
-    bucket = f"logins:{kind}:{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()[:32]}"
-    while True:
-        await cache.aadd(bucket, 0, WINDOW_SECONDS)
-        try:
-            return await cache.aincr(bucket) <= limit
-        except ValueError:  # the window closed between the two calls: open the next one
-            continue
+def _from(username: str, client_address: str | None) -> str:
+    return f"{username}\0{client_address or ''}"
 
 
-async def login_throttled(username: str, client_address: str | None) -> bool:
-    """Count one attempt; True when this username or this address has made too many this minute."""
-    by_name = await _within("username", username, settings.LOGINS_PER_MINUTE_PER_USERNAME)
-    by_address = client_address is None or await _within(
-        "address", client_address, settings.LOGINS_PER_MINUTE_PER_ADDRESS
+def login_refused(username: str, client_address: str | None) -> bool:
+    """Count one attempt from `client_address`; True when it made too many this minute, or `username` had too
+    many wrong passwords from it (or from everywhere)."""
+    if client_address is not None:
+        attempts = count_in_window("logins:address", client_address, WINDOW_SECONDS)
+        if attempts > settings.LOGINS_PER_MINUTE_PER_ADDRESS:
+            return True
+    failures = counted_in_window("logins:failures", _from(username, client_address))
+    everywhere = counted_in_window("logins:all-failures", username)
+    return bool(
+        failures >= settings.LOGIN_FAILURES_PER_MINUTE or everywhere >= settings.LOGIN_FAILURES_PER_MINUTE_PER_USERNAME
     )
-    return not (by_name and by_address)
+
+
+def count_failure(username: str, client_address: str | None) -> None:
+    """A wrong password for `username`, from `client_address`."""
+    count_in_window("logins:failures", _from(username, client_address), WINDOW_SECONDS)
+    count_in_window("logins:all-failures", username, WINDOW_SECONDS)

@@ -10,7 +10,6 @@ from uuid import UUID
 
 from django.db import transaction
 
-from accounts.models import Customer
 from alerts.models import Alert, AlertRule, ProjectedRuleSettings
 from alerts.rules import Rule
 
@@ -53,7 +52,8 @@ def record_rule_settings(settings: RuleSettings) -> None:
 
 
 def record_alerts(fired: Sequence[FiredAlert]) -> list[Alert]:
-    """Store alerts not stored before; return the new ones. Their owners with an e-mail address get a mail."""
+    """Store alerts not stored before; return the new ones, each queued to be mailed (alerts.tasks decides whether
+    its owner has a verified address)."""
     if not fired:
         return []
     known = set(Alert.objects.filter(id__in=[f.id for f in fired]).values_list("id", flat=True))
@@ -65,12 +65,8 @@ def record_alerts(fired: Sequence[FiredAlert]) -> list[Alert]:
         ],
         ignore_conflicts=True,
     )
-    mailed = set(
-        Customer.objects.filter(iban__in={r.iban for r in rows}).exclude(email="").values_list("iban", flat=True)
-    )
     for row in rows:
-        if row.iban in mailed:
-            transaction.on_commit(functools.partial(_mail_later, row.id))
+        transaction.on_commit(functools.partial(_mail_later, row.id))
     return rows
 
 

@@ -141,16 +141,28 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default="")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alerts@openbank.example")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+ALERT_MAILS_PER_HOUR = env.int("ALERT_MAILS_PER_HOUR", default=20)  # per account; beyond it alerts are not mailed
 
 # How the domain's commands reach the bank (kernel.bus), and how long they wait for its answer.
 COMMAND_BUS = env.str("COMMAND_BUS", default="kafka_bridge.bus.KafkaCommandBus")
 COMMAND_ANSWER_TIMEOUT = env.float("COMMAND_ANSWER_TIMEOUT", default=10.0)
 
-# Logins: password hashing has threads of its own (never the one all database reads share), and attempts
-# are counted per username and per client address.
+# Logins: password hashing has threads of its own (never the one all database reads share) and a bounded
+# queue (beyond it a login is told the bank is busy); wrong passwords are counted per username and address
+# (and, more widely, per username), attempts per client address. The admin's login counts them too.
 PASSWORD_HASHING_THREADS = env.int("PASSWORD_HASHING_THREADS", default=2)
-LOGINS_PER_MINUTE_PER_USERNAME = env.int("LOGINS_PER_MINUTE_PER_USERNAME", default=10)
+PASSWORD_HASHING_QUEUE = env.int("PASSWORD_HASHING_QUEUE", default=200)
+LOGIN_FAILURES_PER_MINUTE = env.int("LOGIN_FAILURES_PER_MINUTE", default=10)  # one username, one address
+LOGIN_FAILURES_PER_MINUTE_PER_USERNAME = env.int("LOGIN_FAILURES_PER_MINUTE_PER_USERNAME", default=100)
 LOGINS_PER_MINUTE_PER_ADDRESS = env.int("LOGINS_PER_MINUTE_PER_ADDRESS", default=120)
+# The first hashes new passwords; the others still check older hashes, which are made again at a good login.
+PASSWORD_HASHERS = [
+    "accounts.hashers.OwaspArgon2idHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
 
 # Consumer groups whose lag /metrics and the Status page report, and whose heartbeats /health/ checks.
 MONITORED_CONSUMER_GROUPS = env.list("MONITORED_CONSUMER_GROUPS", default=["command-handler", "projector", "alerts"])

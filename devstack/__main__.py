@@ -120,8 +120,8 @@ def start_applications(profile: Profile, supervisor: Supervisor, web: socket.soc
     """Migrate both databases, sync the topology, start every Procfile process; return their names."""
     write_stack_env(profile)
     env = application_env(profile)
+    manage(env, "migrate", "--database=ledger", "--no-input")  # first: the read side's migrations may copy to it
     manage(env, "migrate", "--database=default", "--no-input")
-    manage(env, "migrate", "--database=ledger", "--no-input")
     manage(env, "sync_topology", "--wait=60")
     return [supervisor.start(spec).spec.name for spec in application_specs(profile, env, web)]
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.logins import set_alert_email
+from accounts.logins import ask_for_alert_email, verify_alert_email
 from alerts.commands import add_alert_rule, remove_alert_rule
 from alerts.rules import AlertKind
 from alerts.selectors import latest_alerts, rules_of
+from alerts.tasks import send_verification_email
 from pages.forms import NOT_AN_EMAIL, AlertEmailForm, AlertRuleForm, first_error
 from pages.session import OUTCOME_KEY, SESSION_KEY
 
@@ -65,6 +68,19 @@ async def set_email(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return await _tell(request, False, first_error(form))
     email = form.cleaned_data["email"]
-    if not await database_sync_to_async(set_alert_email)(me["username"], email):
+    link = await database_sync_to_async(ask_for_alert_email)(me["username"], email)
+    if link is None:
         return await _tell(request, False, NOT_AN_EMAIL)
-    return await _tell(request, True, f"Alerts are mailed to {email}" if email else "Alerts are no longer mailed")
+    if not link:
+        return await _tell(request, True, "Alerts are no longer mailed")
+    url = request.build_absolute_uri(reverse("verify-alert-email", args=[link]))
+    await sync_to_async(send_verification_email.delay)(email, url)
+    return await _tell(request, True, f"A link is on its way to {email}: alerts are mailed there once it is opened")
+
+
+async def verify_email(request: HttpRequest, link: str) -> HttpResponse:
+    """The link of a verification mail: its address now gets the alerts."""
+    email = await database_sync_to_async(verify_alert_email)(link)
+    if email is None:
+        return await _tell(request, False, "This link is not valid (or no longer): save the address again")
+    return await _tell(request, True, f"Alerts are mailed to {email}")

@@ -13,4 +13,5 @@ urlpatterns = [
     path("client/alerts/add/", alerts.add_rule, name="add-alert-rule"),
     path("client/alerts/<uuid:rule_id>/remove/", alerts.remove_rule, name="remove-alert-rule"),
     path("client/alerts/email/", alerts.set_email, name="alert-email"),
+    path("client/alerts/email/verify/<str:link>/", alerts.verify_email, name="verify-alert-email"),
 ]

@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.commands import open_or_log_in
 from accounts.iban import CASH, COMPANY_IBAN
-from accounts.logins import alert_email_of
+from accounts.logins import alert_emails_of
 from alerts.selectors import alerts_fired_today
 from kernel.money import format_euro
 from kernel.rules import UUID_ALREADY_USED
@@ -102,7 +102,9 @@ async def _client_page(request: HtmxHttpRequest, outcome: dict | None) -> HttpRe
         context["transfer_id"] = ids["transfer"]
         context.update(await sync_to_async(feed_context)(request, me["iban"]))
         context.update(await database_sync_to_async(alerts_context)(me["iban"]))
-        context["alert_email"] = await database_sync_to_async(alert_email_of)(me["username"])
+        context["alert_email"], context["unverified_email"] = await database_sync_to_async(alert_emails_of)(
+            me["username"]
+        )
     return page_or_part(request, "pages/client.html", context, CLIENT_PARTS)
 
 

@@ -3,6 +3,7 @@ and small GraphQL clients that talk to it the way real clients do: HTTP and both
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -169,15 +171,22 @@ def running_app(logs: Path, **env: str) -> Iterator[App]:
         app.stop()
 
 
-def post(url: str, query: str, variables: dict | None = None, timeout: float = 30) -> tuple[int, dict]:
-    """POST a GraphQL operation; return the HTTP status and the JSON body."""
+def post(
+    url: str, query: str, variables: dict | None = None, timeout: float = 30, source: str | None = None
+) -> tuple[int, dict]:
+    """POST a GraphQL operation, from the loopback address `source` if given (another client, as the web sees
+    it); return the HTTP status and the JSON body."""
     body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    request = urllib.request.Request(url + "/graphql", body, {"Content-Type": "application/json"})
+    web = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(
+        web.hostname or "", web.port, timeout=timeout, source_address=(source, 0) if source else None
+    )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+        connection.request("POST", web.path + "/graphql", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+    finally:
+        connection.close()
 
 
 @contextmanager

@@ -93,10 +93,10 @@ def test_a_wrong_token_gets_no_rules_no_alerts_and_no_stream(app):
 
 
 def test_alerts_are_mailed_to_an_owner_who_asked_for_it(app):
-    from accounts.models import Customer
+    from accounts.logins import ask_for_alert_email, verify_alert_email
 
     username, account = new_user(app.web)
-    Customer.objects.filter(iban=account["iban"]).update(email="owner@example.com")
+    verify_alert_email(ask_for_alert_email(username, "owner@example.com"))
     add_rule(app, account, "DESCRIPTION_MATCHES", text="rent")
 
     transfer(app.web, username, account["token"], 1_000, "cash", account["iban"], descr="Rent refund")

@@ -3,7 +3,7 @@ import uuid
 import pytest
 from django.contrib.auth.models import User
 
-from accounts.models import Customer
+from accounts.models import Customer, Login
 from accounts.tests.factories import LedgerAccountFactory
 from transfers.models import ProcessedTransfer
 from transfers.projections import BalanceChangedEvent, record_balance_changes
@@ -23,6 +23,7 @@ def staff_client(client):
         "accounts/ledgeraccount",
         "accounts/processedaccountcreation",
         "accounts/customer",
+        "accounts/login",
         "transfers/processedtransfer",
         "transfers/transaction",
     ],
@@ -31,7 +32,8 @@ def test_every_admin_list_shows_and_searches(staff_client, page):
     LedgerAccountFactory(username="searchable")
     ProcessedTransfer.objects.create(command_id=uuid.uuid4(), reason="insufficient funds", delivery="commands:0:1")
     record_balance_changes([BalanceChangedEvent(0, 1, "NL66OPEN0000000000", 100, -100, "cash", "rent")])
-    Customer.objects.create(user=User.objects.create_user("customer-1"), command_id=uuid.uuid4(), iban="NL1")
+    Customer.objects.create(command_id=uuid.uuid4(), iban="NL1")
+    Login.objects.create(username="searchable-login", password="x", command_id=uuid.uuid4())
 
     assert staff_client.get(f"/admin/{page}/").status_code == 200
     assert staff_client.get(f"/admin/{page}/", {"q": "searchable"}).status_code == 200
@@ -56,3 +58,19 @@ def test_transactions_filter_by_direction(staff_client):
     page = staff_client.get("/admin/transfers/transaction/", {"direction": "DEBIT"}).content
 
     assert b"NL-debit" in page and b"NL-credit" not in page
+
+
+def test_the_admin_login_is_locked_after_wrong_passwords_like_customers_logins(client, settings):
+    """The admin's login once let anyone try passwords as fast as they could send them."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.LOGIN_FAILURES_PER_MINUTE = 3
+    User.objects.create_superuser("guarded-admin", password="the-right-one")
+
+    def log_in(password):
+        return client.post("/admin/login/", {"username": "guarded-admin", "password": password, "next": "/admin/"})
+
+    assert [log_in("a-guess").status_code for _ in range(3)] == [200] * 3  # the form again, with its error
+    assert log_in("the-right-one").status_code == 200
+    assert "_auth_user_id" not in client.session
+    settings.LOGIN_FAILURES_PER_MINUTE = 10
+    assert log_in("the-right-one").status_code == 302

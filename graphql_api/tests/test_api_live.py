@@ -3,10 +3,12 @@
 import uuid
 
 import pytest
+from django.core.management import call_command
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from testing.live import post, running_app, subscription
+from transfers.models import Transaction
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
@@ -277,3 +279,19 @@ def test_the_web_process_serves_static_files_with_debug_on_and_off(app):
         for path in ("/static/admin/css/base.css", "/static/css/bank.css", "/static/vendor/htmx-2.0.11.min.js"):
             with urllib.request.urlopen(web + path, timeout=10) as response:
                 assert response.status == 200, (web, path)
+
+
+def test_every_customer_logs_in_to_their_own_account_after_the_read_model_is_dropped_and_rebuilt(app):
+    """Logins once lived in the read database only: dropping it for a rebuild gave everyone a new, empty account."""
+    username, account = new_user(app.web)
+    transfer(app.web, username, account["token"], 1_500, "cash", account["iban"])
+
+    call_command("flush", database="default", interactive=False)
+    call_command("rebuild_projections")
+
+    assert new_user(app.web, username=username)[1] == account
+    assert transfer(app.web, username, account["token"], 100, account["iban"], "cash")["success"] is True
+    assert sorted(Transaction.objects.filter(iban=account["iban"]).values_list("changed_by_cents", flat=True)) == [
+        -100,
+        1_500,
+    ]

@@ -33,7 +33,7 @@ def app(django_db_setup, django_db_blocker, tmp_path_factory):
         running.web = running.start_web(
             "web",
             CORS_ALLOWED_ORIGINS=FRONTEND,
-            LOGINS_PER_MINUTE_PER_USERNAME="3",
+            LOGIN_FAILURES_PER_MINUTE="3",
         )
         running.slow_reads_web = running.start_web(
             "slow-reads-web", DJANGO_SETTINGS_MODULE="testing.slow_reads_settings"
@@ -43,6 +43,7 @@ def app(django_db_setup, django_db_blocker, tmp_path_factory):
             "gated-hashing-web",
             DJANGO_SETTINGS_MODULE="testing.slow_hashing_settings",
             HASHING_GATE=str(running.hashing_gate),
+            PASSWORD_HASHING_QUEUE="1",
         )
         yield running
 
@@ -305,24 +306,37 @@ def test_cors_lets_the_allowed_frontend_call_graphql_and_no_one_else(app):
     assert preflight("http://evil.example") is None
 
 
-def test_logins_are_limited_per_username_with_a_clear_reason(app):
+def test_wrong_passwords_lock_a_username_but_logging_in_often_does_not(app):
+    """Every attempt once counted against the username: anyone who knew a name could lock its owner out."""
     username = f"limited-{uuid.uuid4().hex[:8]}"
-    answers = [
-        post(app.web, GET_ACCOUNT_MUTATION, {"username": username, "password": "secret-password"})[1]["data"]
-        for _ in range(4)  # the test's web process allows 3 a minute
-    ]
 
-    assert [a["get_account"]["reason"] for a in answers] == [
-        None,
-        None,
-        None,
-        "too many login attempts; try again in a minute",
-    ]
+    def reason(password, source="127.0.0.1"):
+        variables = {"username": username, "password": password}
+        return post(app.web, GET_ACCOUNT_MUTATION, variables, source=source)[1]["data"]["get_account"]["reason"]
+
+    assert [reason("secret-password") for _ in range(5)] == [None] * 5  # the test's web process allows 3 failures
+    assert [reason("wrong-password") for _ in range(3)] == ["incorrect password"] * 3
+    assert reason("secret-password") == "too many login attempts; try again in a minute"
 
 
-def test_a_password_being_hashed_never_holds_up_reads(app, customer):
-    """Hashing (about half a second of CPU each) once ran on the thread every database read of the process
-    shares: a burst of logins stalled every customer. Here the hash waits at a gate until the read is done."""
+def test_a_stranger_from_another_address_cannot_lock_the_owner_out(app):
+    """A stranger's wrong passwords once locked the owner out for a minute: ten guesses from anywhere did."""
+    username = f"targeted-{uuid.uuid4().hex[:8]}"
+
+    def reason(password, source):
+        variables = {"username": username, "password": password}
+        return post(app.web, GET_ACCOUNT_MUTATION, variables, source=source)[1]["data"]["get_account"]["reason"]
+
+    assert reason("secret-password", "127.0.0.1") is None
+    guesses = [reason("a-guess-123", "127.0.0.2") for _ in range(4)]  # the test's web process allows 3 failures
+
+    assert guesses == ["incorrect password"] * 3 + ["too many login attempts; try again in a minute"]
+    assert reason("secret-password", "127.0.0.1") is None
+
+
+def test_a_password_being_hashed_never_holds_up_reads_and_logins_beyond_the_queue_are_told_busy(app, customer):
+    """Hashing once ran on the thread every database read of the process shares: a burst of logins stalled
+    every customer; and logins queued without bound. Here the hash waits at a gate (the queue holds one)."""
     login = threading.Thread(
         target=post,
         args=(
@@ -336,6 +350,13 @@ def test_a_password_being_hashed_never_holds_up_reads(app, customer):
         time.sleep(0.5)  # the login is at the gate now
         status, body = post(app.gated_hashing_web, TRANSACTIONS, {"iban": customer[1]["iban"]}, timeout=10)
         assert status == 200 and "errors" not in body
+        status, body = post(
+            app.gated_hashing_web,
+            GET_ACCOUNT_MUTATION,
+            {"username": f"queued-{uuid.uuid4().hex[:8]}", "password": "secret-password"},
+            timeout=10,
+        )
+        assert body["data"]["get_account"]["reason"] == "the bank is busy with other logins; try again in a moment"
     finally:
         app.hashing_gate.touch()
         login.join(30)

@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 from channels.layers import get_channel_layer
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connections
 
@@ -138,12 +137,8 @@ def test_events_become_transactions_once_and_reach_listeners_of_their_iban(runni
     assert Transaction.objects.get(pk=notice.id).changed_by_cents == -1234
 
 
-def test_an_account_answer_completes_the_customer_and_a_failure_frees_the_username(running_projector):
+def test_an_opened_account_is_projected_and_a_failed_one_is_not(running_projector):
     confirmed_id, failed_id = uuid.uuid4(), uuid.uuid4()
-    Customer.objects.create(
-        user=User.objects.create_user("confirmed-user", password="secret123"), command_id=confirmed_id
-    )
-    Customer.objects.create(user=User.objects.create_user("failed-user", password="secret123"), command_id=failed_id)
     receive = listen(COMMAND_ANSWERS)
     codec = get_codec()
 
@@ -172,8 +167,8 @@ def test_an_account_answer_completes_the_customer_and_a_failure_frees_the_userna
         confirmed_id.hex: AccountAnswer(iban="NL66OPEN0000000000", token="1" * 20),
         failed_id.hex: AccountAnswer(reason="generated iban already exists, try again"),
     }
-    wait_for(lambda: not User.objects.filter(username="failed-user").exists())
     assert Customer.objects.get(command_id=confirmed_id).iban == "NL66OPEN0000000000"
+    assert not Customer.objects.filter(command_id=failed_id).exists()
 
 
 def test_a_transfer_answer_reaches_every_web_process(running_projector):

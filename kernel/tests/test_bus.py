@@ -7,17 +7,8 @@ from dataclasses import dataclass
 import pytest
 
 from accounts.commands import AccountAnswer, OpenAccount
-from kernel.bus import Command, InMemoryBus, NoAnswer, NotSent, UnknownCommand, ask, get_command_bus
+from kernel.bus import Command, NoAnswer, NotSent, UnknownCommand, ask
 from transfers.commands import TransferAnswer, TransferMoney
-
-
-@pytest.fixture
-def in_memory(settings):
-    settings.COMMAND_BUS = "kernel.bus.InMemoryBus"
-    get_command_bus.cache_clear()
-    InMemoryBus.reset()
-    yield InMemoryBus
-    get_command_bus.cache_clear()
 
 
 def a_transfer():

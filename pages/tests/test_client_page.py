@@ -9,7 +9,9 @@ from accounts.commands import AccountAnswer, OpenAccount
 from kernel.bus import InMemoryBus, NoAnswer, get_command_bus
 from transfers.commands import TransferAnswer, TransferMoney
 
-pytestmark = pytest.mark.django_db(transaction=True)  # database_sync_to_async closes connections
+pytestmark = pytest.mark.django_db(
+    transaction=True, databases=["default", "ledger"]
+)  # database_sync_to_async closes connections
 
 
 class Script:

@@ -19,7 +19,7 @@ from transfers.models import LatestTransaction, Transaction
 
 
 class Command(BaseCommand):
-    help = "Delete the read model's transactions and rebuild them (and customers' IBANs) from the topics."
+    help = "Delete the read model's transactions and rebuild them (and the accounts customers opened) from the topics."
 
     def handle(self, *args, **options):
         ends = {(tp.topic, tp.partition): tp.offset for topic in TOPICS for tp in end_offsets(topic)}
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             LatestTransaction.objects.all().delete()
             deleted, _ = Transaction.objects.all().delete()
             PendingAnswer.objects.all().delete()
-            Customer.objects.update(iban="", token="")
+            Customer.objects.all().delete()
         self.stdout.write(f"deleted {deleted} transactions; replaying {sum(ends.values())} records...")
         reader = reader_from([TopicPartition(topic, partition, 0) for topic, partition in ends])
         rebuild = Rebuild(
