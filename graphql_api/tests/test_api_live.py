@@ -7,6 +7,7 @@ from django.core.management import call_command
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from accounts.models import Login
 from testing.live import post, running_app, subscription
 from transfers.models import Transaction
 
@@ -290,6 +291,7 @@ def test_every_customer_logs_in_to_their_own_account_after_the_read_model_is_dro
     call_command("rebuild_projections")
 
     assert new_user(app.web, username=username)[1] == account
+    assert Login.objects.get(username=username).password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
     assert transfer(app.web, username, account["token"], 100, account["iban"], "cash")["success"] is True
     assert sorted(Transaction.objects.filter(iban=account["iban"]).values_list("changed_by_cents", flat=True)) == [
         -100,
