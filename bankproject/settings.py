@@ -171,6 +171,9 @@ MONITORED_CONSUMER_GROUPS = env.list("MONITORED_CONSUMER_GROUPS", default=["comm
 # single-page frontend ran on http://localhost:8181. Same-origin pages and non-browser clients always may.
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 GRAPHQL_MAX_REQUEST_BYTES = env.int("GRAPHQL_MAX_REQUEST_BYTES", default=64 * 1024)
+# A query resolves no field after this many seconds of its execution: none holds the web process's event
+# loop for long.
+GRAPHQL_DEADLINE_SECONDS = env.float("GRAPHQL_DEADLINE_SECONDS", default=1.0)
 
 LOADTEST_RESULTS_DIR = Path(env.str("LOADTEST_RESULTS_DIR", default=str(BASE_DIR / "loadtest-results")))
 

@@ -11,6 +11,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_operation_type
 
+from graphql_api.limits import MAX_TOKENS
 from kernel.consumers import NoConnectionSweepPerMessage
 
 MESSAGE_TOO_LARGE = 4413
@@ -65,7 +66,9 @@ def graphiql_from_our_static_files(html: str) -> str:
 @lru_cache(maxsize=256)
 def is_subscription(query: str | None, operation_name: str | None) -> bool:
     try:
-        return get_operation_type(parse(query or ""), operation_name) == OperationType.SUBSCRIPTION
+        return (
+            get_operation_type(parse(query or "", max_tokens=MAX_TOKENS), operation_name) == OperationType.SUBSCRIPTION
+        )
     except (GraphQLError, RuntimeError):
         return False  # strawberry reports the syntax error or the missing operation itself
 

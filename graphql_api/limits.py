@@ -1,19 +1,38 @@
-"""What one GraphQL request may ask: its depth, aliases and tokens, how many items its lists return in all,
-and what its text arguments may hold. Each refusal is a GraphQL error that says why."""
+"""What one GraphQL request may ask: its depth, aliases, fields and tokens, how many items its lists return in
+all, and what its text arguments may hold. Each refusal is a GraphQL error that says why."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, IntValueNode, ValidationRule
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from django.conf import settings
+from graphql import (
+    ASTValidationRule,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    ValidationRule,
+)
+from strawberry.extensions import SchemaExtension
 
 from graphql_api.errors import ClientError
 from kernel.rules import is_plain_text
 
 MAX_ITEMS = 1000  # per list (the original had no cap: max_items 10^9 would have read the whole table)
 MAX_ITEMS_PER_REQUEST = 5 * MAX_ITEMS
+MAX_TOKENS = 2000  # of a document: graphql-core's parser stops there
+MAX_DEPTH = 8  # fields within fields, introspection left out (GraphiQL's own query is deeper)
+MAX_ALIASES = 20
+MAX_FIELDS = 500  # fields an operation selects, each fragment counted as often as it is spread
 MAX_ARGUMENT = 256  # characters of a text argument: longer than any IBAN, token or filter
 ROOT_TYPES = {"QueryRoot", "MutationRoot", "SubscriptionRoot"}
 LISTS = {"transactions_by_iban": "max_items", "all_last_transactions": "max_items", "alerts": "max_items"}
@@ -54,14 +73,86 @@ class ItemsPerRequest(ValidationRule):
             )
 
 
-# The limiters make a new rule class per instance, and the validation cache is keyed by the rule classes:
-# a limiter made per operation would miss the cache every time (it cost the web process 40% of its CPU).
-# So their rules are made once, here, and added by one extension per operation.
-RULES = [
-    *QueryDepthLimiter(max_depth=8).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=20).validation_rules,
-    ItemsPerRequest,
-]
+@dataclass(frozen=True)
+class Shape:
+    """What a selection asks for once its fragments are spread: how deep, how many aliases and fields."""
+
+    depth: int = 0
+    aliases: int = 0
+    fields: int = 0
+    schemas: int = 0  # introspections of the whole schema: each answers tens of kilobytes
+
+    def beside(self, other: Shape) -> Shape:
+        return Shape(
+            max(self.depth, other.depth),
+            self.aliases + other.aliases,
+            self.fields + other.fields,
+            self.schemas + other.schemas,
+        )
+
+
+class Measure:
+    """Measures selections, each fragment once: a fragment spread twice in each of 40 fragments is 2^40
+    spreads, which walking every spread again (strawberry's limiters) would take weeks to count."""
+
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.fragments = fragments
+        self.measured: dict[str, Shape] = {}
+        self.measuring: set[str] = set()
+
+    def selections(self, selection_set: SelectionSetNode | None) -> Shape:
+        shape = Shape()
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                inner = self.selections(selection.selection_set)
+                introspection = selection.name.value.startswith("__")
+                depth = 0 if introspection or not selection.selection_set else inner.depth + 1
+                schemas = inner.schemas + (selection.name.value == "__schema")
+                shape = shape.beside(Shape(depth, inner.aliases + bool(selection.alias), inner.fields + 1, schemas))
+            elif isinstance(selection, InlineFragmentNode):
+                shape = shape.beside(self.selections(selection.selection_set))
+            elif isinstance(selection, FragmentSpreadNode):
+                shape = shape.beside(self.fragment(selection.name.value))
+        return shape
+
+    def fragment(self, name: str) -> Shape:
+        if name not in self.measured:
+            fragment = self.fragments.get(name)
+            if fragment is None or name in self.measuring:
+                return Shape()  # unknown or a cycle: the spec's own rules refuse the document
+            self.measuring.add(name)
+            self.measured[name] = self.selections(fragment.selection_set)
+            self.measuring.discard(name)
+        return self.measured[name]
+
+
+class OperationShape(ValidationRule):
+    """Refuse an operation deeper than `MAX_DEPTH`, with more than `MAX_ALIASES` aliases, `MAX_FIELDS` fields
+    or one `__schema`, counting fragments as spread."""
+
+    def enter_document(self, node: Any, *_: Any) -> None:
+        fragments = {d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)}
+        measure = Measure(fragments)
+        for operation in node.definitions:
+            if isinstance(operation, OperationDefinitionNode):
+                self.check(operation, measure.selections(operation.selection_set))
+
+    def check(self, operation: OperationDefinitionNode, shape: Shape) -> None:
+        name = operation.name.value if operation.name else "anonymous"
+        for measured, most, what in (
+            (shape.depth, MAX_DEPTH, "deep"),
+            (shape.aliases, MAX_ALIASES, "aliases"),
+            (shape.fields, MAX_FIELDS, "fields"),
+            (shape.schemas, 1, "__schema fields"),
+        ):
+            if measured > most:
+                asks = f"is {measured} fields deep" if what == "deep" else f"has {measured} {what}"
+                self.report_error(GraphQLError(f"operation '{name}' {asks}; {most} at most", [operation]))
+
+
+# The validation cache is keyed by the rule classes: rules made per operation (as strawberry's limiters make
+# them) would miss it every time (it cost the web process 40% of its CPU). So they are made once, here.
+RULES: list[type[ASTValidationRule]] = [OperationShape, ItemsPerRequest]
 
 
 def refuse_hostile_text(**arguments: Any) -> None:
@@ -72,10 +163,19 @@ def refuse_hostile_text(**arguments: Any) -> None:
             raise ClientError(f"{name} is invalid")
 
 
-class PlainTextArguments(SchemaExtension):
-    """Refuse hostile text in every argument of every query (subscriptions call `refuse_hostile_text` first)."""
+class GuardEachField(SchemaExtension):
+    """Before each field: refuse hostile text in a root field's arguments (subscriptions call
+    `refuse_hostile_text` first), and, in a query, refuse to go on once it is past its deadline: no read
+    holds the event loop that serves every connection of the process for long. (Mutations wait for the
+    bank, not the loop; subscriptions run on.)"""
+
+    def on_execute(self) -> Iterator[None]:
+        self.deadline = time.monotonic() + settings.GRAPHQL_DEADLINE_SECONDS
+        yield
 
     def resolve(self, _next: Callable, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        if info.operation.operation == OperationType.QUERY and time.monotonic() > self.deadline:
+            raise ClientError(f"this query took more than {settings.GRAPHQL_DEADLINE_SECONDS:g} s; ask for less")
         if info.parent_type.name in ROOT_TYPES and info.field_name not in ANSWERED_WITH_A_REASON:
             refuse_hostile_text(**kwargs)
         return _next(root, info, *args, **kwargs)

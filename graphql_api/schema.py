@@ -6,7 +6,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry_django.optimizer import DjangoOptimizerExtension
 
 from graphql_api.errors import MaskInternalErrors, log_errors
-from graphql_api.limits import RULES, PlainTextArguments
+from graphql_api.limits import MAX_TOKENS, RULES, GuardEachField
 from graphql_api.metrics import CountOperations
 from graphql_api.mutations import MutationRoot
 from graphql_api.queries import QueryRoot
@@ -29,8 +29,8 @@ schema = BankSchema(
         lambda: ParserCache(maxsize=1000),
         lambda: ValidationCache(maxsize=1000),
         lambda: AddValidationRules(RULES),
-        lambda: MaxTokensLimiter(max_token_count=2000),
-        PlainTextArguments,
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        GuardEachField,
         MaskInternalErrors,
         DjangoOptimizerExtension,  # reads only the columns an operation asks for
         CountOperations,

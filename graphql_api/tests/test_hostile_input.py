@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -360,6 +361,66 @@ def test_a_password_being_hashed_never_holds_up_reads_and_logins_beyond_the_queu
     finally:
         app.hashing_gate.touch()
         login.join(30)
+
+
+def fragment_bomb(fragments):
+    """About 1 KB: each fragment spreads the one before twice, so the query asks for 2^fragments fields."""
+    chain = [f"fragment F{n} on QueryRoot {{ ...F{n - 1} ...F{n - 1} }}" for n in range(1, fragments + 1)]
+    return " ".join([f"query Bomb {{ ...F{fragments} }}", "fragment F0 on QueryRoot { __typename }", *chain])
+
+
+def introspection_twenty_times():
+    """Twenty aliases of the whole schema: 1.5 KB in, 5.4 MB out, once outside every budget."""
+    fields = "name kind fields { name type { name kind ofType { name kind ofType { name kind } } } }"
+    aliases = " ".join(f"s{n}: __schema {{ types {{ ...T }} }}" for n in range(20))
+    return f"query Introspect {{ {aliases} }} fragment T on __Type {{ {fields} }}"
+
+
+@pytest.mark.parametrize("query", [fragment_bomb(40), introspection_twenty_times()], ids=["fragments", "introspection"])
+def test_a_small_query_that_asks_for_everything_is_refused_at_once_and_health_answers_meanwhile(app, query):
+    """Validation once walked every spread of every fragment again: 20 fragments took 4.4 s of the event loop
+    that serves every connection of the process, 40 would have taken weeks; and over GET an <img> can send it."""
+    assert len(query) < 2048
+    answers = {}
+
+    def ask(how):
+        started = time.monotonic()
+        if how == "GET":
+            url = f"{app.web}/graphql?" + urllib.parse.urlencode({"query": query})
+            with urllib.request.urlopen(
+                urllib.request.Request(url, headers={"Accept": "application/json"}), timeout=60
+            ) as r:
+                body = json.loads(r.read())
+        else:
+            body = post(app.web, query, timeout=60)[1]
+        answers[how] = (time.monotonic() - started, body)
+
+    askers = [threading.Thread(target=ask, args=(how,)) for how in ("GET", "POST")]
+    for asker in askers:
+        asker.start()
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(f"{app.web}/health/?format=json", timeout=10) as response:
+            response.read()
+    except urllib.error.HTTPError:
+        pass  # unhealthy is an answer too: the test's consumers are not the monitored groups
+    health_took = time.monotonic() - started
+    for asker in askers:
+        asker.join(60)
+
+    for how, (took, body) in answers.items():
+        assert took < 1 and body.get("data") is None, how
+        assert "at most" in body["errors"][0]["message"], how
+    assert health_took < 1
+
+
+def test_a_query_past_its_deadline_resolves_no_more_fields(settings):
+    from graphql_api.schema import schema
+
+    settings.GRAPHQL_DEADLINE_SECONDS = 0
+    result = schema.execute_sync("{ __typename a: __typename }")
+
+    assert "this query took more than 0 s; ask for less" in str(result.errors)
 
 
 def test_graphql_errors_never_show_the_database_or_the_registry(monkeypatch, caplog):
