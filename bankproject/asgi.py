@@ -16,6 +16,7 @@ from django.urls import re_path  # noqa: E402
 
 from bankproject.metrics import CountWebsockets  # noqa: E402
 from bankproject.origins import GraphQLCors, WebsocketOriginCheck  # noqa: E402
+from bankproject.websockets import WebsocketsPerAddress  # noqa: E402
 from graphql_api.consumers import BankGraphQLHTTPConsumer, BankGraphQLWSConsumer  # noqa: E402
 from graphql_api.schema import schema  # noqa: E402
 from pages.alert_consumers import AlertFeedConsumer  # noqa: E402
@@ -40,18 +41,24 @@ application = ProtocolTypeRouter(
             ]
         ),
         "websocket": CountWebsockets(
-            WebsocketOriginCheck(
-                URLRouter(
-                    [
-                        # /graphql-ws is the original's; /graphql is where GraphiQL and most clients look.
-                        re_path(
-                            r"^graphql(-ws)?/?$",
-                            BankGraphQLWSConsumer.as_asgi(schema=schema, allowed_origins=settings.CORS_ALLOWED_ORIGINS),
-                        ),
-                        re_path(r"^ws/transactions/$", TransactionFeedConsumer.as_asgi()),
-                        re_path(r"^ws/alerts/$", SessionMiddlewareStack(AlertFeedConsumer.as_asgi())),
-                        re_path(r"", NoSuchWebsocket.as_asgi()),
-                    ]
+            WebsocketsPerAddress(
+                WebsocketOriginCheck(
+                    URLRouter(
+                        [
+                            # /graphql-ws is the original's; /graphql is where GraphiQL and most clients look.
+                            re_path(
+                                r"^graphql(-ws)?/?$",
+                                BankGraphQLWSConsumer.as_asgi(
+                                    schema=schema,
+                                    allowed_origins=settings.CORS_ALLOWED_ORIGINS,
+                                    max_subscriptions_per_connection=settings.GRAPHQL_OPERATIONS_PER_WEBSOCKET,
+                                ),
+                            ),
+                            re_path(r"^ws/transactions/$", TransactionFeedConsumer.as_asgi()),
+                            re_path(r"^ws/alerts/$", SessionMiddlewareStack(AlertFeedConsumer.as_asgi())),
+                            re_path(r"", NoSuchWebsocket.as_asgi()),
+                        ]
+                    )
                 )
             )
         ),

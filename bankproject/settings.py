@@ -174,6 +174,10 @@ GRAPHQL_MAX_REQUEST_BYTES = env.int("GRAPHQL_MAX_REQUEST_BYTES", default=64 * 10
 # A query resolves no field after this many seconds of its execution: none holds the web process's event
 # loop for long.
 GRAPHQL_DEADLINE_SECONDS = env.float("GRAPHQL_DEADLINE_SECONDS", default=1.0)
+# Websockets one client address may hold open on a web process, and operations (subscriptions, and queries
+# or mutations under way) one GraphQL websocket may run at once: each delivery costs the shared event loop.
+WEBSOCKETS_PER_ADDRESS = env.int("WEBSOCKETS_PER_ADDRESS", default=100)
+GRAPHQL_OPERATIONS_PER_WEBSOCKET = env.int("GRAPHQL_OPERATIONS_PER_WEBSOCKET", default=10)
 
 LOADTEST_RESULTS_DIR = Path(env.str("LOADTEST_RESULTS_DIR", default=str(BASE_DIR / "loadtest-results")))
 

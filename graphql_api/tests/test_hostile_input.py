@@ -46,6 +46,9 @@ def app(django_db_setup, django_db_blocker, tmp_path_factory):
             HASHING_GATE=str(running.hashing_gate),
             PASSWORD_HASHING_QUEUE="1",
         )
+        running.crowded_web = running.start_web(
+            "crowded-web", WEBSOCKETS_PER_ADDRESS="3", GRAPHQL_OPERATIONS_PER_WEBSOCKET="2"
+        )
         yield running
 
 
@@ -421,6 +424,45 @@ def test_a_query_past_its_deadline_resolves_no_more_fields(settings):
     result = schema.execute_sync("{ __typename a: __typename }")
 
     assert "this query took more than 0 s; ask for less" in str(result.errors)
+
+
+STREAM_ALL = "subscription { stream_transactions { id } }"
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+def test_one_websocket_runs_only_so_many_operations_at_once(app, protocol):
+    """One anonymous socket once held 100 streams of every transaction: one client could saturate a process."""
+    start = "subscribe" if protocol == "graphql-transport-ws" else "start"
+    with connect(app.crowded_web.replace("http://", "ws://") + "/graphql-ws", subprotocols=[protocol]) as websocket:
+        websocket.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(websocket.recv(10))["type"] == "connection_ack"
+        for n in range(3):  # the crowded web process allows 2
+            websocket.send(json.dumps({"type": start, "id": str(n), "payload": {"query": STREAM_ALL}}))
+        refused = json.loads(websocket.recv(10))
+
+    assert refused["type"] == "error" and refused["id"] == "2"
+    assert "Subscription limit reached" in json.dumps(refused["payload"])
+
+
+def test_one_address_holds_only_so_many_websockets_and_another_is_not_held_up(app):
+    """Sockets were once unbounded per address: one client could hold a web process's event loop."""
+    ws_url = app.crowded_web.replace("http://", "ws://") + "/graphql-ws"
+    sockets = [connect(ws_url, subprotocols=["graphql-ws"]) for _ in range(3)]  # the crowded web allows 3
+    try:
+        with connect(ws_url, subprotocols=["graphql-ws"]) as fourth:
+            told = json.loads(fourth.recv(10))
+            with pytest.raises(ConnectionClosed) as closed:
+                fourth.recv(10)
+        assert told == {"type": "connection_error", "payload": {"message": "3 websockets from one address at most"}}
+        assert closed.value.rcvd.code == 4429
+        with connect(ws_url, subprotocols=["graphql-ws"], source_address=("127.0.0.2", 0)) as another:
+            another.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(another.recv(10))["type"] == "connection_ack"
+    finally:
+        for websocket in sockets:
+            websocket.close()
+    with subscription(app.crowded_web, STREAM_ALL):  # and the address again, once its sockets are closed
+        pass
 
 
 def test_graphql_errors_never_show_the_database_or_the_registry(monkeypatch, caplog):
