@@ -37,7 +37,7 @@ test: $(STAMP) browser check
 ## The load test against the original's published runs, RUNS times, each on a stack started for it from empty
 ## data (like `make run`'s, on other ports; the bank of `make run` is not touched), then the report
 ## (e.g. make loadtest CONFIG=demo RUNS=2; KAFKA_LINGER_MS=10 for one setting of the original's sweep).
-## Every generator logs in from this one address, so the per-address login limit is raised for it.
+## Every generator logs in and holds its websocket from this one address, so the per-address limits are raised.
 CONFIG ?= compare
 RUNS ?= 3
 loadtest: loadtest-runs
@@ -52,7 +52,7 @@ loadtest-sweep: $(STAMP) browser
 loadtest-runs: $(STAMP) browser
 	@for run in $$(seq $(RUNS)); do \
 	  echo "== load test $(CONFIG), run $$run of $(RUNS), linger.ms $${KAFKA_LINGER_MS:-0}, on a stack started for it from empty data"; \
-	  LOGINS_PER_MINUTE_PER_ADDRESS=$${LOGINS_PER_MINUTE_PER_ADDRESS:-1000} \
+	  LOGINS_PER_MINUTE_PER_ADDRESS=$${LOGINS_PER_MINUTE_PER_ADDRESS:-1000} WEBSOCKETS_PER_ADDRESS=$${WEBSOCKETS_PER_ADDRESS:-1000} \
 	    $(VPY) -m devstack exec --profile loadtest --with-apps -- $(VPY) manage.py loadtest $(CONFIG) \
 	    || echo "== run $$run ended early (a ramp ends when the bank cannot keep up: see its last lines)"; \
 	done
