@@ -23,10 +23,9 @@ from prometheus_client import multiprocess
 
 from devstack import control, kafka, tls
 from devstack.processes import ProcessSpec, StackError, Supervisor, claim, die_with_parent
-from devstack.profiles import PROFILES, PROJECT_ROOT, STACK_ENV_FILE, STACK_ROOT, Profile, get_profile
+from devstack.profiles import PROFILES, PROJECT_ROOT, STACK_ENV_FILE, STACK_ROOT, Profile, get_profile, read_procfile
 from devstack.stack import READY_TIMEOUT, connection_settings, start_services, write_stack_env
 
-PROCFILE = PROJECT_ROOT / "Procfile"
 RESTART_DELAY = 2.0
 
 
@@ -59,17 +58,6 @@ def application_env(profile: Profile) -> dict[str, str]:
 def manage(env: dict[str, str], *args: str) -> None:
     print(f"manage.py {' '.join(args)}", flush=True)
     subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_ROOT, env={**os.environ, **env}, check=True)
-
-
-def read_procfile() -> dict[str, str]:
-    """Parse the Procfile: one `name: command` a line, # for comments."""
-    processes = {}
-    for line in PROCFILE.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            name, command = line.split(":", 1)
-            processes[name.strip()] = command.strip()
-    return processes
 
 
 PRINCIPALS = {"web": "web", "command-handler": "command-handler", "projector": "projector", "alerts": "alerts"}

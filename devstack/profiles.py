@@ -104,3 +104,14 @@ def get_profile(name: str) -> Profile:
     if web_processes:
         profile = replace(profile, instances={**profile.instances, "web": int(web_processes)})
     return profile
+
+
+def read_procfile() -> dict[str, str]:
+    """Parse the Procfile: one `name: command` a line, # for comments."""
+    processes = {}
+    for line in (PROJECT_ROOT / "Procfile").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, command = line.split(":", 1)
+            processes[name.strip()] = command.strip()
+    return processes

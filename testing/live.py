@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -23,11 +24,18 @@ from django.db import connections
 from websockets.sync.client import connect
 
 from devstack.processes import die_with_parent
+from devstack.profiles import read_procfile
 from kafka_bridge import clients
 from kafka_bridge.consumers.projector import TOPICS as PROJECTOR_TOPICS
 from kafka_bridge.tools.offsets import end_offsets, new_group_at_end
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def web_command(fd: int) -> list[str]:
+    """The Procfile's web process, on the listening socket `fd`, run by this interpreter."""
+    python, *args = shlex.split(read_procfile()["web"])
+    return [sys.executable if python == "python" else python, *(str(fd) if a == "$WEB_FD" else a for a in args)]
 
 
 def database_env() -> dict[str, str]:
@@ -107,9 +115,7 @@ class App:
         env = {"LOGINS_PER_MINUTE_PER_ADDRESS": "100000", **env}
         with listening_socket() as listener:
             fd = listener.fileno()
-            self.start(
-                name, [sys.executable, "-m", "daphne", "--fd", str(fd), "bankproject.asgi:application"], (fd,), **env
-            )
+            self.start(name, web_command(fd), (fd,), **env)
             url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         deadline = time.monotonic() + 30
         while True:

@@ -4,7 +4,9 @@ Every one gets a clear answer, and none stops or stalls the bank for anyone else
 """
 
 import asyncio
+import contextlib
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -463,6 +465,27 @@ def test_one_address_holds_only_so_many_websockets_and_another_is_not_held_up(ap
             websocket.close()
     with subscription(app.crowded_web, STREAM_ALL):  # and the address again, once its sockets are closed
         pass
+
+
+def test_a_websocket_client_that_stops_reading_is_closed_within_twenty_seconds(app):
+    """What a client does not read piles up in the web process until the socket closes: with daphne's
+    defaults a reader that stopped was kept for 50 s; the Procfile's pings close it within 20."""
+    host, port = urllib.parse.urlsplit(app.web).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as stopped:
+        stopped.sendall(
+            b"GET /graphql-ws HTTP/1.1\r\nHost: " + host.encode() + b"\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: graphql-ws\r\n\r\n"
+        )
+        assert stopped.recv(4096).startswith(b"HTTP/1.1 101")
+        opened = time.monotonic()
+        stopped.settimeout(40)
+        with contextlib.suppress(ConnectionResetError):  # the end: a close frame and EOF, or a reset
+            while stopped.recv(4096):  # the client sends nothing and answers no ping
+                pass
+        closed_after = time.monotonic() - opened
+
+    assert closed_after < 25
 
 
 def test_graphql_errors_never_show_the_database_or_the_registry(monkeypatch, caplog):
