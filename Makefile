@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-cluster test check clean install schema browser loadtest loadtest-sweep loadtest-runs
+.PHONY: run run-cluster test check clean install schema browser node loadtest loadtest-sweep loadtest-runs
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -28,9 +28,18 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
+## The Node tools the tests run (axe-core, graphql-http's audit), pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "The tests need Node.js and npm (for axe-core and graphql-http)" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+node: $(NODE_STAMP)
+
 ## Run the whole test suite against stacks of its own (other ports and data than `make run`); the checks first.
 ## Then the fault tests, on a three-node TLS cluster with the application's processes running.
-test: $(STAMP) browser check
+test: $(STAMP) browser node check
 	$(VPY) -m devstack exec --profile test -- $(VPY) -m pytest $(PYTEST_ARGS)
 	$(VPY) -m devstack exec --profile cluster-test --with-apps -- $(VPY) -m pytest -m cluster $(PYTEST_ARGS)
 

@@ -3,9 +3,12 @@
 from functools import lru_cache
 
 from channels.exceptions import StopConsumer
+from cross_web import HTTPException
 from django.conf import settings
 from graphql import GraphQLError, parse
 from strawberry.channels import GraphQLHTTPConsumer, GraphQLWSConsumer
+from strawberry.channels.handlers.http_handler import ChannelsResponse
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -15,6 +18,7 @@ from graphql_api.limits import MAX_TOKENS
 from kernel.consumers import NoConnectionSweepPerMessage
 
 MESSAGE_TOO_LARGE = 4413
+GRAPHQL_RESPONSE = "application/graphql-response+json"  # the GraphQL-over-HTTP spec's own media type
 SUBSCRIPTION_OVER_HTTP = (
     "a subscription needs a websocket (ws://.../graphql-ws or ws://.../graphql); "
     "over HTTP, use the mutation of the same name"
@@ -73,6 +77,12 @@ def is_subscription(query: str | None, operation_name: str | None) -> bool:
         return False  # strawberry reports the syntax error or the missing operation itself
 
 
+def could_not_run(response: dict) -> bool:
+    """No data and only errors of the request itself: none has a field's path."""
+    errors = response.get("errors") or []
+    return response.get("data") is None and bool(errors) and not any(error.get("path") for error in errors)
+
+
 class BankGraphQLHTTPConsumer(GraphQLHTTPConsumer):
     async def http_request(self, message) -> None:
         """Refuse a body larger than any operation of ours with 413, before it is all read into memory."""
@@ -94,9 +104,28 @@ class BankGraphQLHTTPConsumer(GraphQLHTTPConsumer):
         (Subscriptions over HTTP with `Accept: multipart/mixed` are streamed and never come here.)
         """
         data = kwargs["request_data"]
+        if not isinstance(data.operation_name, str | None):
+            raise HTTPException(400, "operationName must be a string")
         if is_subscription(data.query, data.operation_name):
             return ExecutionResult(data=None, errors=[GraphQLError(SUBSCRIPTION_OVER_HTTP)])
         return await super().execute_single(**kwargs)
+
+    def create_response(self, response_data, sub_response) -> ChannelsResponse:
+        """For a client that accepts the spec's `application/graphql-response+json`: that type, and a request
+        that could not run (a syntax or validation error, variables of the wrong type) as 400 without `data`.
+        Clients of plain `application/json`, the original's among them, get 200 as before."""
+        response = super().create_response(response_data, sub_response)
+        if GRAPHQL_RESPONSE.encode() not in dict(self.scope.get("headers", [])).get(b"accept", b""):
+            return response
+        if isinstance(response_data, dict) and could_not_run(response_data):
+            without_data = GraphQLHTTPResponse(errors=response_data.get("errors"))
+            if "extensions" in response_data:
+                without_data["extensions"] = response_data["extensions"]
+            response = super().create_response(without_data, sub_response)
+            response.status = 400
+        response.content_type = GRAPHQL_RESPONSE
+        response.headers.pop(b"Content-Type", None)
+        return response
 
     @property
     def graphql_ide_html(self) -> str:  # type: ignore[override]  # strawberry reads it, never writes it

@@ -16,9 +16,14 @@ class ClientError(ValueError):
 
 
 def is_internal(error: GraphQLError) -> bool:
-    """Errors raised by our code or a dependency (a database, the registry) are internal; syntax, validation
-    and `ClientError`s are the client's."""
-    return error.original_error is not None and not isinstance(error.original_error, ClientError | GraphQLError)
+    """Errors raised by our code or a dependency (a database, the registry) while resolving a field are
+    internal; syntax, validation (a literal no Int can hold, say: it has no field's path) and `ClientError`s
+    are the client's."""
+    return (
+        error.path is not None
+        and error.original_error is not None
+        and not isinstance(error.original_error, ClientError | GraphQLError)
+    )
 
 
 class MaskInternalErrors(MaskErrors):

@@ -33,6 +33,7 @@ MAX_TOKENS = 2000  # of a document: graphql-core's parser stops there
 MAX_DEPTH = 8  # fields within fields, introspection left out (GraphiQL's own query is deeper)
 MAX_ALIASES = 20
 MAX_FIELDS = 500  # fields an operation selects, each fragment counted as often as it is spread
+MAX_COMMANDS = 5  # root fields of a mutation: each is a command the ledger and the topics keep forever
 MAX_ARGUMENT = 256  # characters of a text argument: longer than any IBAN, token or filter
 ROOT_TYPES = {"QueryRoot", "MutationRoot", "SubscriptionRoot"}
 LISTS = {"transactions_by_iban": "max_items", "all_last_transactions": "max_items", "alerts": "max_items"}
@@ -49,7 +50,9 @@ def items_asked(field: FieldNode, argument: str) -> int:
     """How many items a list field may return: its literal `max_items` (capped), or the cap for a variable."""
     for node in field.arguments or ():
         if node.name.value == argument and isinstance(node.value, IntValueNode):
-            return capped(int(node.value.value))
+            digits = node.value.value
+            # No Int has more than ten digits (the spec's rules refuse it); Python's int() refuses 4,301 and more.
+            return capped(int(digits)) if len(digits) <= 11 else MAX_ITEMS
     return MAX_ITEMS
 
 
@@ -98,6 +101,7 @@ class Measure:
     def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
         self.fragments = fragments
         self.measured: dict[str, Shape] = {}
+        self.rooted: dict[str, set[str]] = {}
         self.measuring: set[str] = set()
 
     def selections(self, selection_set: SelectionSetNode | None) -> Shape:
@@ -115,6 +119,29 @@ class Measure:
                 shape = shape.beside(self.fragment(selection.name.value))
         return shape
 
+    def roots(self, selection_set: SelectionSetNode) -> set[str]:
+        """The response names of an operation's root fields (fragments spread at the root included, each
+        fragment read once)."""
+        names: set[str] = set()
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                names.add((selection.alias or selection.name).value)
+            elif isinstance(selection, InlineFragmentNode):
+                names |= self.roots(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                names |= self.fragment_roots(selection.name.value)
+        return names
+
+    def fragment_roots(self, name: str) -> set[str]:
+        if name not in self.rooted:
+            fragment = self.fragments.get(name)
+            if fragment is None or name in self.measuring:
+                return set()  # unknown or a cycle: the spec's own rules refuse the document
+            self.measuring.add(name)
+            self.rooted[name] = self.roots(fragment.selection_set)
+            self.measuring.discard(name)
+        return self.rooted[name]
+
     def fragment(self, name: str) -> Shape:
         if name not in self.measured:
             fragment = self.fragments.get(name)
@@ -128,7 +155,7 @@ class Measure:
 
 class OperationShape(ValidationRule):
     """Refuse an operation deeper than `MAX_DEPTH`, with more than `MAX_ALIASES` aliases, `MAX_FIELDS` fields
-    or one `__schema`, counting fragments as spread."""
+    or one `__schema`, counting fragments as spread; and a mutation of more than `MAX_COMMANDS` root fields."""
 
     def enter_document(self, node: Any, *_: Any) -> None:
         fragments = {d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)}
@@ -136,6 +163,10 @@ class OperationShape(ValidationRule):
         for operation in node.definitions:
             if isinstance(operation, OperationDefinitionNode):
                 self.check(operation, measure.selections(operation.selection_set))
+                commands = len(measure.roots(operation.selection_set))
+                if operation.operation == OperationType.MUTATION and commands > MAX_COMMANDS:
+                    message = f"a mutation may send {MAX_COMMANDS} commands at most; this one sends {commands}"
+                    self.report_error(GraphQLError(message, [operation]))
 
     def check(self, operation: OperationDefinitionNode, shape: Shape) -> None:
         name = operation.name.value if operation.name else "anonymous"

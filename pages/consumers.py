@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import QueryDict
 
 from kernel.consumers import NoConnectionSweepPerMessage
+from kernel.reads import read
 from pages.feed import FeedOptions, render_entries, render_entry
 from transfers.notices import ALL_TRANSACTIONS, TransactionNotice, transactions_group
 from transfers.selectors import newest_notices
@@ -32,7 +32,7 @@ class TransactionFeedConsumer(NoConnectionSweepPerMessage, AsyncWebsocketConsume
         projector may store its event a moment later). One stored after we joined comes as a
         notification; those the snapshot already has are skipped.
         """
-        notices = await database_sync_to_async(newest_notices)(iban, self.options.size)
+        notices = await read(newest_notices, iban, self.options.size)  # the read pool, not the shared thread
         self.shown = {notice.id for notice in notices}
         html = render_entries(notices, self.options)
         await self.send(text_data=f'<div id="transactions" hx-swap-oob="innerHTML">{html}</div>')

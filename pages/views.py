@@ -6,7 +6,6 @@ import uuid
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,9 +15,10 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.commands import open_or_log_in
 from accounts.iban import CASH, COMPANY_IBAN
 from accounts.logins import alert_emails_of
+from accounts.rules import MAX_IBAN
 from alerts.selectors import alerts_fired_today
 from kernel.money import format_euro
-from kernel.rules import UUID_ALREADY_USED
+from kernel.rules import UUID_ALREADY_USED, is_plain_text
 from pages.alerts import alerts_context
 from pages.feed import FIELDS, SIZES, FeedOptions
 from pages.forms import CommandForm, HtmxHttpRequest, LoginForm, TransferForm, first_error
@@ -61,10 +61,22 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     return page_or_part(request, "pages/home.html", context, FEED)
 
 
+ACCOUNTS_PER_PAGE = 20
+
+
 @require_GET
 def employee(request: HtmxHttpRequest) -> HttpResponse:
-    accounts = Paginator(list_last_transaction_per_iban(), 20).get_page(request.GET.get("page"))
-    context = {"accounts": accounts, "alerts_today": alerts_fired_today()}
+    """Every account's latest transaction, a page at a time by IBAN: no count and no offset over all of them."""
+    after = request.GET.get("after", "")
+    after = after if is_plain_text(after, MAX_IBAN) else ""
+    rows = list(list_last_transaction_per_iban(after)[: ACCOUNTS_PER_PAGE + 1])
+    accounts, more = rows[:ACCOUNTS_PER_PAGE], len(rows) > ACCOUNTS_PER_PAGE
+    context = {
+        "accounts": accounts,
+        "after": after,
+        "next_after": accounts[-1].iban if more else None,
+        "alerts_today": alerts_fired_today(),
+    }
     return page_or_part(request, "pages/employee.html", context, {"accounts": "pages/_accounts.html"})
 
 

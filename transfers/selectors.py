@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from accounts.rules import MAX_IBAN
+from kernel.rules import is_plain_text
 from transfers.models import Transaction
 from transfers.notices import TransactionNotice
 
@@ -21,7 +23,10 @@ def list_transactions_for_iban(iban: str, limit: int, before_id: int | None = No
 
 
 def newest_notices(iban: str, limit: int) -> list[TransactionNotice]:
-    """The newest `limit` transactions of an account as notices, newest first: what a feed shows."""
+    """The newest `limit` transactions of an account as notices, newest first: what a feed shows (none for
+    an IBAN no account can have: a page's address or a feed's query may hold anything)."""
+    if not is_plain_text(iban, MAX_IBAN):
+        return []
     return [TransactionNotice.of(row) for row in list_transactions_for_iban(iban, limit)]
 
 

@@ -2,6 +2,7 @@
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -133,3 +134,34 @@ def test_every_page_reads_without_javascript(web, browser):
         assert response.status == 200, path
         assert page.locator("#flex-main-menu a").nth(1).inner_text() == "Client"
     context.close()
+
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def accessibility_violations(page) -> list[str]:
+    """What axe-core finds against WCAG 2 A and AA on the page as it stands: rule, and where."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})).violations"
+    )
+    return [f"{v['id']}: {[n['target'] for n in v['nodes']]}" for v in found]
+
+
+def test_no_page_breaks_a_wcag_rule_logged_in_or_out(web, browser, company_account):
+    """The logged-in client page once had a colour without enough contrast."""
+    page = browser.new_page()
+    paths = ("/", "/employee/", "/client/", "/results/", "/status/", "/accounts/NL66OPEN0000000000/")
+    found = {}
+    for path in paths:
+        page.goto(web + path)
+        found[f"{path} logged out"] = accessibility_violations(page)
+    log_in(page, web, f"axe-{uuid.uuid4().hex[:8]}")
+    page.click("#deposit-1000")
+    expect(newest(page)).to_contain_text("€10,00", timeout=20_000)
+    found["/client/ logged in"] = accessibility_violations(page)
+    for path in paths:
+        page.goto(web + path)
+        found[f"{path} logged in"] = accessibility_violations(page)
+
+    assert {where: violations for where, violations in found.items() if violations} == {}

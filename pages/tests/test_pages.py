@@ -24,6 +24,28 @@ def test_the_feed_options_swap_the_feed_alone_when_htmx_asks(client, db):
 
 
 def test_a_page_of_accounts_swaps_the_table_alone_when_htmx_asks(client, db):
-    part = client.get("/employee/?page=1", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="accounts")
+    part = client.get("/employee/?after=NL", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="accounts")
 
     assert b"<html" not in part.content and b'<section id="accounts">' in part.content
+
+
+def test_the_employee_page_pages_by_iban_without_counting_every_account(client, db):
+    """It once counted, then skipped, every account on each view (seconds at a million accounts)."""
+    from transfers.projections import BalanceChangedEvent, record_balance_changes
+
+    ibans = [f"NL{n:02d}PAGE{n:010d}" for n in range(25)]
+    record_balance_changes([BalanceChangedEvent(0, n, iban, 100, 100, "cash", "t") for n, iban in enumerate(ibans)])
+
+    first = client.get("/employee/").content.decode()
+    second = client.get(f"/employee/?after={ibans[19]}").content.decode()
+
+    assert all(iban in first for iban in ibans[:20]) and ibans[20] not in first
+    assert f"?after={ibans[19]}" in first
+    assert all(iban in second for iban in ibans[20:]) and "more →" not in second
+    assert "page 1 of" not in first  # no count of every account
+    assert client.get("/employee/?after=%00").status_code == 200
+
+
+def test_a_page_of_an_account_no_iban_can_name_is_an_empty_feed(client, db):
+    """A NUL in the address reached PostgreSQL, which refuses it."""
+    assert client.get("/accounts/NL%00X/").status_code == 200
