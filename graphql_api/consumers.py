@@ -1,5 +1,6 @@
 """The HTTP and websocket endpoints, with the legacy `graphql-ws` protocol as the original's clients speak it."""
 
+import json
 from functools import lru_cache
 
 from channels.exceptions import StopConsumer
@@ -25,6 +26,18 @@ SUBSCRIPTION_OVER_HTTP = (
 )
 
 
+class ReadsJsonStrictly:
+    """JSON that Python cannot read (a number of 4,301 digits and more, nesting deeper than its recursion
+    limit) is not JSON to us either: strawberry answers a JSON error with 400 (or ignores the frame), but let
+    these through as 500s with a traceback."""
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError) as error:  # JSONDecodeError is a ValueError
+            raise json.JSONDecodeError(str(error)[:200], "", 0) from None
+
+
 class StartWithoutInitHandler(BaseGraphQLWSHandler):
     """Legacy `graphql-ws`, accepting `start` without a `connection_init` first, as the original server did.
 
@@ -36,7 +49,7 @@ class StartWithoutInitHandler(BaseGraphQLWSHandler):
         await super().handle_start(message)
 
 
-class BankGraphQLWSConsumer(NoConnectionSweepPerMessage, GraphQLWSConsumer):
+class BankGraphQLWSConsumer(ReadsJsonStrictly, NoConnectionSweepPerMessage, GraphQLWSConsumer):
     graphql_ws_handler_class = StartWithoutInitHandler
 
     async def websocket_receive(self, message) -> None:
@@ -83,7 +96,7 @@ def could_not_run(response: dict) -> bool:
     return response.get("data") is None and bool(errors) and not any(error.get("path") for error in errors)
 
 
-class BankGraphQLHTTPConsumer(GraphQLHTTPConsumer):
+class BankGraphQLHTTPConsumer(ReadsJsonStrictly, GraphQLHTTPConsumer):
     async def http_request(self, message) -> None:
         """Refuse a body larger than any operation of ours with 413, before it is all read into memory."""
         declared = dict(self.scope.get("headers", [])).get(b"content-length", b"0")

@@ -488,6 +488,26 @@ def test_a_websocket_client_that_stops_reading_is_closed_within_twenty_seconds(a
     assert closed_after < 25
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"query": "query ($n: Int!) { all_last_transactions(max_items: $n) { id } }", "variables": {"n": '
+        + b"9" * 5000
+        + b"}}",
+        b'{"query": "{ __typename }", "variables": ' + b"[" * 20_000 + b"]" * 20_000 + b"}",
+    ],
+    ids=["a number of 5,000 digits", "nesting 20,000 deep"],
+)
+def test_json_python_cannot_read_is_a_bad_request(app, body):
+    """Python's json refuses both with errors other than JSONDecodeError: they were answered with 500."""
+    request = urllib.request.Request(app.web + "/graphql", body, {"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+
+    assert refused.value.code == 400
+    assert b"Unable to parse request body as JSON" in refused.value.read()
+
+
 def test_graphql_errors_never_show_the_database_or_the_registry(monkeypatch, caplog):
     from django.db import OperationalError
 
