@@ -84,6 +84,7 @@ class Shape:
     aliases: int = 0
     fields: int = 0
     schemas: int = 0  # introspections of the whole schema: each answers tens of kilobytes
+    names: frozenset[str] = frozenset()  # the response names at this level (a mutation's commands)
 
     def beside(self, other: Shape) -> Shape:
         return Shape(
@@ -91,6 +92,7 @@ class Shape:
             self.aliases + other.aliases,
             self.fields + other.fields,
             self.schemas + other.schemas,
+            self.names | other.names,
         )
 
 
@@ -101,7 +103,6 @@ class Measure:
     def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
         self.fragments = fragments
         self.measured: dict[str, Shape] = {}
-        self.rooted: dict[str, set[str]] = {}
         self.measuring: set[str] = set()
 
     def selections(self, selection_set: SelectionSetNode | None) -> Shape:
@@ -112,35 +113,15 @@ class Measure:
                 introspection = selection.name.value.startswith("__")
                 depth = 0 if introspection or not selection.selection_set else inner.depth + 1
                 schemas = inner.schemas + (selection.name.value == "__schema")
-                shape = shape.beside(Shape(depth, inner.aliases + bool(selection.alias), inner.fields + 1, schemas))
+                name = frozenset({(selection.alias or selection.name).value})
+                shape = shape.beside(
+                    Shape(depth, inner.aliases + bool(selection.alias), inner.fields + 1, schemas, name)
+                )
             elif isinstance(selection, InlineFragmentNode):
                 shape = shape.beside(self.selections(selection.selection_set))
             elif isinstance(selection, FragmentSpreadNode):
                 shape = shape.beside(self.fragment(selection.name.value))
         return shape
-
-    def roots(self, selection_set: SelectionSetNode) -> set[str]:
-        """The response names of an operation's root fields (fragments spread at the root included, each
-        fragment read once)."""
-        names: set[str] = set()
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                names.add((selection.alias or selection.name).value)
-            elif isinstance(selection, InlineFragmentNode):
-                names |= self.roots(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                names |= self.fragment_roots(selection.name.value)
-        return names
-
-    def fragment_roots(self, name: str) -> set[str]:
-        if name not in self.rooted:
-            fragment = self.fragments.get(name)
-            if fragment is None or name in self.measuring:
-                return set()  # unknown or a cycle: the spec's own rules refuse the document
-            self.measuring.add(name)
-            self.rooted[name] = self.roots(fragment.selection_set)
-            self.measuring.discard(name)
-        return self.rooted[name]
 
     def fragment(self, name: str) -> Shape:
         if name not in self.measured:
@@ -162,8 +143,9 @@ class OperationShape(ValidationRule):
         measure = Measure(fragments)
         for operation in node.definitions:
             if isinstance(operation, OperationDefinitionNode):
-                self.check(operation, measure.selections(operation.selection_set))
-                commands = len(measure.roots(operation.selection_set))
+                shape = measure.selections(operation.selection_set)
+                self.check(operation, shape)
+                commands = len(shape.names)
                 if operation.operation == OperationType.MUTATION and commands > MAX_COMMANDS:
                     message = f"a mutation may send {MAX_COMMANDS} commands at most; this one sends {commands}"
                     self.report_error(GraphQLError(message, [operation]))
