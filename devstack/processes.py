@@ -117,6 +117,7 @@ class Running:
         for port in spec.ports:
             if port_in_use(port):
                 raise StackError(f"port {port}, which {spec.name} needs, is in use by another program; stop it first")
+            wait_until_bindable(port, spec.name)
         env = {**os.environ, **spec.env}
         if spec.log:
             spec.log.parent.mkdir(parents=True, exist_ok=True)
@@ -203,10 +204,36 @@ class Running:
             self.pid_file.unlink(missing_ok=True)
 
 
+TIME_WAIT_SECONDS = 60  # Linux's, fixed
+
+
 def port_in_use(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(0.5)
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def bindable(port: int) -> bool:
+    """Whether a server could listen on `port` now, as the services do (SO_REUSEADDR)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_until_bindable(port: int, name: str, timeout: float = TIME_WAIT_SECONDS + 10) -> None:
+    """Wait while a closing client connection holds `port`: the test profiles' ports lie in Linux's range of
+    ephemeral ports, and a connection that just closed from one (TIME_WAIT, 60 s) keeps any server from it."""
+    deadline = time.monotonic() + timeout
+    if not bindable(port):
+        print(f"port {port}, which {name} needs, is held by a closing connection; waiting", flush=True)
+    while not bindable(port):
+        if time.monotonic() > deadline:
+            raise StackError(f"port {port}, which {name} needs, could not be bound for {timeout:.0f}s")
+        time.sleep(1)
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -12,7 +12,18 @@ from pathlib import Path
 import psutil
 import pytest
 
-from devstack.processes import ProcessSpec, StackError, StackRunning, Supervisor, claim, live_process, write_pid_file
+from devstack.processes import (
+    ProcessSpec,
+    StackError,
+    StackRunning,
+    Supervisor,
+    bindable,
+    claim,
+    live_process,
+    port_in_use,
+    wait_until_bindable,
+    write_pid_file,
+)
 
 
 def python(code: str) -> list[str]:
@@ -218,3 +229,23 @@ def test_kafka_storage_formats_with_any_cluster_id(tmp_path, cluster_id):
     format_storage(find_java(), DOWNLOADS / "kafka-lib", properties, cluster_id)
 
     assert f"cluster.id={cluster_id}" in (tmp_path / "data" / "meta.properties").read_text()
+
+
+def test_a_port_a_closed_client_connection_came_from_is_waited_for_before_a_service_takes_it():
+    """make test's cluster stack once failed to start: PostgreSQL could not bind 54350, from which a connection
+    of the first half's had just closed (its TIME_WAIT keeps any server from the port for 60 s)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        client = socket.socket()
+        client.bind(("127.0.0.1", 0))
+        port = client.getsockname()[1]
+        client.connect(server.getsockname())
+        accepted, _ = server.accept()
+        client.close()  # the client closes first: its end waits in TIME_WAIT
+        time.sleep(0.2)
+        accepted.close()
+
+        assert not port_in_use(port) and not bindable(port)
+        with pytest.raises(StackError, match=f"port {port}, which postgres needs, could not be bound for 1s"):
+            wait_until_bindable(port, "postgres", timeout=1)
