@@ -64,15 +64,18 @@ PROFILES = {
     ),
     # `make loadtest`: like `run`, on ports of its own, and from empty data every time, as the original's
     # runs were; the bank of `make run` is left as it is.
+    # The stacks that tests and load tests start keep every port below Linux's ephemeral range (32768-60999):
+    # a client connection from the same port (or one closed a moment ago, in TIME_WAIT for 60 s) keeps a
+    # server from binding it, which once failed make test's cluster start twice in a row.
     "loadtest": Profile(
         "loadtest",
-        Ports(postgres=54360, redis=63830, kafka=49092, kafka_controller=49093, registry=48081, web=48000),
+        Ports(postgres=25436, redis=63830, kafka=21092, kafka_controller=21093, registry=20081, web=20000),
         durable=True,
         fresh_data=True,
     ),
     "test": Profile(
         "test",
-        Ports(postgres=54330, redis=63800, kafka=19092, kafka_controller=19093, registry=18081, web=18000),
+        Ports(postgres=25433, redis=63800, kafka=19092, kafka_controller=19093, registry=18081, web=18000),
         durable=False,
     ),
     # The production shape: three Kafka nodes with mutual TLS and ACLs, two of each application process.
@@ -86,7 +89,7 @@ PROFILES = {
     ),
     "cluster-test": Profile(
         "cluster-test",
-        Ports(postgres=54350, redis=63820, kafka=39092, kafka_controller=39093, registry=38081, web=38000),
+        Ports(postgres=25435, redis=63820, kafka=31092, kafka_controller=31093, registry=30081, web=30000),
         durable=False,
         instances=CLUSTER_INSTANCES,
         brokers=3,
