@@ -225,8 +225,9 @@ def bindable(port: int) -> bool:
 
 
 def wait_until_bindable(port: int, name: str, timeout: float = TIME_WAIT_SECONDS + 10) -> None:
-    """Wait while a closing client connection holds `port`: the test profiles' ports lie in Linux's range of
-    ephemeral ports, and a connection that just closed from one (TIME_WAIT, 60 s) keeps any server from it."""
+    """Wait while a closing client connection holds `port`: a connection that just closed from a port in
+    Linux's ephemeral range (TIME_WAIT, 60 s) keeps any server from it. The test profiles keep out of that
+    range (devstack.profiles); `make run`'s PostgreSQL port is in it."""
     deadline = time.monotonic() + timeout
     if not bindable(port):
         print(f"port {port}, which {name} needs, is held by a closing connection; waiting", flush=True)

@@ -15,6 +15,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_operation_type
 
+from graphql_api.errors import could_not_run
 from graphql_api.limits import MAX_TOKENS
 from kernel.consumers import NoConnectionSweepPerMessage
 
@@ -28,8 +29,8 @@ SUBSCRIPTION_OVER_HTTP = (
 
 class ReadsJsonStrictly:
     """JSON that Python cannot read (a number of 4,301 digits and more, nesting deeper than its recursion
-    limit) is not JSON to us either: strawberry answers a JSON error with 400 (or ignores the frame), but let
-    these through as 500s with a traceback."""
+    limit) is a JSON error, which strawberry answers with 400 (or 4400 on a websocket); it raised other
+    errors, which became 500s with a traceback."""
 
     def decode_json(self, data: str | bytes) -> object:
         try:
@@ -88,12 +89,6 @@ def is_subscription(query: str | None, operation_name: str | None) -> bool:
         )
     except (GraphQLError, RuntimeError):
         return False  # strawberry reports the syntax error or the missing operation itself
-
-
-def could_not_run(response: dict) -> bool:
-    """No data and only errors of the request itself: none has a field's path."""
-    errors = response.get("errors") or []
-    return response.get("data") is None and bool(errors) and not any(error.get("path") for error in errors)
 
 
 class BankGraphQLHTTPConsumer(ReadsJsonStrictly, GraphQLHTTPConsumer):

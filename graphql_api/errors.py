@@ -17,13 +17,19 @@ class ClientError(ValueError):
 
 def is_internal(error: GraphQLError) -> bool:
     """Errors raised by our code or a dependency (a database, the registry) while resolving a field are
-    internal; syntax, validation (a literal no Int can hold, say: it has no field's path) and `ClientError`s
-    are the client's."""
+    internal; syntax, validation (a literal no Int can hold, say) and `ClientError`s are the client's. Only
+    an error of a field has the field's path: one without is the request's own."""
     return (
         error.path is not None
         and error.original_error is not None
         and not isinstance(error.original_error, ClientError | GraphQLError)
     )
+
+
+def could_not_run(response: dict) -> bool:
+    """A formatted response with no data and only errors of the request itself (none has a field's path)."""
+    errors = response.get("errors") or []
+    return response.get("data") is None and bool(errors) and not any(error.get("path") for error in errors)
 
 
 class MaskInternalErrors(MaskErrors):

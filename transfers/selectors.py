@@ -31,6 +31,7 @@ def newest_notices(iban: str, limit: int) -> list[TransactionNotice]:
 
 
 def list_last_transaction_per_iban(after: str = "") -> QuerySet[Transaction]:
-    """The latest transaction of each account that has one, by IBAN, from after `after`; slice it to page it."""
+    """The latest transaction of each account that has one, by IBAN, from after `after` (from the first for
+    text no IBAN can be); slice it to page it."""
     latest = Transaction.objects.filter(latest_of__isnull=False).order_by("latest_of__iban")
-    return latest.filter(latest_of__iban__gt=after) if after else latest
+    return latest.filter(latest_of__iban__gt=after) if after and is_plain_text(after, MAX_IBAN) else latest
