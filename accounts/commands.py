@@ -17,6 +17,7 @@ from accounts.logins import KnownLogin, find_login, register, rehash, renew_comm
 from accounts.rules import IBAN_ALREADY_EXISTS, login_refusal
 from accounts.throttle import TOO_MANY_ATTEMPTS, count_failure, login_refused
 from kernel.bus import Command, ask
+from kernel.limits import asking_from
 from kernel.rules import UUID_ALREADY_USED
 
 T = TypeVar("T")
@@ -85,9 +86,10 @@ async def _password_matches(username: str, password: str, known: KnownLogin | No
     return matches
 
 
-async def open_or_log_in(*, username: str, password: str, client_address: str | None = None) -> AccountAnswer:
+async def open_or_log_in(*, username: str, password: str) -> AccountAnswer:
     """Create-or-login, as the original's get_account: a new username gets an account, a known one with its
-    password the same IBAN and token again."""
+    password the same IBAN and token again. Attempts count against the client's address (`asking_from`)."""
+    client_address = asking_from.get()
     if reason := login_refusal(username, password):
         return AccountAnswer(reason=reason)
     if await sync_to_async(login_refused)(username, client_address):

@@ -14,6 +14,7 @@ from channels.sessions import SessionMiddlewareStack  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from bankproject.addresses import KnowClientAddress  # noqa: E402
 from bankproject.metrics import CountWebsockets  # noqa: E402
 from bankproject.origins import GraphQLCors, WebsocketOriginCheck  # noqa: E402
 from bankproject.websockets import WebsocketsPerAddress  # noqa: E402
@@ -30,37 +31,40 @@ class NoSuchWebsocket(AsyncWebsocketConsumer):
         await self.close()
 
 
-application = ProtocolTypeRouter(
-    {
-        "http": URLRouter(
-            [
-                re_path(
-                    r"^graphql/?$", GraphQLCors(BankGraphQLHTTPConsumer.as_asgi(schema=schema, graphql_ide="graphiql"))
-                ),
-                re_path(r"", django_application),
-            ]
-        ),
-        "websocket": CountWebsockets(
-            WebsocketsPerAddress(
-                WebsocketOriginCheck(
-                    URLRouter(
-                        [
-                            # /graphql-ws is the original's; /graphql is where GraphiQL and most clients look.
-                            re_path(
-                                r"^graphql(-ws)?/?$",
-                                BankGraphQLWSConsumer.as_asgi(
-                                    schema=schema,
-                                    allowed_origins=settings.CORS_ALLOWED_ORIGINS,
-                                    max_subscriptions_per_connection=settings.GRAPHQL_OPERATIONS_PER_WEBSOCKET,
+application = KnowClientAddress(
+    ProtocolTypeRouter(
+        {
+            "http": URLRouter(
+                [
+                    re_path(
+                        r"^graphql/?$",
+                        GraphQLCors(BankGraphQLHTTPConsumer.as_asgi(schema=schema, graphql_ide="graphiql")),
+                    ),
+                    re_path(r"", django_application),
+                ]
+            ),
+            "websocket": CountWebsockets(
+                WebsocketsPerAddress(
+                    WebsocketOriginCheck(
+                        URLRouter(
+                            [
+                                # /graphql-ws is the original's; /graphql is where GraphiQL and most clients look.
+                                re_path(
+                                    r"^graphql(-ws)?/?$",
+                                    BankGraphQLWSConsumer.as_asgi(
+                                        schema=schema,
+                                        allowed_origins=settings.CORS_ALLOWED_ORIGINS,
+                                        max_subscriptions_per_connection=settings.GRAPHQL_OPERATIONS_PER_WEBSOCKET,
+                                    ),
                                 ),
-                            ),
-                            re_path(r"^ws/transactions/$", TransactionFeedConsumer.as_asgi()),
-                            re_path(r"^ws/alerts/$", SessionMiddlewareStack(AlertFeedConsumer.as_asgi())),
-                            re_path(r"", NoSuchWebsocket.as_asgi()),
-                        ]
+                                re_path(r"^ws/transactions/$", TransactionFeedConsumer.as_asgi()),
+                                re_path(r"^ws/alerts/$", SessionMiddlewareStack(AlertFeedConsumer.as_asgi())),
+                                re_path(r"", NoSuchWebsocket.as_asgi()),
+                            ]
+                        )
                     )
                 )
-            )
-        ),
-    }
+            ),
+        }
+    )
 )

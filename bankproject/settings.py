@@ -155,6 +155,12 @@ PASSWORD_HASHING_QUEUE = env.int("PASSWORD_HASHING_QUEUE", default=200)
 LOGIN_FAILURES_PER_MINUTE = env.int("LOGIN_FAILURES_PER_MINUTE", default=10)  # one username, one address
 LOGIN_FAILURES_PER_MINUTE_PER_USERNAME = env.int("LOGIN_FAILURES_PER_MINUTE_PER_USERNAME", default=100)
 LOGINS_PER_MINUTE_PER_ADDRESS = env.int("LOGINS_PER_MINUTE_PER_ADDRESS", default=120)
+# Commands (transfers, logins' account commands, alert rules) a client address, and an account (its customer's
+# username or its IBAN), may send a minute: every one adds records that the topics keep forever. Addresses in
+# COMMAND_LIMIT_EXEMPT_ADDRESSES are not counted (devstack's stacks exempt this machine's own, for benchmarks).
+COMMANDS_PER_MINUTE_PER_ADDRESS = env.int("COMMANDS_PER_MINUTE_PER_ADDRESS", default=600)
+COMMANDS_PER_MINUTE_PER_ACCOUNT = env.int("COMMANDS_PER_MINUTE_PER_ACCOUNT", default=120)
+COMMAND_LIMIT_EXEMPT_ADDRESSES = env.list("COMMAND_LIMIT_EXEMPT_ADDRESSES", default=[])
 # The first hashes new passwords; the others still check older hashes, which are made again at a good login.
 PASSWORD_HASHERS = [
     "accounts.hashers.OwaspArgon2idHasher",

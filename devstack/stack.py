@@ -16,7 +16,10 @@ READY_TIMEOUT = 180.0
 
 
 def connection_settings(profile: Profile) -> dict[str, str]:
-    """The environment variables that point the application at this profile's stack (Kafka as its admin)."""
+    """The environment variables that point the application at this profile's stack (Kafka as its admin).
+
+    The stack's web listens on 127.0.0.1 only, so its every client is this machine's: benchmarks, load tests
+    and tests, which may send commands beyond the limits a deployment puts on one address."""
     return {
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers(profile),
         **kafka.client_settings(profile),
@@ -25,6 +28,7 @@ def connection_settings(profile: Profile) -> dict[str, str]:
         "LEDGER_DATABASE_URL": postgres.url(profile, "ledger"),
         "REDIS_URL": redis.url(profile),
         "WEB_URL": f"http://127.0.0.1:{profile.ports.web}",
+        "COMMAND_LIMIT_EXEMPT_ADDRESSES": "127.0.0.1,::1",
     }
 
 

@@ -12,8 +12,8 @@ from graphql_api.types import AccountResult, MoneyTransferResult
 @strawberry.type(name="MutationRoot", description="Commands that answer once, with a server-side time-out.")
 class MutationRoot(AlertMutations):
     @strawberry.mutation(description="Create an account, or log in to an existing one, and return it")
-    async def get_account(self, info: strawberry.Info, username: str, password: str) -> AccountResult:
-        return await operations.get_account(info, username, password)
+    async def get_account(self, username: str, password: str) -> AccountResult:
+        return await operations.get_account(username, password)
 
     @strawberry.mutation(description="Make a money transfer and return its outcome")
     async def money_transfer(

@@ -5,24 +5,14 @@ from __future__ import annotations
 
 import uuid
 
-import strawberry
-
 from accounts.commands import open_or_log_in
 from graphql_api.errors import ClientError
 from graphql_api.types import AccountResult, MoneyTransferResult
 from transfers.commands import request_transfer
 
 
-def client_address(info: strawberry.Info) -> str | None:
-    """The address the request came from (HTTP and websockets keep it in different places of the context)."""
-    request = info.context["request"]
-    scope = request.scope if hasattr(request, "scope") else request.consumer.scope
-    client = scope.get("client")
-    return client[0] if client else None
-
-
-async def get_account(info: strawberry.Info, username: str, password: str) -> AccountResult:
-    answer = await open_or_log_in(username=username, password=password, client_address=client_address(info))
+async def get_account(username: str, password: str) -> AccountResult:
+    answer = await open_or_log_in(username=username, password=password)
     return AccountResult(iban=answer.iban, token=answer.token, reason=answer.reason)
 
 

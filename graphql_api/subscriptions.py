@@ -69,11 +69,10 @@ class SubscriptionRoot(AlertSubscriptions):
     )
     async def get_account(
         self,
-        info: strawberry.Info,
         password: Annotated[str, strawberry.argument(description="Password needed to log in some other time")],
         username: Annotated[str, strawberry.argument(description="The username used to log in some other time")],
     ) -> AsyncGenerator[AccountResult | None, None]:
-        yield await operations.get_account(info, username, password)
+        yield await operations.get_account(username, password)
 
     @strawberry.subscription(description="Try to make a money transfer")
     async def money_transfer(

@@ -16,6 +16,7 @@ from uuid import UUID
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from kernel.limits import command_refusal
 from kernel.logs import about_command
 
 NO_ANSWER = "no answer from the bank"
@@ -83,9 +84,12 @@ def no_answer_reason() -> str:
 
 async def ask(command: Command[A], *, key: str) -> A:
     """Send `command` under `key` (what orders it: a username, an IBAN) and return its answer; when the bank
-    does not answer in time or cannot be reached, an answer of the command's type that says so."""
+    does not answer in time or cannot be reached, or the client sent too many, an answer of the command's type
+    that says so."""
     with about_command(command.command_id):
         kind: type[A] = command.answer_type
+        if reason := await command_refusal(key):
+            return kind.failed(reason)
         try:
             return await get_command_bus().send(command, key=key)
         except NoAnswer:

@@ -90,9 +90,7 @@ async def client(request: HtmxHttpRequest) -> HttpResponse:
         login = LoginForm(request.POST)
         login.is_valid()  # two texts: the domain says what is wrong with them
         username, password = login.cleaned_data.get("username", ""), login.cleaned_data.get("password", "")
-        answer = await open_or_log_in(
-            username=username, password=password, client_address=request.META.get("REMOTE_ADDR")
-        )
+        answer = await open_or_log_in(username=username, password=password)
         if answer.reason:
             outcome = {"ok": False, "text": answer.reason}
         else:

@@ -204,10 +204,13 @@ def subscription(
     protocol: str = "graphql-transport-ws",
     init: bool = True,
     path: str = "/graphql-ws",
+    source: str | None = None,
 ) -> Iterator:
-    """Open a subscription; yield a function returning its next message (payload dict) or None when done."""
+    """Open a subscription (from the loopback address `source` if given); yield a function returning its next
+    message (payload dict) or None when done."""
     ws_url = url.replace("http://", "ws://") + path
-    with connect(ws_url, subprotocols=[protocol], open_timeout=10) as websocket:
+    source_address = (source, 0) if source else None
+    with connect(ws_url, subprotocols=[protocol], open_timeout=10, source_address=source_address) as websocket:
         operation_id = str(uuid.uuid4())
         if protocol == "graphql-transport-ws":
             websocket.send(json.dumps({"type": "connection_init"}))

@@ -22,6 +22,7 @@ from accounts.models import Login
 from accounts.rules import IBAN_ALREADY_EXISTS
 from accounts.tests.factories import LedgerAccountFactory
 from accounts.throttle import TOO_MANY_ATTEMPTS
+from kernel.limits import asking_from
 
 # Transactional: the login does its database work on threads of its own, outside a test transaction.
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "ledger"])
@@ -34,7 +35,11 @@ def _own_cache(settings):
 
 
 def log_in(username, password, client_address="10.0.0.1"):
-    return asyncio.run(open_or_log_in(username=username, password=password, client_address=client_address))
+    serving = asking_from.set(client_address)
+    try:
+        return asyncio.run(open_or_log_in(username=username, password=password))
+    finally:
+        asking_from.reset(serving)
 
 
 def test_a_new_password_is_kept_as_argon2id_at_owasps_cost(in_memory):

@@ -6,6 +6,7 @@ Every one gets a clear answer, and none stops or stalls the bank for anyone else
 import asyncio
 import contextlib
 import json
+import random
 import socket
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from graphql_api.tests.test_api_live import GET_ACCOUNT, TRANSFER_MUTATION, new_user, transfer
+from graphql_api.tests.test_api_live import GET_ACCOUNT, MONEY_TRANSFER, TRANSFER_MUTATION, new_user, transfer
 from testing.live import PROJECT_ROOT, post, running_app, subscription
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
@@ -50,6 +51,12 @@ def app(django_db_setup, django_db_blocker, tmp_path_factory):
         )
         running.crowded_web = running.start_web(
             "crowded-web", WEBSOCKETS_PER_ADDRESS="3", GRAPHQL_OPERATIONS_PER_WEBSOCKET="2"
+        )
+        running.limited_web = running.start_web(  # counts this machine's commands, as a deployment counts all
+            "limited-web",
+            COMMAND_LIMIT_EXEMPT_ADDRESSES="192.0.2.1",
+            COMMANDS_PER_MINUTE_PER_ADDRESS="6",
+            COMMANDS_PER_MINUTE_PER_ACCOUNT="3",
         )
         yield running
 
@@ -508,6 +515,19 @@ def test_json_python_cannot_read_is_a_bad_request(app, body):
     assert b"Unable to parse request body as JSON" in refused.value.read()
 
 
+def test_a_batch_of_operations_in_one_request_is_refused(app):
+    """A JSON list of operations would carry commands past the 5 a mutation may send: batching stays off."""
+    batch = [{"query": cash_deposits(new_user(app.web), 5)} for _ in range(2)]
+    request = urllib.request.Request(
+        app.web + "/graphql", json.dumps(batch).encode(), {"Content-Type": "application/json"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+
+    assert refused.value.code == 400
+    assert b"Batching is not enabled" in refused.value.read()
+
+
 def test_graphql_errors_never_show_the_database_or_the_registry(monkeypatch, caplog):
     from django.db import OperationalError
 
@@ -542,6 +562,49 @@ def test_a_process_started_as_it_is_runs_without_debug_and_with_a_secret_key_of_
 def test_a_subscription_still_works_for_a_legacy_client_without_an_origin(app):
     with subscription(app.web, GET_ACCOUNT, {"username": f"u-{uuid.uuid4().hex[:8]}", "password": "pw-pw-pw-pw"}) as r:
         assert r()["data"]["get_account"]["iban"]
+
+
+def a_loopback_address_of_this_run():
+    """An address no earlier run counted this minute (the counts outlive a run, in the test stack's Redis)."""
+    return "127." + ".".join(str(random.randint(1, 254)) for _ in range(3))
+
+
+def cash_deposits(customer, times):
+    """One request of `times` aliased 1-cent cash deposits to `customer`, carried out one after the other."""
+    username, account = customer
+    deposits = (
+        f'd{n}: money_transfer(uuid: "{uuid.uuid4()}", username: "{username}", token: "{account["token"]}", '
+        f'amount: 1, from: "cash", to: "{account["iban"]}", descr: "spam") {{ success reason }}'
+        for n in range(times)
+    )
+    return "mutation { " + " ".join(deposits) + " }"
+
+
+def test_an_address_and_an_account_send_only_so_many_commands_a_minute(app):
+    """Commands were once unlimited: a stranger could add ledger rows and records that the topics keep forever,
+    as fast as the bank could take them. The limited web allows 6 a minute from an address, 3 for an account."""
+    stranger, another = a_loopback_address_of_this_run(), a_loopback_address_of_this_run()
+    spammed, other, third = new_user(app.web), new_user(app.web), new_user(app.web)  # on a web that counts none
+
+    status, body = post(app.limited_web, cash_deposits(spammed, 4), source=stranger)
+    assert status == 200, body
+    told = [answer["reason"] for answer in body["data"].values()]
+    assert told == [None, None, None, "too many commands for this account; try again in a minute"]
+
+    status, body = post(app.limited_web, cash_deposits(other, 2), source=stranger)  # its 5th and 6th
+    assert [answer["reason"] for answer in body["data"].values()] == [None, None]
+    username, account = other
+    variables = {"uuid": str(uuid.uuid4()), "username": username, "token": account["token"], "amount": 1}
+    variables |= {"from": "cash", "to": account["iban"], "descr": "over the websocket"}
+    with subscription(app.limited_web, MONEY_TRANSFER, variables, source=stranger) as receive:
+        seventh = receive()["data"]["money_transfer"]
+    assert seventh["reason"] == "too many commands from your address; try again in a minute"
+
+    status, body = post(app.limited_web, cash_deposits(third, 1), source=another)  # another address is served
+    assert body["data"]["d0"] == {"success": True, "reason": None}
+    status, body = post(app.limited_web, cash_deposits(spammed, 1), source=another)  # an account everywhere
+    assert body["data"]["d0"]["reason"] == "too many commands for this account; try again in a minute"
+    assert balance_of(app.web, spammed[1]["iban"]) == "€0,03"
 
 
 def test_the_customer_can_still_transfer_after_all_of_this(app, customer):
