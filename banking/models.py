@@ -20,7 +20,8 @@ class InputPosition(models.Model):
     """Where a consumer of the ledger is in one partition of its input, saved with the ledger's own writes.
 
     `start` and `end` bound the last batch the ledger took from it. That batch's outcomes are committed here;
-    whether its output reached Kafka is known (`published_to`) once a later batch, or a clean stop, says so.
+    whether its output reached Kafka is known here (`published_to`) once a later batch says so; till then, Kafka
+    says (the handler's positions, kept in its transactions).
     """
 
     database = "ledger"

@@ -1,16 +1,16 @@
 """How far the ledger has read its input, kept in the ledger transaction of every batch.
 
 Kafka keeps a group's offsets too, but may lose them (an operator deletes the group, a retention runs out);
-the ledger's own record then says where to resume, so history is never handled (and published) again.
+the ledger's own record then says where to resume, so history is never handled (and published) again. Whether
+its last batch reached Kafka only Kafka can say: the caller asks it when the ledger does not know.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.db import connections, transaction
-from django.db.models import F, Q
 
 from accounts.ledger import Write
 from banking.models import InputPosition
@@ -57,24 +57,17 @@ def record_batch(consumer: str, spans: Sequence[Span]) -> None:
             cursor.execute(sql, params)
 
 
-def published(consumer: str, partitions: Iterable[tuple[str, int]]) -> None:
-    """Every batch taken from these partitions is in Kafka (a clean stop, or partitions handed over)."""
-    wanted = Q()
-    for topic, partition in partitions:
-        wanted |= Q(topic=topic, partition=partition)
-    if wanted:
-        InputPosition.objects.filter(wanted, consumer=consumer).update(published_to=F("end"))
-
-
-def resume_at(consumer: str, committed: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
+def resume_at(
+    consumer: str, committed: dict[tuple[str, int], int], kept_in_kafka: Callable[[], dict[tuple[str, int], int]]
+) -> dict[tuple[str, int], int]:
     """Where to read each partition from, where the ledger knows better than the group's `committed` offset
     (-1 for none); a partition missing from the answer starts at the group's offset. A partition the ledger
     has no record of is recorded at the group's offset, so that it knows it from now on.
 
     The group's offset is right when it is at or past the start of the ledger's last batch (at the start: that
     batch's Kafka transaction did not commit, and it is read again). Before it, or lost: the ledger's end if its
-    last batch is known to be in Kafka, else its start (that batch is published again, a second time if its
-    transaction did commit: the one case where an event can repeat, after a crash and a lost offset both).
+    last batch is known to be in Kafka, by the ledger (a later batch followed it) or by the positions that Kafka
+    kept with its transactions (`kept_in_kafka`, asked only then); else its start, to publish that batch.
     """
     with transaction.atomic(using=LEDGER):
         known = {
@@ -89,9 +82,12 @@ def resume_at(consumer: str, committed: dict[tuple[str, int], int]) -> dict[tupl
             ],
             ignore_conflicts=True,
         )
-    resume = {}
-    for key, k in committed.items():
-        position = known.get(key)
-        if position is not None and k < position.start:
-            resume[key] = position.end if position.published_to >= position.end else position.start
-    return resume
+    behind = {key: known[key] for key, k in committed.items() if key in known and k < known[key].start}
+    uncertain = [key for key, position in behind.items() if position.published_to < position.end]
+    in_kafka = kept_in_kafka() if uncertain else {}
+    return {
+        key: position.end
+        if position.published_to >= position.end or in_kafka.get(key, -1) >= position.end
+        else position.start
+        for key, position in behind.items()
+    }

@@ -271,7 +271,7 @@ def acls() -> list[AclBinding]:
     events = ("balance_changed", "account_creation_feedback", "money_transfer_feedback")
     events += ("alert_rule_feedback", "alert_settings", "alerts")
     handler_writes = ("account_creation_feedback", "money_transfer_feedback", "balance_changed")
-    handler_writes += ("alert_rule_feedback", "alert_settings", "commands_dead_letter")
+    handler_writes += ("alert_rule_feedback", "alert_settings", "commands_dead_letter", "command_handler_positions")
     everything = ResourcePatternType.PREFIXED
     return [
         # web: commands only; to see lag and health it may describe what exists (no reading of records).
@@ -282,8 +282,9 @@ def acls() -> list[AclBinding]:
         ),
         # command handler
         _topic("commands", read, "command-handler"),
-        _group("command-handler", "command-handler"),
+        _group("command-handler", "command-handler", everything),  # its group, and its readers of its positions
         *(_topic(topic, write, "command-handler") for topic in handler_writes),
+        _topic("command_handler_positions", read, "command-handler"),
         *_transactions("command-handler", "command-handler"),
         # projector
         *(_topic(topic, read, "projector") for topic in events),

@@ -20,7 +20,6 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from confluent_kafka import (
-    OFFSET_BEGINNING,
     Consumer,
     IsolationLevel,
     KafkaException,
@@ -31,7 +30,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from alerts.rules import Change, Rule, alert_message
-from kafka_bridge import clients
+from kafka_bridge import clients, kept_positions
 from kafka_bridge.consumers.loop import DeadLetter, DeadLetters, Work, abort_transaction, isolate
 from kafka_bridge.translate import rules_of
 from kafka_bridge.wire.codecs import Codec, DecodeError, encode_key
@@ -80,8 +79,8 @@ class Rules:
             self.admin = self.new_admin()
             raise
         while True:
-            positions = {tp.partition: tp.offset for tp in self.reader.position(list(ends))}
-            if all(max(positions.get(p, 0), 0) >= offset for p, offset in end.items()):
+            read_to = {tp.partition: tp.offset for tp in self.reader.position(list(ends))}
+            if all(max(read_to.get(p, 0), 0) >= offset for p, offset in end.items()):
                 return
             for record in clients.consume_available(self.reader, 500, 0.2):
                 self._read(record)
@@ -131,11 +130,11 @@ class Alerter(Work):
 
     def assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Start where the last transaction left each partition when the group's offset is lost or behind it."""
-        kept = self._kept_positions()
+        kept = kept_positions.read(Topic.ALERTS_POSITIONS.value, self.group, self.kafka_timeout)
         committed = consumer.committed(partitions, timeout=self.kafka_timeout)
         unknown = [tp for tp in committed if tp.offset >= 0 and (tp.topic, tp.partition) not in kept]
         if unknown:  # kept from now on, so that they are known if the group's offsets are lost later
-            self._in_a_transaction([], [], positions=unknown)
+            self._in_a_transaction([], [], positions_alone=unknown)
         moved = False
         for tp, known in zip(partitions, committed, strict=True):
             offset = kept.get((tp.topic, tp.partition))
@@ -164,21 +163,22 @@ class Alerter(Work):
             self._commit_plainly()
 
     def _in_a_transaction(
-        self, alerts: list[AlertTriggered], letters: list[DeadLetter], positions: list[TopicPartition] | None = None
+        self,
+        alerts: list[AlertTriggered],
+        letters: list[DeadLetter],
+        positions_alone: list[TopicPartition] | None = None,
     ) -> None:
         """The alerts, their dead letters and where each partition is now, with the offsets (or, given
-        `positions`, those positions alone), in one transaction."""
-        offsets = list(self._uncommitted.values()) if positions is None else positions
+        `positions_alone`, those positions alone), in one transaction."""
+        offsets = list(self._uncommitted.values()) if positions_alone is None else positions_alone
         self.producer.begin_transaction()
         try:
             for alert in alerts:
                 value = self.codec.encode(Topic.ALERTS, alert)
                 self.producer.produce(Topic.ALERTS.value, key=encode_key(alert.iban), value=value)
             self.dead_letters.send(letters, wait=False)
-            for tp in offsets:
-                key = f"{self.group}/{tp.topic}/{tp.partition}".encode()
-                self.producer.produce(Topic.ALERTS_POSITIONS.value, key=key, value=str(tp.offset).encode())
-            if positions is None:
+            kept_positions.keep(self.producer, Topic.ALERTS_POSITIONS.value, self.group, offsets)
+            if positions_alone is None:
                 with clients.hard_deadline(self.kafka_timeout + 10, "sending the alerts' offsets"):
                     self.producer.send_offsets_to_transaction(
                         offsets, self.consumer.consumer_group_metadata(), self.kafka_timeout
@@ -189,7 +189,7 @@ class Alerter(Work):
             abort_transaction(self.producer, self.kafka_timeout)
             raise
         self.fired += len(alerts)
-        if positions is None:
+        if positions_alone is None:
             self._uncommitted = {}
             self._committed_at = self._positions_at = time.monotonic()
 
@@ -223,32 +223,6 @@ class Alerter(Work):
                 alert_id = uuid.uuid5(ALERT_IDS, f"{trigger}|{rule.id}")
                 alerts.append(AlertTriggered(alert_id, event.iban, rule.id, rule.kind.value, message, trigger))
         return alerts
-
-    def _kept_positions(self) -> dict[tuple[str, int], int]:
-        """This group's positions as its transactions kept them (the compacted topic, read to its end)."""
-        reader = clients.consumer(f"{self.group}-positions-{uuid.uuid4().hex[:8]}")
-        topic = Topic.ALERTS_POSITIONS.value
-        try:
-            partitions = [
-                TopicPartition(topic, p, OFFSET_BEGINNING)
-                for p in reader.list_topics(topic, timeout=10).topics[topic].partitions
-            ]
-            ends = {tp.partition: reader.get_watermark_offsets(tp, timeout=10)[1] for tp in partitions}
-            reader.assign(partitions)
-            kept = {}
-            prefix = f"{self.group}/"
-            deadline = time.monotonic() + self.kafka_timeout
-            while any(max(tp.offset, 0) < ends[tp.partition] for tp in reader.position(partitions)):
-                if time.monotonic() > deadline:  # a transaction open on it: what is committed will do
-                    break
-                for record in clients.consume_available(reader, 500, 0.5):
-                    key = (record.key() or b"").decode(errors="replace")
-                    if key.startswith(prefix) and record.value():
-                        source, partition = key[len(prefix) :].rsplit("/", 1)
-                        kept[(source, int(partition))] = int(record.value())
-            return kept
-        finally:
-            reader.close()
 
     def close(self) -> None:
         try:

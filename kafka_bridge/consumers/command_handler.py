@@ -12,7 +12,8 @@ A crash before step 2 commits changes nothing. A crash between 2 and 3 leaves th
 but the Kafka transaction aborted, so the batch is read again: every command is then found in the
 store with the same delivery, and its stored events are published again without moving money twice.
 After step 3 the offsets are committed with the events, so the batch is never read again, even if the
-group's offsets are lost: the ledger says where it was (`banking.positions`).
+group's offsets are lost: the ledger says where it was (`banking.positions`), and whether its last batch
+reached Kafka the handler's positions say, kept in the same Kafka transaction (`command_handler_positions`).
 
 A record that cannot be a command (it does not decode, its key is longer than any username, it is larger
 than any command) or that the ledger fails on is dead-lettered, and the rest of the batch goes on.
@@ -31,7 +32,7 @@ from django.db import DatabaseError, close_old_connections, connections, transac
 from accounts.ledger import release_account_locks
 from banking import positions
 from banking.ledger import Received, execute_commands
-from kafka_bridge import clients
+from kafka_bridge import clients, kept_positions
 from kafka_bridge.consumers.loop import DeadLetter, DeadLetters, Work, abort_transaction, isolate, where
 from kafka_bridge.metrics import COMMANDS_HANDLED, HANDLER_BATCH_SIZE, HANDLER_PHASE_SECONDS
 from kafka_bridge.translate import NotACommand, Outgoing, failure_records, feedback_of, to_command, to_records
@@ -81,21 +82,24 @@ class CommandHandler(Work):
         self.consumer, self.producer, self.codec, self.group = consumer, producer, codec, group
         self.kafka_timeout = kafka_timeout
         self.dead_letters = DeadLetters(producer, Topic.COMMANDS_DEAD_LETTER.value)
-        self.partitions: set[tuple[str, int]] = set()  # those we handled batches of: all published at a clean stop
         self._offsets = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="offsets")
 
     def start(self) -> None:
         self.producer.init_transactions(self.kafka_timeout)
 
     def assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Start where the ledger says it was when the group's offset is lost or behind it."""
+        """Start where the ledger says it was when the group's offset is lost or behind it. Without the ledger
+        nothing starts: the loop retries, and never reads from the earliest offset meanwhile."""
         committed = consumer.committed(partitions, timeout=self.kafka_timeout)
         try:
-            resume = positions.resume_at(self.group, {(tp.topic, tp.partition): tp.offset for tp in committed})
-        except DatabaseError as error:  # the ledger is away: nothing can be handled before it is back anyway
-            logger.warning("the ledger cannot say where it was (%s): starting at the group's offsets", error)
+            resume = positions.resume_at(
+                self.group,
+                {(tp.topic, tp.partition): tp.offset for tp in committed},
+                lambda: kept_positions.read(Topic.COMMAND_HANDLER_POSITIONS.value, self.group, self.kafka_timeout),
+            )
+        except DatabaseError:
             connections["ledger"].close()
-            return
+            raise
         for tp, known in zip(partitions, committed, strict=True):
             if (tp.topic, tp.partition) in resume:
                 tp.offset = resume[(tp.topic, tp.partition)]
@@ -125,6 +129,9 @@ class CommandHandler(Work):
             ledger_done = time.perf_counter()
             for topic, key, value, headers in done.encoded:
                 self._send(topic, key, value, headers)
+            kept_positions.keep(
+                self.producer, Topic.COMMAND_HANDLER_POSITIONS.value, self.group, clients.next_offsets(records)
+            )
             self.dead_letters.send([*dead, *done.letters], wait=False)
             offsets.result()
             offsets_sent = time.perf_counter()
@@ -140,7 +147,6 @@ class CommandHandler(Work):
         finally:
             release_account_locks()
         committed = time.perf_counter()
-        self.partitions |= {(r.topic(), r.partition()) for r in records}
         HANDLER_BATCH_SIZE.observe(len(records))
         phases = {
             "ledger": ledger_done - started,
@@ -244,10 +250,6 @@ class CommandHandler(Work):
     def close(self) -> None:
         try:
             self.producer.flush(self.kafka_timeout)
-            if self.partitions:
-                positions.published(self.group, self.partitions)
-        except Exception:  # noqa: BLE001 - a database away at a stop: the next start reads one batch again at most
-            logger.exception("could not record that the last batches are published")
         finally:
             self._offsets.shutdown()
 

@@ -139,8 +139,10 @@ class ConsumerLoop:
                 operation()
 
     def _assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Where to start is as much the work's as a batch: a dependency away is retried until the deadline, then
+        the process exits (raised out of the poll), rather than start anywhere else."""
         logger.info("assigned %d partition(s) of %s", len(partitions), ", ".join(sorted({p.topic for p in partitions})))
-        self.work.assigned(consumer, partitions)
+        self._retry(f"{self.work.name}: finding where to start", lambda: self.work.assigned(consumer, partitions))
 
     @staticmethod
     def _revoked(consumer: Consumer, partitions: list[TopicPartition]) -> None:

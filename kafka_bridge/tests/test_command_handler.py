@@ -1,17 +1,22 @@
 """The command handler on the real stack: feedback and events, replays, dead letters, crashes, rebalances."""
 
+import contextlib
 import random
 import signal
+import threading
 import time
 import uuid
 from collections import Counter
+from unittest import mock
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException
+from django.db import OperationalError
 
 from accounts.iban import iban_for, is_open_iban
 from accounts.models import LedgerAccount
 from accounts.tests.factories import LedgerAccountFactory
+from banking import positions
 from kafka_bridge import clients
 from kafka_bridge.consumers.command_handler import CommandHandler
 from kafka_bridge.consumers.loop import ConsumerLoop
@@ -502,25 +507,127 @@ def test_a_key_or_headers_of_a_megabyte_are_dead_lettered_in_a_small_copy_and_th
     assert handler.process.poll() is None
 
 
-def test_a_handler_whose_group_lost_its_offsets_resumes_where_its_ledger_was(start_handler, collectors, group, admin):
+def delete_group(admin, group, timeout=90):
+    """Delete the group's offsets, once a killed member's session has timed out (Kafka deletes only empty groups)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            admin.delete_consumer_groups([group])[group].result(30)
+            return
+        except KafkaException as error:
+            if error.args[0].code() != KafkaError.NON_EMPTY_GROUP or time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+@contextlib.contextmanager
+def run_in_this_process(group, ledger_away_for=0):
+    """A handler's loop on a thread of this process, whose ledger is away for its first `ledger_away_for` tries to
+    say where to start."""
+    tries = []
+    where_the_ledger_was = positions.resume_at
+
+    def resume_at(*args):
+        tries.append(1)
+        if len(tries) <= ledger_away_for:
+            raise OperationalError("the ledger is away")
+        return where_the_ledger_was(*args)
+
+    consumer = clients.consumer(group)
+    handler = CommandHandler(consumer, clients.transactional_producer(f"{group}-in-process"), get_codec(), group=group)
+    loop = ConsumerLoop(consumer, handler, topics=["commands"], batch_size=20)
+    stop = threading.Event()
+    with mock.patch.object(positions, "resume_at", resume_at):
+        thread = threading.Thread(target=loop.run, args=(stop,))
+        thread.start()
+        try:
+            yield tries
+        finally:
+            stop.set()
+            thread.join(60)
+
+
+@pytest.mark.parametrize("how", ["stopped", "killed", "restarted while its ledger is away"])
+def test_a_handler_whose_group_lost_its_offsets_publishes_each_event_once(start_handler, collectors, group, admin, how):
     """Kafka forgets an idle group's offsets (7 days by default), and an operator can delete them: the handler
-    then read `commands` from the start and published every earlier BalanceChanged again."""
+    then read `commands` from the start and published every earlier BalanceChanged again. Once the ledger kept
+    its place, a handler killed even while idle still published its last batch again (its ledger could not tell
+    whether the batch had reached Kafka), and one whose ledger was away at the restart read from the earliest."""
     bob = LedgerAccountFactory(username="bob")
     earlier = [transfer_command("cash", bob, 100) for _ in range(5)]
     handler = start_handler("forgetful")
     produce_commands([("bob", command) for command in earlier])
     collectors["money_transfer_feedback"].until(lambda r: len(r) == 5)
-    assert handler.stop() == 0
+    if how == "killed":
+        handler.kill()
+    else:
+        assert handler.stop() == 0
 
-    admin.delete_consumer_groups([group])[group].result(30)
-    start_handler("forgetful")
-    later = transfer_command("cash", bob, 100)
-    produce_commands([("bob", later)])
+    delete_group(admin, group)
+    with contextlib.ExitStack() as restarted:
+        if how == "restarted while its ledger is away":
+            tries = restarted.enter_context(run_in_this_process(group, ledger_away_for=2))
+        else:
+            start_handler("forgetful")
+        later = transfer_command("cash", bob, 100)
+        produce_commands([("bob", later)])
 
-    collectors["money_transfer_feedback"].until(lambda r: any(m.id == later.id for _, m in r), timeout=120)
-    events = [m for _, m in collectors["balance_changed"].settle(3) if m.iban == bob.iban]
+        collectors["money_transfer_feedback"].until(lambda r: any(m.id == later.id for _, m in r), timeout=120)
+        events = [m for _, m in collectors["balance_changed"].settle(3) if m.iban == bob.iban]
     assert [e.new_balance_cents for e in events] == [100, 200, 300, 400, 500, 600]
     assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 600
+    if how == "restarted while its ledger is away":
+        assert len(tries) == 3
+
+
+def test_a_batch_whose_kafka_commit_failed_goes_out_after_a_stop_and_a_lost_group(
+    group, collectors, start_handler, admin
+):
+    """A clean stop once marked every partition the handler had held as published: a batch whose Kafka commit
+    had failed after an earlier one of its partition went out was then never published (nor answered) once the
+    group's offsets were lost."""
+    bob = LedgerAccountFactory(username="bob")
+    first, second = transfer_command("cash", bob, 100), transfer_command("cash", bob, 100)
+
+    class SecondCommitFails(Delegating):
+        commits = 0
+
+        def commit_transaction(self, timeout):
+            self.commits += 1
+            if self.commits > 1:
+                raise KafkaException(KafkaError(KafkaError._TIMED_OUT, "simulated lost commit", retriable=True))
+            return self.producer.commit_transaction(timeout)
+
+    consumer: Consumer = clients.consumer(group)
+    producer = SecondCommitFails(clients.transactional_producer(f"{group}-doomed"))
+    producer.init_transactions(30)
+    handler = CommandHandler(consumer, producer, get_codec(), group=group)
+    loop = ConsumerLoop(consumer, handler, retry_deadline=1)
+    consumer.subscribe(["commands"], on_assign=loop._assigned)  # as `run` does: the ledger knows every partition
+
+    def the_next_batch():
+        records = []
+        while not records:
+            records = [r for r in consumer.consume(10, 1.0) if not r.error()]
+        return records
+
+    produce_commands([("bob", first)])
+    loop.process(the_next_batch())
+    produce_commands([("bob", second)])  # the same key: the same partition
+    with pytest.raises(KafkaException):
+        loop.process(the_next_batch())
+    handler.close()
+    consumer.close()
+    assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 200  # the ledger committed; Kafka did not
+    assert [m.id for _, m in collectors["money_transfer_feedback"].settle(2)] == [first.id]
+
+    delete_group(admin, group)
+    start_handler("after")
+
+    feedback = collectors["money_transfer_feedback"].until(lambda r: any(m.id == second.id for _, m in r))
+    assert [m for _, m in feedback] == [MoneyTransferConfirmed(id=first.id), MoneyTransferConfirmed(id=second.id)]
+    assert [m.new_balance_cents for _, m in collectors["balance_changed"].settle(3) if m.iban == bob.iban] == [100, 200]
+    assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 200
 
 
 def test_a_schema_the_registry_no_longer_knows_is_waited_for_and_nothing_is_committed_meanwhile(

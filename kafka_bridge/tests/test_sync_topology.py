@@ -64,6 +64,7 @@ def test_a_first_sync_creates_the_topics_and_the_subjects(admin, registry, prefi
             "alerts_dead_letter",
             "alerts_positions",
             "balance_changed",
+            "command_handler_positions",
             "commands",
             "commands_dead_letter",
             "money_transfer_feedback",

@@ -32,6 +32,7 @@ class Topic(StrEnum):
     ALERTS = "alerts"
     ALERTS_DEAD_LETTER = "alerts_dead_letter"
     ALERTS_POSITIONS = "alerts_positions"
+    COMMAND_HANDLER_POSITIONS = "command_handler_positions"
 
 
 class TopologyError(Exception):
