@@ -21,6 +21,9 @@ HANDLER_PHASE_SECONDS = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 DEAD_LETTERS = Counter("bank_dead_letters", "Records copied to a dead-letter topic", ["topic"])
+DEAD_LETTERS_SKIPPED = Counter(
+    "bank_dead_letters_skipped", "Poison records whose copy the broker refused even without its value", ["topic"]
+)
 EVENTS_PROJECTED = Counter("bank_events_projected", "BalanceChanged events stored in the read model")
 PROJECTION_DELAY_SECONDS = Histogram(
     "bank_projection_delay_seconds", "From an event's timestamp to its row in the read model", buckets=LATENCY_BUCKETS

@@ -13,9 +13,11 @@ from accounts.ledger import Ledger
 from transfers.commands import TransferMoney
 from transfers.models import ProcessedTransfer
 from transfers.rules import (
+    BALANCE_TOO_LARGE,
     BOTH_UNKNOWN,
     INSUFFICIENT_FUNDS,
     INVALID_TOKEN,
+    MAX_BALANCE_CENTS,
     TO_IS_INVALID,
     UUID_ALREADY_USED,
     transfer_refusal,
@@ -109,6 +111,8 @@ def _transfer(command: TransferMoney, ledger: Ledger) -> tuple[str | None, tuple
             return TO_IS_INVALID, ()  # one of ours by its form, but no account: the original let the money leave
         if source.balance_cents - amount < source.limit_cents:
             return INSUFFICIENT_FUNDS, ()
+    if target is not None and target.balance_cents + amount > MAX_BALANCE_CENTS:
+        return BALANCE_TOO_LARGE, ()  # anonymous deposits could once drive it past a bigint: poison on demand
     changes = []
     # Debit first, then credit: the original's event order. A source we do not hold (cash, another
     # bank) needs no token; a target we do not hold (cash, another bank) means the money leaves the bank.

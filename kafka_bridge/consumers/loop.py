@@ -23,7 +23,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 
 from kafka_bridge import clients
 from kafka_bridge.heartbeats import Heartbeat
-from kafka_bridge.metrics import DEAD_LETTERS
+from kafka_bridge.metrics import DEAD_LETTERS, DEAD_LETTERS_SKIPPED
 from kafka_bridge.retry import DEFAULT_DEADLINE, is_transient, retrying
 from kafka_bridge.wire.headers import dead_letter_headers
 
@@ -221,14 +221,16 @@ class DeadLetter:
 MAX_COPIED_KEY = 1024  # bytes: a username has at most 150 characters
 MAX_COPIED_VALUE = 64 * 1024  # bytes: a record is well under a kilobyte; anything larger is kept by its size
 MAX_COPIED_HEADERS = 8 * 1024  # bytes of the record's own headers
+MAX_COPIED_HEADER_COUNT = 100  # of them: an empty header is 0 bytes, and a record can carry 500,000
 
 
 class DeadLetters:
     """Copies of poison records on a dead-letter topic, with where they came from and why.
 
-    A copy keeps at most 1 KiB of key, 64 KiB of value and 8 KiB of the record's own headers, and says the
-    original sizes of what it left out: the copy of a record as large as the broker takes is always small
-    enough to produce. If the broker still refuses it for its size, the copy goes again without the value.
+    A copy keeps at most 1 KiB of key, 64 KiB of value and 8 KiB (and 100) of the record's own headers, and says
+    the original sizes of what it left out: the copy of a record as large as the broker takes is always small
+    enough to produce. If the broker still refuses it for its size, the copy goes again without the value, and
+    if it refuses that too, the copy is skipped with an error in the log: a loop never stops for a copy.
     """
 
     def __init__(self, producer: Producer, topic: str) -> None:
@@ -269,9 +271,13 @@ class DeadLetters:
             except BufferError:  # the local queue is full: let deliveries drain
                 self.producer.poll(0.1)
             except KafkaException as error:
-                if error.args[0].code() != KafkaError.MSG_SIZE_TOO_LARGE or not keep_value:
+                if error.args[0].code() != KafkaError.MSG_SIZE_TOO_LARGE:
                     raise
-                self._produce(letter, failures, keep_value=False)  # a smaller copy, never an exit
+                if keep_value:
+                    self._produce(letter, failures, keep_value=False)  # a smaller copy, never an exit
+                else:
+                    logger.error("no copy of %s on %s: too large even without its value", where(record), self.topic)
+                    DEAD_LETTERS_SKIPPED.labels(self.topic).inc()
                 return
 
 
@@ -284,9 +290,10 @@ def _collecting(failures: list[KafkaError]) -> Callable[[KafkaError | None, Mess
 
 
 def _bounded(headers: list[tuple[str, bytes | None]]) -> list[tuple[str, bytes | None]]:
-    """The record's own headers, as many as fit in `MAX_COPIED_HEADERS` bytes."""
+    """The record's own headers, the first `MAX_COPIED_HEADER_COUNT` of them as far as they fit in
+    `MAX_COPIED_HEADERS` bytes."""
     kept, size = [], 0
-    for name, value in headers:
+    for name, value in headers[:MAX_COPIED_HEADER_COUNT]:
         size += len(name.encode("utf-8", "replace")) + len(value or b"")
         if size > MAX_COPIED_HEADERS:
             break

@@ -11,7 +11,7 @@ from unittest import mock
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException
-from django.db import OperationalError
+from django.db import OperationalError, connections
 
 from accounts.iban import iban_for, is_open_iban
 from accounts.models import LedgerAccount
@@ -40,6 +40,7 @@ from testing.kafka import (
     produce_large,
 )
 from transfers.models import ProcessedTransfer
+from transfers.rules import MAX_BALANCE_CENTS
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases=["ledger"])]
 
@@ -366,28 +367,64 @@ def test_a_nul_in_a_description_is_refused_with_a_reason_and_the_next_command_is
     assert handler.process.poll() is None
 
 
+@pytest.fixture
+def ledger_refuses_rich():
+    """The ledger's database refuses every change to the account of `rich`: a value out of range, as PostgreSQL
+    says for a bigint overflow."""
+    with connections["ledger"].cursor() as cursor:
+        cursor.execute(
+            """CREATE FUNCTION refuse_rich() RETURNS trigger AS $$ BEGIN
+                   RAISE EXCEPTION 'out of range' USING ERRCODE = '22003'; END $$ LANGUAGE plpgsql;
+               CREATE TRIGGER refuse_rich BEFORE UPDATE ON accounts_ledgeraccount
+                   FOR EACH ROW WHEN (NEW.username = 'rich') EXECUTE FUNCTION refuse_rich()"""
+        )
+    yield
+    with connections["ledger"].cursor() as cursor:
+        cursor.execute("DROP TRIGGER refuse_rich ON accounts_ledgeraccount; DROP FUNCTION refuse_rich()")
+
+
 def test_a_command_the_ledger_fails_on_is_dead_lettered_its_client_told_and_its_batch_goes_on(
-    start_handler, collectors
+    start_handler, collectors, ledger_refuses_rich
 ):
-    """An error that would come back on every retry (here a balance beyond a bigint) is poison, not transient."""
-    rich = LedgerAccountFactory(username="rich", balance_cents=2**63 - 1_000)
+    """An error that would come back on every retry (a value the database refuses) is poison, not transient."""
+    rich = LedgerAccountFactory(username="rich", balance_cents=1_000)
     bob = LedgerAccountFactory(username="bob")
-    overflow = transfer_command("cash", rich, 10_000)
+    refused = transfer_command("cash", rich, 10_000)
     fine = [transfer_command("cash", bob, 100 + n) for n in range(5)]
     handler = start_handler()
 
-    produce_commands([("bob", fine[0]), ("bob", fine[1]), ("rich", overflow), *[("bob", c) for c in fine[2:]]])
+    produce_commands([("bob", fine[0]), ("bob", fine[1]), ("rich", refused), *[("bob", c) for c in fine[2:]]])
 
     feedback = dict((m.id, m) for _, m in collectors["money_transfer_feedback"].until(lambda r: len(r) == 6))
-    assert feedback[overflow.id] == MoneyTransferFailed(
-        id=overflow.id, reason="the bank could not process this command"
-    )
+    assert feedback[refused.id] == MoneyTransferFailed(id=refused.id, reason="the bank could not process this command")
     assert all(isinstance(feedback[c.id], MoneyTransferConfirmed) for c in fine)
     ((_, letter),) = collectors["commands_dead_letter"].until(lambda r: len(r) == 1)
     assert b"the ledger failed on this command" in dict(letter.headers())["error"]
     assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == sum(c.amount_cents for c in fine)
-    assert LedgerAccount.objects.get(pk=rich.pk).balance_cents == 2**63 - 1_000
+    assert LedgerAccount.objects.get(pk=rich.pk).balance_cents == 1_000
     assert handler.process.poll() is None
+
+
+def test_a_deposit_past_the_largest_balance_is_refused_with_a_reason_not_dead_lettered(start_handler, collectors):
+    """Anonymous deposits could drive a balance to a bigint's end; from then on every deposit to it was poison."""
+    rich = LedgerAccountFactory(username="rich", balance_cents=2**63 - 1_000)
+    capped = LedgerAccountFactory(username="capped", balance_cents=MAX_BALANCE_CENTS - 100)
+    past_a_bigint, past_the_cap, to_the_cap = (
+        transfer_command("cash", rich, 10_000),
+        transfer_command("cash", capped, 101),
+        transfer_command("cash", capped, 100),
+    )
+    start_handler()
+
+    produce_commands([("rich", past_a_bigint), ("capped", past_the_cap), ("capped", to_the_cap)])
+
+    feedback = dict((m.id, m) for _, m in collectors["money_transfer_feedback"].until(lambda r: len(r) == 3))
+    too_large = "the balance of to would be too large"
+    assert feedback[past_a_bigint.id] == MoneyTransferFailed(id=past_a_bigint.id, reason=too_large)
+    assert feedback[past_the_cap.id] == MoneyTransferFailed(id=past_the_cap.id, reason=too_large)
+    assert feedback[to_the_cap.id] == MoneyTransferConfirmed(id=to_the_cap.id)
+    assert collectors["commands_dead_letter"].settle(1) == []
+    assert LedgerAccount.objects.get(pk=capped.pk).balance_cents == MAX_BALANCE_CENTS
 
 
 def test_a_record_too_large_to_be_a_command_is_dead_lettered_without_its_value(start_handler, collectors):
@@ -504,6 +541,33 @@ def test_a_key_or_headers_of_a_megabyte_are_dead_lettered_in_a_small_copy_and_th
     assert sum(len(v or b"") for _, v in many_headers.headers()) < 10_000
     assert dict(many_headers.headers())["original.headers"] == b"1000"
     assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 500
+    assert handler.process.poll() is None
+
+
+# Empty headers, two bytes each: the broker takes 500,000 (a megabyte), but librdkafka hands a consumer no
+# headers at all beyond somewhere between 100,000 and 150,000 (measured), so 100,000 is the most a loop sees.
+EMPTY_HEADERS_SEEN, EMPTY_HEADERS_THE_BROKER_TAKES = 100_000, 500_000
+
+
+def test_records_of_as_many_empty_headers_as_can_be_are_dead_lettered_with_a_hundred(start_handler, collectors):
+    """A copy's bound once counted only bytes, and an empty header has none: the copy kept all of them."""
+    bob = LedgerAccountFactory(username="bob")
+    deposit = transfer_command("cash", bob, 500)
+    handler = start_handler()
+
+    produce_large(
+        [
+            ("commands", b"bob", b"not avro", [("", None)] * EMPTY_HEADERS_SEEN),
+            ("commands", b"bob", b"not avro", [("", None)] * EMPTY_HEADERS_THE_BROKER_TAKES),
+        ]
+    )
+    produce_commands([("bob", deposit)])
+
+    collectors["money_transfer_feedback"].until(lambda r: any(m.id == deposit.id for _, m in r))
+    (_, seen), (_, unseen) = collectors["commands_dead_letter"].until(lambda r: len(r) == 2)
+    assert len(seen.headers()) <= 100 + 10  # the first hundred, and where it came from and why
+    assert dict(seen.headers())["original.headers"] == str(EMPTY_HEADERS_SEEN).encode()
+    assert "original.headers" not in dict(unseen.headers())  # none reached the handler
     assert handler.process.poll() is None
 
 

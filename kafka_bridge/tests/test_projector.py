@@ -278,6 +278,20 @@ def test_a_record_the_read_model_refuses_is_dead_lettered_and_the_projector_goes
     assert headers["error"] and int(headers["original.offset"]) >= 0
 
 
+def test_a_record_of_as_many_empty_headers_as_a_consumer_sees_is_dead_lettered_with_a_hundred(running_projector):
+    """A copy's bound once counted only bytes, and an empty header has none: the copy kept all of them."""
+    letters = Collector(end_offsets("projector_dead_letter"), decode=False)
+    iban = f"NL{uuid.uuid4().hex[:6]}"
+
+    produce_large([("balance_changed", b"alice", b"not avro", [("", None)] * 100_000)])  # see test_command_handler
+    produce([("balance_changed", "alice", get_codec().encode("balance_changed", balance_changed(iban, 5)))])
+
+    wait_for(lambda: Transaction.objects.filter(iban=iban).exists())
+    ((_, letter),) = letters.until(lambda r: len(r) == 1)
+    letters.close()
+    assert len(letter.headers()) <= 100 + 10 and dict(letter.headers())["original.headers"] == b"100000"
+
+
 def test_a_record_of_a_megabyte_it_cannot_read_is_dead_lettered_in_a_small_copy_and_the_projector_goes_on(
     running_projector,
 ):
