@@ -60,18 +60,22 @@ def is_valid_iban(value: str) -> bool:
 
 _IBAN_SHAPE = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 # What people put between the groups of an IBAN, and the word some write in front of it (`IBAN: NL66 ...`).
-_SEPARATORS = re.compile(r"[\s\-.\u2010-\u2015/]")
+_SEPARATORS = re.compile(r"[\s\-.\u2010-\u2015/_:]")
 _PREFIX = re.compile(r"^IBAN:?", re.IGNORECASE)
+# Cyrillic and Greek capitals that look like Latin ones (NFKC keeps them apart): `NL66 OРEN ...` with a
+# Cyrillic Р is our IBAN to a reader, and was once another bank's customer's name, so the money left.
+_LOOK_ALIKES = str.maketrans("АВЕКМНОРСТУХІЈЅΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEKMHOPCTYXIJSABEZHIKMNOPTYX")
 
 
 def normalized_account(value: str) -> str:
     """An account as typed, made canonical: an IBAN without separators in upper case (`nl66-open 0000.0000 00`,
-    `IBAN NL66...`, full-width letters); `cash` in any case; anything else (another bank's customer by name)
-    as given, trimmed. Unicode is read as NFKC, and invisible format characters (a zero-width space) go."""
+    `IBAN NL66...`, `NL66_OPEN:...`, full-width letters, Cyrillic or Greek look-alikes); `cash` in any case;
+    anything else (another bank's customer by name) as given, trimmed. Unicode is read as NFKC, and invisible
+    format characters (a zero-width space) go."""
     text = "".join(c for c in unicodedata.normalize("NFKC", value) if unicodedata.category(c) != "Cf").strip()
     if text.lower() == CASH:
         return CASH
-    compact = _SEPARATORS.sub("", _PREFIX.sub("", text.strip())).upper()
+    compact = _SEPARATORS.sub("", _PREFIX.sub("", text.strip())).upper().translate(_LOOK_ALIKES)
     return compact if _IBAN_SHAPE.fullmatch(compact) else text
 
 

@@ -160,11 +160,14 @@ def lock_key(iban: str) -> int:
 
 def release_account_locks() -> None:
     """Let go of every account lock the ledger's connection holds (see `Ledger`): once the batch's events are
-    published, or the batch failed. A connection that is closed or lost holds none either."""
-    if connections[LEDGER].connection is None:
+    published, or the batch failed (before the connection goes back to the pool). A connection that cannot
+    let go is closed for good: the pool discards it, and its session's locks end with it."""
+    ledger = connections[LEDGER]
+    if ledger.connection is None:
         return
     try:
-        with connections[LEDGER].cursor() as cursor:
+        with ledger.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock_all()")
     except DatabaseError:
-        connections[LEDGER].close()
+        ledger.connection.close()
+        ledger.close()

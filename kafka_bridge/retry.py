@@ -1,10 +1,11 @@
 """Transient or poison: every failure of a loop is one of the two, and only the transient kind is retried.
 
 Transient: a dependency is away or busy (a lost database connection, a deadlock, the broker or the
-registry unreachable). Retrying helps, so it is retried with backoff, until a deadline well below the
-consumer's `max.poll.interval.ms` or until the process is asked to stop. Poison: the data itself is
-refused (a decode error, `DataError`, `IntegrityError`, a value the domain rejects). It would fail the
-same way again, so the loop isolates the record and dead-letters it instead.
+registry unreachable), or at fault (a read-only ledger, a table the code expects missing). Retrying helps,
+so it is retried with backoff, until a deadline well below the consumer's `max.poll.interval.ms` or until
+the process is asked to stop. Poison: the data itself is refused (a decode error, `DataError`,
+`IntegrityError`, a value the domain rejects). It would fail the same way again, so the loop isolates the
+record and dead-letters it instead.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import httpx2
 import tenacity
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.schema_registry import SchemaRegistryError
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -48,6 +49,10 @@ LEFT_THE_GROUP = {
     KafkaError.REBALANCE_IN_PROGRESS,
     KafkaError.FENCED_INSTANCE_ID,
 }
+# SQLSTATE classes that blame the database, not the record: a read-only transaction (25), a table, column or
+# right the code expects missing (42: a schema not migrated), no resources left (53), an operator's
+# intervention (57), a system error (58). Every command would fail alike: none is poison.
+DATABASE_AT_FAULT = {"25", "42", "53", "57", "58"}
 DEFAULT_DEADLINE = 60.0  # seconds; max.poll.interval.ms is 300 s, so a consumer never drops out of its group
 
 
@@ -59,6 +64,8 @@ def is_transient(error: BaseException) -> bool:
     """True for failures worth retrying: a dependency that is away, busy or restarting."""
     if isinstance(error, Unavailable | OperationalError | InterfaceError | TimeoutError | ConnectionError):
         return True  # OperationalError covers lost connections, deadlocks and serialization failures
+    if isinstance(error, DatabaseError):
+        return (getattr(error.__cause__, "sqlstate", None) or "")[:2] in DATABASE_AT_FAULT
     if isinstance(error, KafkaException):
         kafka_error = error.args[0] if error.args else None
         if not isinstance(kafka_error, KafkaError) or kafka_error.fatal() or left_the_group(error):

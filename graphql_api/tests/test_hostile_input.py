@@ -150,8 +150,24 @@ def balance_of(web, iban):
         lambda iban: f"\u200b{iban}",  # a zero-width space, as copied from a web page
         lambda iban: "".join(chr(ord(c) + 0xFEE0) for c in iban),  # full-width letters and digits
         lambda iban: "\u00a0".join(iban[i : i + 4] for i in range(0, 18, 4)),  # no-break spaces
+        lambda iban: "_".join(iban[i : i + 4] for i in range(0, 18, 4)),
+        lambda iban: ":".join(iban[i : i + 4] for i in range(0, 18, 4)),
+        lambda iban: iban.replace("OPEN", "O\u0420EN"),  # a Cyrillic capital ER, which looks like a Latin P
+        lambda iban: iban.replace("OPEN", "\u039fPEN"),  # a Greek capital omicron
     ],
-    ids=["dashes", "dots", "prefix", "prefix-lower", "zero-width-space", "full-width", "no-break-space"],
+    ids=[
+        "dashes",
+        "dots",
+        "prefix",
+        "prefix-lower",
+        "zero-width-space",
+        "full-width",
+        "no-break-space",
+        "underscores",
+        "colons",
+        "cyrillic-er",
+        "greek-omicron",
+    ],
 )
 def test_an_iban_written_as_people_write_it_is_credited_and_no_money_leaves_the_bank(app, spell):
     """These spellings were once taken as another bank's account: the payer was debited, nobody credited."""

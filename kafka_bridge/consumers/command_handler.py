@@ -138,6 +138,7 @@ class CommandHandler(Work):
             with clients.hard_deadline(self.kafka_timeout + 10, "committing the handler's transaction"):
                 self.producer.commit_transaction(self.kafka_timeout)
         except BaseException as error:
+            release_account_locks()  # before the connection goes back to the pool: locks outlive a rollback
             if isinstance(error, DatabaseError):
                 connections["ledger"].close()
             if offsets is not None:

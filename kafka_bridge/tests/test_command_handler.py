@@ -368,25 +368,34 @@ def test_a_nul_in_a_description_is_refused_with_a_reason_and_the_next_command_is
 
 
 @pytest.fixture
-def ledger_refuses_rich():
-    """The ledger's database refuses every change to the account of `rich`: a value out of range, as PostgreSQL
-    says for a bigint overflow."""
+def ledger_refuses():
+    """Make the ledger's database refuse every change to one username's account with an error of a given
+    SQLSTATE (22003, a value out of range, is what PostgreSQL says for a bigint overflow)."""
+    made = []
+
+    def refuse(username, sqlstate):
+        with connections["ledger"].cursor() as cursor:
+            cursor.execute(
+                f"""CREATE FUNCTION refuse_{username}() RETURNS trigger AS $$ BEGIN
+                       RAISE EXCEPTION 'refused' USING ERRCODE = '{sqlstate}'; END $$ LANGUAGE plpgsql;
+                   CREATE TRIGGER refuse_{username} BEFORE UPDATE ON accounts_ledgeraccount
+                       FOR EACH ROW WHEN (NEW.username = '{username}') EXECUTE FUNCTION refuse_{username}()"""
+            )
+        made.append(username)
+
+    yield refuse
     with connections["ledger"].cursor() as cursor:
-        cursor.execute(
-            """CREATE FUNCTION refuse_rich() RETURNS trigger AS $$ BEGIN
-                   RAISE EXCEPTION 'out of range' USING ERRCODE = '22003'; END $$ LANGUAGE plpgsql;
-               CREATE TRIGGER refuse_rich BEFORE UPDATE ON accounts_ledgeraccount
-                   FOR EACH ROW WHEN (NEW.username = 'rich') EXECUTE FUNCTION refuse_rich()"""
-        )
-    yield
-    with connections["ledger"].cursor() as cursor:
-        cursor.execute("DROP TRIGGER refuse_rich ON accounts_ledgeraccount; DROP FUNCTION refuse_rich()")
+        for username in made:
+            cursor.execute(
+                f"DROP TRIGGER refuse_{username} ON accounts_ledgeraccount; DROP FUNCTION refuse_{username}()"
+            )
 
 
 def test_a_command_the_ledger_fails_on_is_dead_lettered_its_client_told_and_its_batch_goes_on(
-    start_handler, collectors, ledger_refuses_rich
+    start_handler, collectors, ledger_refuses
 ):
     """An error that would come back on every retry (a value the database refuses) is poison, not transient."""
+    ledger_refuses("rich", "22003")
     rich = LedgerAccountFactory(username="rich", balance_cents=1_000)
     bob = LedgerAccountFactory(username="bob")
     refused = transfer_command("cash", rich, 10_000)
@@ -569,6 +578,65 @@ def test_records_of_as_many_empty_headers_as_can_be_are_dead_lettered_with_a_hun
     assert dict(seen.headers())["original.headers"] == str(EMPTY_HEADERS_SEEN).encode()
     assert "original.headers" not in dict(unseen.headers())  # none reached the handler
     assert handler.process.poll() is None
+
+
+def test_a_batch_that_failed_on_the_ledger_leaves_no_account_locked(group, ledger_refuses):
+    """The ledger's connection went back to the pool after a database error still holding the batch's account
+    locks (a session's advisory locks outlive a rollback): every other handler then waited on those accounts."""
+    ledger_refuses("rich", "40001")  # a serialization failure: transient, retried until the deadline
+    rich = LedgerAccountFactory(username="rich", balance_cents=1_000)
+    produce_commands([("rich", transfer_command("cash", rich, 100))])
+    consumer: Consumer = clients.consumer(group)
+    consumer.subscribe(["commands"])
+    producer = clients.transactional_producer(f"{group}-refused")
+    producer.init_transactions(30)
+    records = []
+    while not records:
+        records = [r for r in consumer.consume(10, 1.0) if not r.error()]
+
+    with pytest.raises(OperationalError):
+        ConsumerLoop(consumer, CommandHandler(consumer, producer, get_codec(), group=group), retry_deadline=1).process(
+            records
+        )
+    consumer.close()
+
+    with connections["ledger"].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+        assert cursor.fetchone()[0] == 0
+
+
+def test_a_read_only_ledger_is_waited_for_and_nothing_is_dead_lettered(start_handler, collectors):
+    """A read-only ledger (a replica promoted the wrong way, a full disk's safeguard) was poison: every command
+    was dead-lettered while it lasted. It is the database's fault, not the command's."""
+    bob = LedgerAccountFactory(username="bob")
+    deposit = transfer_command("cash", bob, 100)
+    handler = start_handler()
+    ledger = connections["ledger"].settings_dict["NAME"]
+
+    def everyone_reconnects():
+        with connections["ledger"].cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [ledger],
+            )
+
+    with connections["ledger"].cursor() as cursor:
+        cursor.execute(f'ALTER DATABASE "{ledger}" SET default_transaction_read_only = on')
+    try:
+        everyone_reconnects()
+        produce_commands([("bob", deposit)])
+        wait_for_text(handler, "read-only transaction")
+        assert collectors["commands_dead_letter"].settle(1) == []
+    finally:
+        with connections["ledger"].cursor() as cursor:
+            cursor.execute(f'ALTER DATABASE "{ledger}" RESET default_transaction_read_only')
+        everyone_reconnects()
+
+    assert collectors["money_transfer_feedback"].until(lambda r: len(r) == 1) == [
+        ("bob", MoneyTransferConfirmed(id=deposit.id))
+    ]
+    assert collectors["commands_dead_letter"].settle(1) == []
+    assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 100
 
 
 def delete_group(admin, group, timeout=90):

@@ -1,5 +1,7 @@
+import psycopg
 import pytest
 from confluent_kafka import KafkaError, KafkaException
+from django.db import DatabaseError
 
 from kafka_bridge.retry import is_transient, with_retries
 
@@ -36,3 +38,24 @@ def test_a_result_not_good_yet_is_logged_as_waiting_not_as_a_failure(caplog):
 
     assert "failed" not in caplog.text and "None" not in caplog.text
     assert "planning: not done yet (attempt 1" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("psycopg_error", "transient"),
+    [
+        (psycopg.errors.ReadOnlySqlTransaction, True),  # the ledger is read-only
+        (psycopg.errors.UndefinedColumn, True),  # a migration not applied
+        (psycopg.errors.UndefinedTable, True),
+        (psycopg.errors.InsufficientPrivilege, True),  # a grant missing
+        (psycopg.errors.DiskFull, True),
+        (psycopg.errors.NumericValueOutOfRange, False),  # the record's own value
+        (psycopg.errors.UniqueViolation, False),
+        (psycopg.errors.RaiseException, False),
+    ],
+)
+def test_a_database_at_fault_is_waited_for_and_a_value_it_refuses_is_poison(psycopg_error, transient):
+    """Every database error but a lost connection was poison: a read-only ledger dead-lettered every command."""
+    wrapped = DatabaseError()  # as Django raises it, from psycopg's
+    wrapped.__cause__ = psycopg_error()
+
+    assert is_transient(wrapped) is transient
