@@ -18,7 +18,7 @@ from accounts.commands import AccountAnswer, OpenAccount
 from accounts.services import AccountCreationOutcome
 from alerts.commands import ChangeAlertRule, RuleAnswer
 from alerts.projections import FiredAlert, RuleSettings
-from alerts.rules import AlertKind, Rule, rule_refusal
+from alerts.rules import MAX_RULES, AlertKind, Rule, rule_refusal
 from alerts.services import AlertRulesOutcome
 from banking.answers import Answer
 from banking.ledger import LedgerCommand, LedgerOutcome
@@ -270,9 +270,14 @@ def read_model_input(items: Sequence[tuple[Any, Message]]) -> ReadModelInput:
 
 def rules_of(settings: AlertsSettingsUpdated) -> tuple[Rule, ...]:
     """An account's rules from its settings record. A rule the domain would refuse (a value the schema allows
-    and a rule may not have, such as a threshold of null) is logged and left out."""
+    and a rule may not have, such as a threshold of null) is logged and left out, and so is every rule past the
+    most an account may have (the topic is trusted no further than the domain's own rules)."""
+    if len(settings.rules) > MAX_RULES:
+        logger.warning(
+            "keeping %d of the %d rules of %r: no account has more", MAX_RULES, len(settings.rules), settings.iban[:40]
+        )
     rules = []
-    for rule in settings.rules:
+    for rule in settings.rules[:MAX_RULES]:
         if reason := rule_refusal(rule.kind, rule.threshold, rule.text):
             logger.warning("skipping a rule of %r that cannot be kept (%s): %r", settings.iban[:40], reason, rule)
             continue

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from accounts.iban import iban_for
 from accounts.models import LedgerAccount
 from graphql_api.tests.test_api_live import new_user, transfer
 from kafka_bridge.tools.offsets import end_offsets
@@ -174,7 +175,7 @@ def test_a_settings_record_with_a_rule_that_cannot_be_kept_stops_no_alert(app):
     """A rule with a null threshold is valid Avro: judging a balance change by it raised a TypeError, and as the
     settings topic is compacted and read from its start, run_alerts crash-looped for good."""
     codec = get_codec()
-    stranger = f"NL{uuid.uuid4().hex[:8]}"
+    stranger = iban_for(f"9{uuid.uuid4().int % 10**9:09d}")  # one of ours by its form, no account
     hostile = AlertsSettingsUpdated(iban=stranger, rules=(AlertRule(uuid.uuid4(), "DEBIT_ABOVE", None, None),))
     produce([("alert_settings", stranger, codec.encode("alert_settings", hostile))])
     change = BalanceChanged(iban=stranger, new_balance_cents=-5, changed_by_cents=-5, counterparty="x", description="")
@@ -189,6 +190,48 @@ def test_a_settings_record_with_a_rule_that_cannot_be_kept_stops_no_alert(app):
     while not post(app.web, ALERTS, owner)[1]["data"]["alerts"]:
         assert time.monotonic() < deadline and app.processes["alerts"].poll() is None, "no alert"
         time.sleep(0.2)
+
+
+def test_settings_records_beyond_what_the_domain_allows_are_kept_no_further(app):
+    """The alerts kept every rule of every settings record they read, of any IBAN: the topic can be written
+    past the handler's rules (20 rules an account, our accounts only)."""
+    codec = get_codec()
+    ours, foreign = iban_for(f"9{uuid.uuid4().int % 10**9:09d}"), f"DE{uuid.uuid4().int % 10**20:020d}"
+    crowded = tuple(AlertRule(uuid.uuid4(), "CREDIT_ABOVE", n, None) for n in range(1_000))
+    for iban in (ours, foreign):
+        produce(
+            [("alert_settings", iban, codec.encode("alert_settings", AlertsSettingsUpdated(iban=iban, rules=crowded)))]
+        )
+    username, account = new_user(app.web)
+    assert add_rule(app, account, "CREDIT_ABOVE", threshold=0)["reason"] is None
+
+    assert transfer(app.web, username, account["token"], 100, "cash", account["iban"])["success"] is True
+
+    owner = {"iban": account["iban"], "token": account["token"]}
+    deadline = time.monotonic() + 30
+    while not post(app.web, ALERTS, owner)[1]["data"]["alerts"]:
+        assert time.monotonic() < deadline and app.processes["alerts"].poll() is None, "no alert"
+        time.sleep(0.2)
+    app.wait_for_log("alerts", "keeping 20 of the 1000 rules")
+    app.wait_for_log("alerts", "no account of ours")
+
+
+def test_a_record_on_the_alerts_positions_that_is_no_position_is_skipped(app):
+    """Anyone who may write the positions topic can send one; the alerts read it at every start, and crash-looped."""
+    keys = [f"{app.alerts_group}/balance_changed/{partition}" for partition in ("x", "0")]
+    produce([("alerts_positions", keys[0], b"1"), ("alerts_positions", keys[1], b"not an offset")])
+    app.restart("alerts")
+    username, account = new_user(app.web)
+    assert add_rule(app, account, "CREDIT_ABOVE", threshold=0)["reason"] is None
+
+    assert transfer(app.web, username, account["token"], 100, "cash", account["iban"])["success"] is True
+
+    owner = {"iban": account["iban"], "token": account["token"]}
+    deadline = time.monotonic() + 30
+    while not post(app.web, ALERTS, owner)[1]["data"]["alerts"]:
+        assert time.monotonic() < deadline and app.processes["alerts"].poll() is None, "no alert"
+        time.sleep(0.2)
+    app.wait_for_log("alerts", "not a position")
 
 
 def test_run_alerts_whose_group_lost_its_offsets_resumes_where_its_transactions_were(app, admin):

@@ -18,7 +18,7 @@ BALANCE_TOO_LARGE = "the balance of to would be too large"
 DESCRIPTION_IS_INVALID = "description is invalid"
 
 MAX_TRANSFER_CENTS = 10**15  # ten trillion euro: beyond any real transfer, far from overflowing a bigint
-MAX_BALANCE_CENTS = 10**17  # a thousand trillion euro: a bigint holds 92 times as much, so no sum overflows
+MAX_BALANCE_CENTS = 10**18  # ten times the company account's start; a bigint holds 9 times as much: no sum overflows
 MAX_ACCOUNT = 34  # the longest IBAN there is; also the longest name of another bank's customer
 MAX_DESCRIPTION = 140
 

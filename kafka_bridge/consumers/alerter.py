@@ -29,6 +29,7 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
+from accounts.iban import is_open_iban
 from alerts.rules import Change, Rule, alert_message
 from kafka_bridge import clients, kept_positions
 from kafka_bridge.consumers.loop import DeadLetter, DeadLetters, Work, abort_transaction, isolate
@@ -92,6 +93,11 @@ class Rules:
             logger.warning("skipping unreadable alert settings at %s:%d: %s", record.topic(), record.offset(), error)
             return
         if isinstance(message, AlertsSettingsUpdated):
+            if not is_open_iban(message.iban):  # no balance of ours ever changes there: kept, it only takes memory
+                logger.warning(
+                    "skipping alert settings of %r at %d: no account of ours", message.iban[:40], record.offset()
+                )
+                return
             versions = self._versions[message.iban]
             versions.append((record.timestamp()[1], rules_of(message)))
             del versions[:-VERSIONS_KEPT]
@@ -149,6 +155,16 @@ class Alerter(Work):
                 tp.offset, moved = offset, True
         if moved:
             consumer.assign(partitions)
+
+    def revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Commit the plain offsets now, while the partitions are still ours: committed later, after their new
+        owner's, they would move its offsets back."""
+        if self._uncommitted:
+            try:
+                self._commit_plainly()
+            except KafkaException as error:  # the group moved on already: the new owner reads those batches again
+                logger.warning("could not commit offsets of revoked partitions: %s", error)
+                self._uncommitted = {}
 
     def handle(self, records: list[Message]) -> None:
         self.rules.catch_up()

@@ -52,6 +52,9 @@ class Work:
     def assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """The group gave us `partitions`; set their offsets to start elsewhere than the group's."""
 
+    def revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """The group takes `partitions` away: commit now what is done of them, or never (another owner will)."""
+
     def handle(self, records: list[Message]) -> None:
         """Do the batch's work once; raise a transient error to have it done again."""
         raise NotImplementedError
@@ -144,9 +147,9 @@ class ConsumerLoop:
         logger.info("assigned %d partition(s) of %s", len(partitions), ", ".join(sorted({p.topic for p in partitions})))
         self._retry(f"{self.work.name}: finding where to start", lambda: self.work.assigned(consumer, partitions))
 
-    @staticmethod
-    def _revoked(consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def _revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         logger.info("revoked %d partition(s)", len(partitions))
+        self.work.revoked(consumer, partitions)
 
     def _idle(self) -> None:
         """Commit positions that moved only past transaction markers: else an idle group shows a record or two
