@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from confluent_kafka import OFFSET_BEGINNING, Producer, TopicPartition
 
-from kafka_bridge import clients
+from kafka_bridge import batches, clients
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def read(topic: str, group: str, timeout: float) -> Positions:
         while any(max(tp.offset, 0) < ends[tp.partition] for tp in reader.position(partitions)):
             if time.monotonic() > deadline:  # a transaction open on it: what is committed will do
                 break
-            for record in clients.consume_available(reader, 500, 0.5):
+            for record in batches.consume_available(reader, 500, 0.5):
                 key = (record.key() or b"").decode(errors="replace")
                 if not key.startswith(prefix) or record.value() is None:
                     continue

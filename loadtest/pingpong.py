@@ -20,7 +20,7 @@ from collections.abc import Callable
 from confluent_kafka import TopicPartition
 from confluent_kafka.admin import NewTopic
 
-from kafka_bridge import clients
+from kafka_bridge import batches, clients
 from kafka_bridge.logging import silent_librdkafka_logger
 
 PREFIX = "pingpong"  # the load test's principal may use topics, groups and transactions of this prefix
@@ -84,7 +84,7 @@ def _respond(ping: str, pong: str, stop: threading.Event, suffix: str) -> None:
     producer = clients.producer()
     try:
         while not stop.is_set():
-            for record in clients.consume_available(consumer, 100, 0.1):
+            for record in batches.consume_available(consumer, 100, 0.1):
                 producer.produce(pong, value=record.value())
             producer.flush(10)
     finally:
@@ -98,13 +98,13 @@ def _relay(ping: str, pong: str, stop: threading.Event, suffix: str) -> None:
     producer.init_transactions(30)
     try:
         while not stop.is_set():
-            records = clients.consume_available(consumer, 100, 0.1)
+            records = batches.consume_available(consumer, 100, 0.1)
             if not records:
                 continue
             producer.begin_transaction()
             for record in records:
                 producer.produce(pong, value=record.value())
-            producer.send_offsets_to_transaction(clients.next_offsets(records), consumer.consumer_group_metadata(), 30)
+            producer.send_offsets_to_transaction(batches.next_offsets(records), consumer.consumer_group_metadata(), 30)
             producer.commit_transaction(30)
     finally:
         consumer.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 from confluent_kafka import TopicPartition
 
 from devstack.processes import die_with_parent
-from kafka_bridge import clients
+from kafka_bridge import batches, clients
 from kafka_bridge.logging import silent_librdkafka_logger
 from kafka_bridge.tools import offsets
 from kafka_bridge.tools.offsets import end_offsets  # noqa: F401 - re-exported for the tests
@@ -76,7 +76,7 @@ class Collector:
     def poll(self, timeout: float = 0.2) -> None:
         """Read what has arrived, waiting up to `timeout` for the first record."""
         codec = get_codec()
-        for record in clients.consume_available(self.consumer, 500, timeout):
+        for record in batches.consume_available(self.consumer, 500, timeout):
             value = codec.decode(record.topic(), record.value()) if self.decode else record
             self.records.append((decode_key(record.key()), value))
 

@@ -31,8 +31,10 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from accounts.iban import is_open_iban
 from alerts.rules import Change, Rule, alert_message
-from kafka_bridge import clients, kept_positions
-from kafka_bridge.consumers.loop import DeadLetter, DeadLetters, Work, abort_transaction, isolate
+from kafka_bridge import batches, kept_positions
+from kafka_bridge.consumers.dead_letters import DeadLetter, DeadLetters
+from kafka_bridge.consumers.loop import Work, abort_transaction, isolate
+from kafka_bridge.consumers.watch import hard_deadline
 from kafka_bridge.translate import rules_of
 from kafka_bridge.wire.codecs import Codec, DecodeError, encode_key
 from kafka_bridge.wire.headers import Identity
@@ -83,7 +85,7 @@ class Rules:
             read_to = {tp.partition: tp.offset for tp in self.reader.position(list(ends))}
             if all(max(read_to.get(p, 0), 0) >= offset for p, offset in end.items()):
                 return
-            for record in clients.consume_available(self.reader, 500, 0.2):
+            for record in batches.consume_available(self.reader, 500, 0.2):
                 self._read(record)
 
     def _read(self, record: Message) -> None:
@@ -171,7 +173,7 @@ class Alerter(Work):
         judged = isolate(records, self._alerts_for_all, self._unjudged)
         alerts = [alert for part in judged for alert in part if isinstance(alert, AlertTriggered)]
         letters = [letter for part in judged for letter in part if isinstance(letter, DeadLetter)]
-        offsets = {(tp.topic, tp.partition): tp for tp in clients.next_offsets(records)}
+        offsets = {(tp.topic, tp.partition): tp for tp in batches.next_offsets(records)}
         self._uncommitted |= offsets
         if alerts or letters or time.monotonic() - self._positions_at >= POSITIONS_EVERY:
             self._in_a_transaction(alerts, letters)
@@ -195,11 +197,11 @@ class Alerter(Work):
             self.dead_letters.send(letters, wait=False)
             kept_positions.keep(self.producer, Topic.ALERTS_POSITIONS.value, self.group, offsets)
             if positions_alone is None:
-                with clients.hard_deadline(self.kafka_timeout + 10, "sending the alerts' offsets"):
+                with hard_deadline(self.kafka_timeout + 10, "sending the alerts' offsets"):
                     self.producer.send_offsets_to_transaction(
                         offsets, self.consumer.consumer_group_metadata(), self.kafka_timeout
                     )
-            with clients.hard_deadline(self.kafka_timeout + 10, "committing the alerts' transaction"):
+            with hard_deadline(self.kafka_timeout + 10, "committing the alerts' transaction"):
                 self.producer.commit_transaction(self.kafka_timeout)
         except BaseException:
             abort_transaction(self.producer, self.kafka_timeout)

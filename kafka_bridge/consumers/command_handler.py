@@ -32,8 +32,11 @@ from django.db import DatabaseError, close_old_connections, connections, transac
 from accounts.ledger import release_account_locks
 from banking import positions
 from banking.ledger import Received, execute_commands
-from kafka_bridge import clients, kept_positions
-from kafka_bridge.consumers.loop import DeadLetter, DeadLetters, Work, abort_transaction, isolate, where
+from kafka_bridge import batches, kept_positions
+from kafka_bridge.batches import where
+from kafka_bridge.consumers.dead_letters import DeadLetter, DeadLetters
+from kafka_bridge.consumers.loop import Work, abort_transaction, isolate
+from kafka_bridge.consumers.watch import hard_deadline
 from kafka_bridge.metrics import COMMANDS_HANDLED, HANDLER_BATCH_SIZE, HANDLER_PHASE_SECONDS
 from kafka_bridge.translate import NotACommand, Outgoing, failure_records, feedback_of, to_command, to_records
 from kafka_bridge.wire.codecs import Codec, DecodeError, decode_key, encode_key
@@ -130,12 +133,12 @@ class CommandHandler(Work):
             for topic, key, value, headers in done.encoded:
                 self._send(topic, key, value, headers)
             kept_positions.keep(
-                self.producer, Topic.COMMAND_HANDLER_POSITIONS.value, self.group, clients.next_offsets(records)
+                self.producer, Topic.COMMAND_HANDLER_POSITIONS.value, self.group, batches.next_offsets(records)
             )
             self.dead_letters.send([*dead, *done.letters], wait=False)
             offsets.result()
             offsets_sent = time.perf_counter()
-            with clients.hard_deadline(self.kafka_timeout + 10, "committing the handler's transaction"):
+            with hard_deadline(self.kafka_timeout + 10, "committing the handler's transaction"):
                 self.producer.commit_transaction(self.kafka_timeout)
         except BaseException as error:
             release_account_locks()  # before the connection goes back to the pool: locks outlive a rollback
@@ -168,9 +171,9 @@ class CommandHandler(Work):
         self._count(done.outgoing)
 
     def _send_offsets(self, records: list[Message]) -> None:
-        with clients.hard_deadline(self.kafka_timeout + 10, "sending the handler's offsets"):
+        with hard_deadline(self.kafka_timeout + 10, "sending the handler's offsets"):
             self.producer.send_offsets_to_transaction(
-                clients.next_offsets(records), self.consumer.consumer_group_metadata(), self.kafka_timeout
+                batches.next_offsets(records), self.consumer.consumer_group_metadata(), self.kafka_timeout
             )
 
     def _read(self, records: list[Message]) -> tuple[list[Read], list[DeadLetter]]:
@@ -256,8 +259,8 @@ class CommandHandler(Work):
 
 
 def _spans(records: list[Message]) -> list[positions.Span]:
-    firsts = {(tp.topic, tp.partition): tp.offset for tp in clients.first_offsets(records)}
+    firsts = {(tp.topic, tp.partition): tp.offset for tp in batches.first_offsets(records)}
     return [
         positions.Span(tp.topic, tp.partition, firsts[(tp.topic, tp.partition)], tp.offset)
-        for tp in clients.next_offsets(records)
+        for tp in batches.next_offsets(records)
     ]

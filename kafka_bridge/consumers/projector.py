@@ -22,8 +22,10 @@ from django.db import close_old_connections
 from alerts.notices import alerts_fired
 from banking.answers import answers_told
 from banking.read_model import Projected, project
-from kafka_bridge import clients
-from kafka_bridge.consumers.loop import DeadLetter, DeadLetters, Work, isolate, where
+from kafka_bridge import batches, clients
+from kafka_bridge.batches import where
+from kafka_bridge.consumers.dead_letters import DeadLetter, DeadLetters
+from kafka_bridge.consumers.loop import Work, isolate
 from kafka_bridge.metrics import EVENTS_PROJECTED, PROJECTION_DELAY_SECONDS
 from kafka_bridge.translate import read_model_input
 from kafka_bridge.wire.codecs import Codec, DecodeError
@@ -103,7 +105,7 @@ class Projector(Work):
         lost commit only means records projected again, which rewrites nothing."""
         if self.replaying:
             return
-        done = clients.next_offsets(records)
+        done = batches.next_offsets(records)
         self.consumer.commit(offsets=done, asynchronous=True)
         self.projected |= {(tp.topic, tp.partition): tp for tp in done}
 

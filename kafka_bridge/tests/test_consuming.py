@@ -1,7 +1,7 @@
 import pytest
 from confluent_kafka import KafkaError, KafkaException
 
-from kafka_bridge.clients import consume_available, read_again_if_the_group_moved_on
+from kafka_bridge.batches import consume_available, read_again_if_the_group_moved_on
 from kafka_bridge.retry import is_transient
 
 

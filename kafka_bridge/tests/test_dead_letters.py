@@ -4,7 +4,7 @@ import logging
 
 from confluent_kafka import KafkaError, KafkaException
 
-from kafka_bridge.consumers.loop import MAX_COPIED_HEADER_COUNT, DeadLetter, DeadLetters
+from kafka_bridge.consumers.dead_letters import MAX_COPIED_HEADER_COUNT, DeadLetter, DeadLetters
 
 
 class Record:

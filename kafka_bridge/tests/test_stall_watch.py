@@ -5,8 +5,8 @@ import pytest
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, OFFSET_INVALID, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import NewTopic
 
-from kafka_bridge import clients
-from kafka_bridge.clients import ConsumerStalled, StallWatch
+from kafka_bridge import batches, clients
+from kafka_bridge.consumers.watch import ConsumerStalled, StallWatch
 
 NOTHING = OFFSET_INVALID  # librdkafka's position of a partition nothing was consumed from since it was assigned
 
@@ -198,7 +198,7 @@ def watch_for(consumer, seconds: float, write=lambda: None) -> int:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             write()
-            consumed += len(clients.consume_available(consumer, 10, 0.1))
+            consumed += len(batches.consume_available(consumer, 10, 0.1))
             watch.observe()
     return consumed
 

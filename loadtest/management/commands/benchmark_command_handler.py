@@ -21,7 +21,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kafka_bridge import clients
+from kafka_bridge import batches, clients
 from kafka_bridge.tools.offsets import end_offsets, new_group_at_end, reader_from
 from kafka_bridge.wire.codecs import encode_key, get_codec
 from kafka_bridge.wire.messages import AccountCreationConfirmed, ConfirmAccountCreation, ConfirmMoneyTransfer, Message
@@ -44,7 +44,7 @@ class FeedbackClock:
     def _read(self) -> None:
         codec = get_codec()
         while not self._stop.is_set():
-            for record in clients.consume_available(self._reader, 1000, 0.05):
+            for record in batches.consume_available(self._reader, 1000, 0.05):
                 now = time.perf_counter()
                 message = codec.decode(record.topic(), record.value())
                 self.arrived.setdefault(message.id, now)
