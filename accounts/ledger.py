@@ -17,16 +17,16 @@ from uuid import UUID
 from django.db import DatabaseError, connections, models
 
 from accounts.models import LedgerAccount
+from kernel.databases import LEDGER
 from kernel.models import ProcessedCommand
 
-LEDGER = "ledger"
 Processed = TypeVar("Processed", bound=ProcessedCommand)
 Write = tuple[str, list[Any]]  # a data-modifying statement to run with the batch's own, as a CTE: SQL, params
 _TIMESTAMPS = {"created_at", "updated_at"}
 
 
 class Ledger:
-    """Call inside `transaction.atomic(using="ledger")`.
+    """Call inside `transaction.atomic(using=LEDGER)`.
 
     The accounts are locked twice, in one global order, so two handlers whose batches share accounts wait
     for each other instead of deadlocking: their rows until the ledger commits, and an advisory lock of the

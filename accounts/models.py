@@ -3,13 +3,14 @@ customers' accounts as the read side knows them."""
 
 from django.db import models
 
+from kernel.databases import LEDGER
 from kernel.models import ProcessedCommand
 
 
 class LedgerAccount(models.Model):
     """An account as the command handler knows it: the only place where balances change."""
 
-    database = "ledger"  # see bankproject.routers
+    database = LEDGER  # see bankproject.routers
 
     username = models.CharField(max_length=150, db_index=True)
     iban = models.CharField(max_length=34, unique=True)
@@ -29,7 +30,7 @@ class LedgerAccount(models.Model):
 class ProcessedAccountCreation(ProcessedCommand):
     """The outcome of one ConfirmAccountCreation command."""
 
-    database = "ledger"
+    database = LEDGER
 
     username = models.CharField(max_length=150)
     iban = models.CharField(max_length=34, blank=True)
@@ -43,7 +44,7 @@ class Login(models.Model):
     """What a customer logs in with, and the key to their account: the command side's, so that the read model
     can be dropped and rebuilt and every customer still logs in to their own account."""
 
-    database = "ledger"
+    database = LEDGER
 
     username = models.CharField(max_length=150, unique=True)
     password = models.CharField(max_length=128, help_text="a hash, never the password")

@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from kernel.databases import LEDGER
 from kernel.models import ProcessedCommand
 
 KINDS = [
@@ -13,7 +14,7 @@ KINDS = [
 class LedgerAlertRule(models.Model):
     """A rule as the command handler keeps it: the source of every AlertsSettingsUpdated event."""
 
-    database = "ledger"
+    database = LEDGER
 
     id = models.UUIDField(primary_key=True)
     iban = models.CharField(max_length=34, db_index=True)
@@ -32,7 +33,7 @@ class LedgerAlertRule(models.Model):
 class ProcessedAlertRuleChange(ProcessedCommand):
     """The outcome of one ConfirmAlertRuleChange command."""
 
-    database = "ledger"
+    database = LEDGER
 
     iban = models.CharField(max_length=34, blank=True)
 

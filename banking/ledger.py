@@ -23,6 +23,7 @@ from alerts.commands import ChangeAlertRule
 from alerts.models import ProcessedAlertRuleChange
 from alerts.services import AlertRulesOutcome, change_alert_rule
 from kernel.bus import Command, UnknownCommand
+from kernel.databases import LEDGER
 from kernel.models import ProcessedCommand
 from transfers.commands import TransferMoney
 from transfers.models import ProcessedTransfer
@@ -80,7 +81,7 @@ def execute_commands(received: Sequence[Received], also: Sequence[Write] = ()) -
     ids: dict[type[ProcessedCommand], list[UUID]] = defaultdict(list)
     for item in received:
         ids[service_of(item.command).processed].append(item.command.command_id)
-    with transaction.atomic(using="ledger", savepoint=False):
+    with transaction.atomic(using=LEDGER, savepoint=False):
         ledger = Ledger(accounts_touched(received), ids)
         outcomes = [
             service_of(item.command).execute(item.command, delivery=item.delivery, ledger=ledger) for item in received

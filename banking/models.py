@@ -3,6 +3,8 @@ read its input (command side)."""
 
 from django.db import models
 
+from kernel.databases import LEDGER
+
 
 class PendingAnswer(models.Model):
     """An answer to a command that waits until all the command's events are in the read model."""
@@ -24,7 +26,7 @@ class InputPosition(models.Model):
     says (the handler's positions, kept in its transactions).
     """
 
-    database = "ledger"
+    database = LEDGER
 
     consumer = models.CharField(max_length=200)
     topic = models.CharField(max_length=249)

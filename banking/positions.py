@@ -14,8 +14,7 @@ from django.db import connections, transaction
 
 from accounts.ledger import Write
 from banking.models import InputPosition
-
-LEDGER = "ledger"
+from kernel.databases import LEDGER
 
 
 @dataclass(frozen=True)

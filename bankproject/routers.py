@@ -1,6 +1,6 @@
 """Send command-side (ledger) models to the `ledger` database and everything else to `default`.
 
-A model joins the command side by declaring `database = "ledger"` as a class attribute. The read side
+A model joins the command side by declaring `database = LEDGER` as a class attribute. The read side
 never reads ledger tables: everything it knows came from a Kafka event.
 """
 
@@ -11,7 +11,6 @@ from typing import Any
 from django.apps import apps
 from django.db import models
 
-LEDGER = "ledger"
 READ_SIDE = "default"
 
 

@@ -44,6 +44,7 @@ from kafka_bridge.wire.topology import Topic
 from kernel.bus import Command, UnknownCommand
 from transfers.commands import TransferAnswer, TransferMoney
 from transfers.projections import BalanceChangedEvent
+from transfers.services import TransferOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -115,15 +116,8 @@ class Outgoing:
     headers: Headers = field(default_factory=list)
 
     @property
-    def answers(self) -> bool:
-        return self.topic in FEEDBACK_TOPICS
-
-    @property
     def confirms(self) -> bool:
         return isinstance(self.message, MoneyTransferConfirmed | AccountCreationConfirmed | AlertRuleChangeConfirmed)
-
-
-FEEDBACK_TOPICS = {Topic.ACCOUNT_CREATION_FEEDBACK, Topic.MONEY_TRANSFER_FEEDBACK, Topic.ALERT_RULE_FEEDBACK}
 
 
 def _account_records(outcome: AccountCreationOutcome, command_key: str | None) -> list[Outgoing]:
@@ -135,7 +129,7 @@ def _account_records(outcome: AccountCreationOutcome, command_key: str | None) -
     return [Outgoing(Topic.ACCOUNT_CREATION_FEEDBACK, command_key, feedback, feedback_headers(outcome.command_id, 0))]
 
 
-def _transfer_records(outcome: Any, command_key: str | None) -> list[Outgoing]:
+def _transfer_records(outcome: TransferOutcome, command_key: str | None) -> list[Outgoing]:
     """BalanceChanged for the debited then the credited account (keyed by their owners), then the feedback."""
     records = [
         Outgoing(
@@ -175,25 +169,31 @@ def _alert_rule_records(outcome: AlertRulesOutcome, command_key: str | None) -> 
     return [*records, Outgoing(Topic.ALERT_RULE_FEEDBACK, command_key, feedback, headers)]
 
 
+RECORDS_OF: dict[type[LedgerOutcome], Callable[[Any, str | None], list[Outgoing]]] = {
+    AccountCreationOutcome: _account_records,
+    TransferOutcome: _transfer_records,
+    AlertRulesOutcome: _alert_rule_records,
+}
+# A failed account creation is not told: the read side would free the username of a customer who may exist.
+FAILED_FEEDBACK: dict[type[LedgerCommand], tuple[Topic, Callable[[UUID], Message]] | None] = {
+    OpenAccount: None,
+    TransferMoney: (Topic.MONEY_TRANSFER_FEEDBACK, lambda id: MoneyTransferFailed(id=id, reason=COMMAND_FAILED)),
+    ChangeAlertRule: (Topic.ALERT_RULE_FEEDBACK, lambda id: AlertRuleChangeFailed(id=id, reason=COMMAND_FAILED)),
+}
+
+
 def to_records(outcome: LedgerOutcome, command_key: str | None) -> list[Outgoing]:
     """The events an outcome caused, then its feedback keyed like its command."""
-    if isinstance(outcome, AccountCreationOutcome):
-        return _account_records(outcome, command_key)
-    if isinstance(outcome, AlertRulesOutcome):
-        return _alert_rule_records(outcome, command_key)
-    return _transfer_records(outcome, command_key)
+    return RECORDS_OF[type(outcome)](outcome, command_key)
 
 
 def failure_records(command: LedgerCommand, command_key: str | None) -> list[Outgoing]:
-    """What a client hears when the ledger fails on its command. A failed account creation is not told (the
-    read side would free the username of a customer who may exist)."""
-    if isinstance(command, TransferMoney):
-        failed: Message = MoneyTransferFailed(id=command.command_id, reason=COMMAND_FAILED)
-        return [Outgoing(Topic.MONEY_TRANSFER_FEEDBACK, command_key, failed, feedback_headers(command.command_id, 0))]
-    if isinstance(command, ChangeAlertRule):
-        failed = AlertRuleChangeFailed(id=command.command_id, reason=COMMAND_FAILED)
-        return [Outgoing(Topic.ALERT_RULE_FEEDBACK, command_key, failed, feedback_headers(command.command_id, 0))]
-    return []
+    """What a client hears when the ledger fails on its command."""
+    told = FAILED_FEEDBACK[type(command)]
+    if told is None:
+        return []
+    topic, failed = told
+    return [Outgoing(topic, command_key, failed(command.command_id), feedback_headers(command.command_id, 0))]
 
 
 # -- feedback: the answer a client gets -------------------------------------------------------------------------
@@ -214,11 +214,6 @@ def feedback_of(feedback: Message) -> tuple[UUID, Answer]:
         return ANSWERS[type(feedback)](feedback)
     except KeyError:
         raise NotUnderstood(f"{feedback.RECORD} is no feedback") from None
-
-
-def answer_to(feedback: Message) -> Answer:
-    """The answer a client gets for a feedback record."""
-    return feedback_of(feedback)[1]
 
 
 # -- the read model's input ------------------------------------------------------------------------------------

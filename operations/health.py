@@ -18,6 +18,7 @@ from kafka_bridge.heartbeats import STALE_AFTER, last_beats
 from kafka_bridge.logging import silent_librdkafka_logger
 from kafka_bridge.retry import Unavailable
 from kafka_bridge.wire.codecs import registry_answers, registry_client
+from kernel.databases import LEDGER
 
 
 @dataclasses.dataclass
@@ -67,7 +68,7 @@ class Consumers(HealthCheck):
 def checks() -> list:
     return [
         (Database, {"alias": "default"}),
-        (Database, {"alias": "ledger"}),
+        (Database, {"alias": LEDGER}),
         (Redis, {"client_factory": lambda: redis.asyncio.Redis.from_url(settings.REDIS_URL, socket_timeout=3)}),
         Kafka,
         SchemaRegistry,

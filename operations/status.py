@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from kafka_bridge.heartbeats import STALE_AFTER, last_beats
+from kernel.databases import LEDGER
 from operations.metrics import process_registry
 
 SAMPLES = "status:samples"
@@ -98,7 +99,7 @@ def describe(check: Any) -> str:
     """A health check as a person names the part it checks."""
     kind = type(check).__name__
     if kind == "Database":
-        names = {"default": "PostgreSQL: the read model", "ledger": "PostgreSQL: the ledger"}
+        names = {"default": "PostgreSQL: the read model", LEDGER: "PostgreSQL: the ledger"}
         return names.get(check.alias, str(check.alias))
     if kind == "Consumers":
         return f"consumer group {check.group}"

@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from kernel.databases import LEDGER
 from kernel.models import ProcessedCommand
 
 
@@ -12,7 +13,7 @@ class ProcessedTransfer(ProcessedCommand):
     the Kafka transaction that carried them was lost after the database had committed.
     """
 
-    database = "ledger"
+    database = LEDGER
 
     balance_changes = models.JSONField(default=list, blank=True)
     payload_digest = models.CharField(

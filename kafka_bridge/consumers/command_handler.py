@@ -41,6 +41,7 @@ from kafka_bridge.metrics import COMMANDS_HANDLED, HANDLER_BATCH_SIZE, HANDLER_P
 from kafka_bridge.translate import NotACommand, Outgoing, failure_records, feedback_of, to_command, to_records
 from kafka_bridge.wire.codecs import Codec, DecodeError, decode_key, encode_key
 from kafka_bridge.wire.topology import Topic
+from kernel.databases import LEDGER
 from kernel.logs import about_command
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ class CommandHandler(Work):
                 lambda: kept_positions.read(Topic.COMMAND_HANDLER_POSITIONS.value, self.group, self.kafka_timeout),
             )
         except DatabaseError:
-            connections["ledger"].close()
+            connections[LEDGER].close()
             raise
         for tp, known in zip(partitions, committed, strict=True):
             if (tp.topic, tp.partition) in resume:
@@ -143,7 +144,7 @@ class CommandHandler(Work):
         except BaseException as error:
             release_account_locks()  # before the connection goes back to the pool: locks outlive a rollback
             if isinstance(error, DatabaseError):
-                connections["ledger"].close()
+                connections[LEDGER].close()
             if offsets is not None:
                 concurrent.futures.wait([offsets])  # no transactional call may overlap the abort
             abort_transaction(self.producer, self.kafka_timeout)
@@ -199,7 +200,7 @@ class CommandHandler(Work):
         stands alone), dead-lettered, and its client told it failed."""
         parts = isolate(readable, lambda part: self._on_ledger(part, spans), self._failed)
         if not any(part.ran for part in parts):  # nothing ran on the ledger: still keep how far the batch goes
-            with transaction.atomic(using="ledger"):
+            with transaction.atomic(using=LEDGER):
                 positions.record_batch(self.group, spans)
         return LedgerPart(
             [o for part in parts for o in part.outgoing],
@@ -208,7 +209,7 @@ class CommandHandler(Work):
         )
 
     def _on_ledger(self, part: list[Read], spans: list[positions.Span]) -> LedgerPart:
-        with transaction.atomic(using="ledger"):
+        with transaction.atomic(using=LEDGER):
             outcomes = execute_commands(
                 [item.received for item in part], also=[positions.batch_write(self.group, spans)]
             )

@@ -118,10 +118,10 @@ def test_a_command_no_record_carries_is_an_error():
 
 
 def test_a_record_that_is_no_feedback_is_never_taken_for_a_successful_transfer():
-    """`answer_to` once answered "success" to anything it did not recognise."""
-    from kafka_bridge.translate import NotUnderstood, answer_to
+    """The answer once was "success" for anything it did not recognise."""
+    from kafka_bridge.translate import NotUnderstood, feedback_of
     from transfers.commands import TransferAnswer
 
-    assert answer_to(MoneyTransferConfirmed(id=ID)) == TransferAnswer(success=True)
+    assert feedback_of(MoneyTransferConfirmed(id=ID)) == (ID, TransferAnswer(success=True))
     with pytest.raises(NotUnderstood):
-        answer_to(BalanceChanged("NL", 1, 1, "cash", "d"))
+        feedback_of(BalanceChanged("NL", 1, 1, "cash", "d"))
