@@ -2,13 +2,11 @@
 
 from django.db import models
 
+from alerts.rules import AlertKind
 from kernel.databases import LEDGER
 from kernel.models import ProcessedCommand
 
-KINDS = [
-    (kind, kind.replace("_", " ").lower())
-    for kind in ("BALANCE_BELOW", "CREDIT_ABOVE", "DEBIT_ABOVE", "DESCRIPTION_MATCHES")
-]
+KINDS = [(kind.value, kind.value.replace("_", " ").lower()) for kind in AlertKind]
 
 
 class LedgerAlertRule(models.Model):

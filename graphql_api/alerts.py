@@ -10,10 +10,11 @@ import strawberry
 
 from alerts.commands import add_alert_rule, remove_alert_rule
 from alerts.notices import ALERT_FIRED, AlertNotice, alerts_group
+from alerts.rules import AlertKind
 from alerts.selectors import is_owner, latest_alerts, rules_of
 from graphql_api.errors import ClientError
 from graphql_api.limits import capped, refuse_hostile_text
-from graphql_api.types import AlertKindType, AlertRuleResult, AlertRuleType, AlertType
+from graphql_api.types import AlertRuleResult, AlertRuleType, AlertType
 from kernel.live import listening
 from kernel.reads import read
 from kernel.rules import INVALID_TOKEN
@@ -31,7 +32,7 @@ class AlertMutations:
         self,
         iban: str,
         token: str,
-        kind: AlertKindType,
+        kind: AlertKind,
         threshold: Annotated[int | None, strawberry.argument(description="euro cents")] = None,
         descr_includes: str | None = None,
     ) -> AlertRuleResult:

@@ -7,23 +7,21 @@ here, at the edge, as the original showed it (`€10,00`).
 
 from __future__ import annotations
 
-from enum import Enum
-
 import strawberry
 import strawberry_django
 
 from alerts.models import Alert as AlertModel
 from alerts.models import AlertRule as AlertRuleModel
 from alerts.notices import AlertNotice
+from alerts.rules import AlertKind
 from kernel.money import format_euro
 from transfers.models import Transaction
 from transfers.notices import TransactionNotice
 
-
-@strawberry.enum(name="dtype", description="whether the money was added or removed")
-class Direction(Enum):
-    DEBIT = "DEBIT"
-    CREDIT = "CREDIT"
+# The domain's own enums, as GraphQL names them: one list of members each.
+Direction = Transaction.Direction
+strawberry.enum(Direction, name="dtype", description="whether the money was added or removed")
+strawberry.enum(AlertKind, name="AlertKind", description="What an alert rule watches for")
 
 
 @strawberry_django.type(
@@ -76,20 +74,12 @@ class MoneyTransferResult:
     reason: str | None = strawberry.field(default=None, description="The reason the transfer failed.")
 
 
-@strawberry.enum(name="AlertKind", description="What an alert rule watches for")
-class AlertKindType(Enum):
-    BALANCE_BELOW = "BALANCE_BELOW"
-    CREDIT_ABOVE = "CREDIT_ABOVE"
-    DEBIT_ABOVE = "DEBIT_ABOVE"
-    DESCRIPTION_MATCHES = "DESCRIPTION_MATCHES"
-
-
 @strawberry_django.type(
     AlertRuleModel, name="AlertRule", description="A rule: tell the owner when a balance change matches"
 )
 class AlertRuleType:
     id: strawberry.ID
-    kind: AlertKindType
+    kind: AlertKind
     threshold: int | None = strawberry_django.field(
         field_name="threshold_cents", description="In euro cents, for the kinds that compare amounts."
     )
@@ -103,7 +93,7 @@ class AlertRuleType:
 class AlertType:
     id: strawberry.ID
     iban: str
-    kind: AlertKindType
+    kind: AlertKind
     message: str
     rule_id: strawberry.ID
     created_at: str = strawberry.field(description="When it fired, ISO 8601")
@@ -113,7 +103,7 @@ class AlertType:
         return cls(
             id=strawberry.ID(str(alert.id)),
             iban=alert.iban,
-            kind=AlertKindType(alert.kind),
+            kind=AlertKind(alert.kind),
             message=alert.message,
             rule_id=strawberry.ID(str(alert.rule_id)),
             created_at=alert.created_at.isoformat(),

@@ -28,13 +28,18 @@ class TransferAnswer:
 
 @dataclass(frozen=True)
 class TransferMoney(Command[TransferAnswer]):
-    """The ConfirmMoneyTransfer command. `from_account` and `to_account` are IBANs, `cash`, or another bank's."""
+    """The ConfirmMoneyTransfer command. `from_account` and `to_account` are IBANs, `cash`, or another bank's,
+    read as people write them once, where the command is made (at the edge, or from its record)."""
 
     token: str
     amount_cents: int
     from_account: str
     to_account: str
     description: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "from_account", normalized_account(self.from_account))
+        object.__setattr__(self, "to_account", normalized_account(self.to_account))
 
 
 async def request_transfer(
@@ -52,8 +57,8 @@ async def request_transfer(
         command_id=command_id,
         token=token,
         amount_cents=amount_cents,
-        from_account=normalized_account(from_account),
-        to_account=normalized_account(to_account),
+        from_account=from_account,
+        to_account=to_account,
         description=description,
     )
     reason = transfer_refusal(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from dataclasses import asdict, dataclass
 from uuid import UUID
 
-from accounts.iban import is_open_iban, normalized_account
+from accounts.iban import is_open_iban
 from accounts.ledger import Ledger
 from transfers.commands import TransferMoney
 from transfers.models import ProcessedTransfer
@@ -50,21 +49,12 @@ def payload_digest(command: TransferMoney) -> str:
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
-def normalized(command: TransferMoney) -> TransferMoney:
-    return dataclasses.replace(
-        command,
-        from_account=normalized_account(command.from_account),
-        to_account=normalized_account(command.to_account),
-    )
-
-
 def execute_transfer(command: TransferMoney, *, delivery: str, ledger: Ledger) -> TransferOutcome:
     """Move the money, or say why not; a known command id gets its stored outcome again.
 
     A repeat normally gets the answer only (no balance moves, no events). When the very same delivery
     comes back, the events of the first attempt never reached Kafka, so they are returned again too.
     """
-    command = normalized(command)
     digest = payload_digest(command)
     earlier = ledger.processed(ProcessedTransfer, command.command_id)
     if earlier is not None:
@@ -134,5 +124,5 @@ def _transfer(command: TransferMoney, ledger: Ledger) -> tuple[str | None, tuple
 
 
 def transfer_accounts(command: TransferMoney) -> list[str]:
-    """The accounts a transfer may change: both sides, as they are normalized."""
-    return [normalized_account(command.from_account), normalized_account(command.to_account)]
+    """The accounts a transfer may change: both sides."""
+    return [command.from_account, command.to_account]
