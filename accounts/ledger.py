@@ -8,7 +8,6 @@ JSON, built from the models' own metadata.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -17,7 +16,7 @@ from uuid import UUID
 from django.db import DatabaseError, connections, models
 
 from accounts.models import LedgerAccount
-from kernel.databases import LEDGER
+from kernel.databases import LEDGER, advisory_lock_key
 from kernel.models import ProcessedCommand
 
 Processed = TypeVar("Processed", bound=ProcessedCommand)
@@ -114,7 +113,7 @@ def _read(ibans: list[str], commands: dict[type[ProcessedCommand], list[UUID]]) 
         "WHERE iban = ANY(%s) AND (SELECT count(pg_advisory_lock(key)) FROM unnest(%s::bigint[]) AS key) >= 0 "
         "ORDER BY iban FOR UPDATE) a)"
     ]
-    params: list[Any] = [ibans, sorted({lock_key(iban) for iban in ibans})]
+    params: list[Any] = [ibans, sorted({advisory_lock_key(iban.encode()) for iban in ibans})]
     for kind, ids in commands.items():
         parts.append(f"(SELECT coalesce(json_agg(p), '[]') FROM {kind._meta.db_table} p WHERE command_id = ANY(%s))")
         params.append(ids)
@@ -151,11 +150,6 @@ def _insert(model: type[models.Model], objects: Sequence[models.Model]) -> Write
 
 def _json_value(value: Any) -> Any:
     return str(value) if isinstance(value, UUID) else value
-
-
-def lock_key(iban: str) -> int:
-    """The advisory lock id of an account: 64 bits of a hash of its IBAN."""
-    return int.from_bytes(hashlib.blake2b(iban.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 def release_account_locks() -> None:

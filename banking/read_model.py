@@ -8,7 +8,6 @@ came first) tells the answer.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from alerts.models import Alert, ProjectedRuleSettings
 from alerts.projections import FiredAlert, RuleSettings, record_alerts, record_rule_settings
 from banking.answers import Answer, answer_as_data, answer_from_data
 from banking.models import PendingAnswer
+from kernel.databases import advisory_lock_key
 from transfers.models import Transaction
 from transfers.projections import BalanceChangedEvent, record_balance_changes
 
@@ -79,10 +79,6 @@ def _events_per_command(events: Sequence[BalanceChangedEvent | RuleSettings]) ->
     return Counter(command_id for command_id, _ in distinct)
 
 
-def _lock_key(command_id: UUID) -> int:
-    return int.from_bytes(hashlib.blake2b(command_id.bytes, digest_size=8).digest(), "big", signed=True)
-
-
 def _answers_ready(
     feedback: Sequence[Feedback], events: Sequence[BalanceChangedEvent | RuleSettings]
 ) -> dict[UUID, Answer]:
@@ -106,7 +102,7 @@ def _answers_ready(
     if not candidates:
         return ready
     with connection.cursor() as cursor:
-        keys = sorted({_lock_key(command_id) for command_id in candidates})
+        keys = sorted({advisory_lock_key(command_id.bytes) for command_id in candidates})
         cursor.execute("SELECT count(pg_advisory_xact_lock(key)) FROM unnest(%s::bigint[]) AS key", [keys])
     PendingAnswer.objects.bulk_create(
         [
