@@ -18,11 +18,14 @@ from django.db import connection, transaction
 from accounts.commands import AccountAnswer
 from accounts.projections import record_account_creation
 from alerts.models import Alert, ProjectedRuleSettings
+from alerts.notices import alerts_fired
 from alerts.projections import FiredAlert, RuleSettings, record_alerts, record_rule_settings
-from banking.answers import Answer, answer_as_data, answer_from_data
+from banking.answers import Answer, answer_as_data, answer_from_data, answers_told
 from banking.models import PendingAnswer
 from kernel.databases import advisory_lock_key
+from kernel.live import Notification
 from transfers.models import Transaction
+from transfers.notices import transactions_created
 from transfers.projections import BalanceChangedEvent, record_balance_changes
 
 
@@ -45,6 +48,11 @@ class Projected:
 
     def __add__(self, other: Projected) -> Projected:
         return Projected(self.rows + other.rows, {**self.answers, **other.answers}, self.alerts + other.alerts)
+
+    def notifications(self) -> list[Notification]:
+        """What to tell live once the batch is written (so that a page reloaded on an answer shows its rows):
+        the answers, the new transactions, the fired alerts."""
+        return [*answers_told(self.answers), *transactions_created(self.rows), *alerts_fired(self.alerts)]
 
 
 def project(

@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
 from django.db import close_old_connections
 
-from alerts.notices import alerts_fired
-from banking.answers import answers_told
 from banking.read_model import Projected, project
 from kafka_bridge import batches, clients
 from kafka_bridge.batches import where
@@ -34,7 +32,6 @@ from kafka_bridge.wire.messages import Message as Record
 from kafka_bridge.wire.topology import Topic
 from kernel.live import Notifier
 from kernel.logs import about_command
-from transfers.notices import transactions_created
 
 logger = logging.getLogger(__name__)
 
@@ -95,9 +92,8 @@ class Projector(Work):
             for command_id in projected.answers:
                 with about_command(command_id):
                     logger.debug("answer told")
-        if self.notifier:  # told after the rows are written, so a page reloaded on the answer shows them
-            told = transactions_created(projected.rows) + alerts_fired(projected.alerts)
-            self.notifier.send([*answers_told(projected.answers), *told])
+        if self.notifier:
+            self.notifier.send(projected.notifications())
 
     def handled(self, records: list[Message]) -> None:
         """Commit the batch's own offsets: without them librdkafka commits the positions its thread finds when
