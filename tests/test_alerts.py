@@ -11,7 +11,6 @@ from playwright.sync_api import expect, sync_playwright
 
 from accounts.iban import iban_for
 from accounts.models import LedgerAccount
-from graphql_api.tests.test_api_live import new_user, transfer
 from kafka_bridge.tools.offsets import end_offsets
 from kafka_bridge.wire.codecs import get_codec
 from kafka_bridge.wire.messages import (
@@ -21,6 +20,7 @@ from kafka_bridge.wire.messages import (
     BalanceChanged,
     ConfirmMoneyTransfer,
 )
+from testing.graphql import new_user, transfer
 from testing.kafka import Collector, produce, produce_commands
 from testing.live import post, running_app, subscription
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from graphql_api.tests.test_api_live import TRANSFER_MUTATION, new_user
 from kafka_bridge.tools.offsets import end_offsets
 from kafka_bridge.wire.codecs import get_codec
 from kafka_bridge.wire.messages import ConfirmAccountCreation, ConfirmMoneyTransfer
+from testing.graphql import TRANSFER_MUTATION, new_user
 from testing.kafka import Collector, produce
 from testing.live import post, subscription
 

@@ -12,8 +12,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from devstack import control
 from devstack.profiles import get_profile
-from graphql_api.tests.test_api_live import new_user, transfer
 from kafka_bridge.wire.messages import ConfirmMoneyTransfer
+from testing.graphql import new_user, transfer
 from testing.kafka import produce_commands
 from testing.live import post, running_app
 

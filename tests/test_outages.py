@@ -8,8 +8,8 @@ import pytest
 
 from devstack import control
 from devstack.profiles import get_profile
-from graphql_api.tests.test_api_live import TRANSFER_MUTATION, new_user, transfer
 from kafka_bridge.tools.offsets import end_offsets
+from testing.graphql import TRANSFER_MUTATION, new_user, transfer
 from testing.kafka import Collector
 from testing.live import post, running_app
 

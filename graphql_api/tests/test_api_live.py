@@ -8,21 +8,11 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from accounts.models import Login
+from testing.graphql import GET_ACCOUNT, MONEY_TRANSFER, STREAM, TRANSFER_MUTATION, new_user, transfer
 from testing.live import post, running_app, subscription
 from transfers.models import Transaction
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
-
-GET_ACCOUNT = """subscription ($username: String!, $password: String!) {
-  get_account(username: $username, password: $password) { iban token reason } }"""
-MONEY_TRANSFER = """subscription ($uuid: String!, $username: String!, $token: String!, $amount: Int!,
-  $from: String!, $to: String!, $descr: String!) {
-  money_transfer(uuid: $uuid, username: $username, token: $token, amount: $amount, from: $from, to: $to,
-                 descr: $descr) { uuid success reason } }"""
-TRANSFER_MUTATION = MONEY_TRANSFER.replace("subscription", "mutation", 1)
-STREAM = """subscription ($iban: String, $min: Int, $max: Int, $direction: dtype, $text: String) {
-  stream_transactions(iban: $iban, min_amount: $min, max_amount: $max, direction: $direction,
-                      descr_includes: $text) { id iban changed_by new_balance from_to descr direction } }"""
 
 
 @pytest.fixture(scope="module")
@@ -34,34 +24,6 @@ def app(django_db_setup, django_db_blocker, tmp_path_factory):
         )  # as in production
         running.impatient_web = running.start_web("web-3", COMMAND_ANSWER_TIMEOUT="1")
         yield running
-
-
-def new_user(web, protocol="graphql-transport-ws", init=True, username=None):
-    username = username or f"user-{uuid.uuid4().hex[:8]}"
-    with subscription(
-        web, GET_ACCOUNT, {"username": username, "password": "secret-password"}, protocol=protocol, init=init
-    ) as receive:
-        account = receive()["data"]["get_account"]
-    assert account["reason"] is None, account
-    return username, account
-
-
-def transfer(web, username, token, amount, source, target, descr="test", command_id=None, mutation=False):
-    variables = {
-        "uuid": command_id or str(uuid.uuid4()),
-        "username": username,
-        "token": token,
-        "amount": amount,
-        "from": source,
-        "to": target,
-        "descr": descr,
-    }
-    if mutation:
-        status, body = post(web, TRANSFER_MUTATION, variables)
-        assert status == 200
-        return body["data"]["money_transfer"]
-    with subscription(web, MONEY_TRANSFER, variables) as receive:
-        return receive()["data"]["money_transfer"]
 
 
 def test_get_account_creates_an_account_and_logging_in_again_gives_the_same_one(app):

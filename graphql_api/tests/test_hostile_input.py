@@ -20,7 +20,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from graphql_api.tests.test_api_live import GET_ACCOUNT, MONEY_TRANSFER, TRANSFER_MUTATION, new_user, transfer
+from testing.graphql import GET_ACCOUNT, MONEY_TRANSFER, TRANSFER_MUTATION, new_user, transfer
 from testing.live import PROJECT_ROOT, post, running_app, subscription
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]

@@ -11,7 +11,7 @@ import zlib
 
 import pytest
 
-from graphql_api.tests.test_api_live import TRANSFER_MUTATION, new_user
+from testing.graphql import TRANSFER_MUTATION, new_user
 from testing.live import post, running_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
