@@ -13,11 +13,11 @@ from django.views.decorators.http import require_POST
 
 from accounts.logins import ask_for_alert_email, verify_alert_email
 from alerts.commands import add_alert_rule, remove_alert_rule
-from alerts.rules import AlertKind
+from alerts.models import KINDS
 from alerts.selectors import latest_alerts, rules_of
 from alerts.tasks import send_verification_email
 from pages.forms import NOT_AN_EMAIL, AlertEmailForm, AlertRuleForm, first_error
-from pages.session import OUTCOME_KEY, SESSION_KEY
+from pages.session import OUTCOME_KEY, customer_required
 
 NEWEST = 5
 
@@ -26,7 +26,7 @@ def alerts_context(iban: str) -> dict:
     return {
         "alert_rules": list(rules_of(iban)),
         "alerts": list(latest_alerts(iban, NEWEST)),
-        "alert_kinds": [(kind.value, kind.value.replace("_", " ").lower()) for kind in AlertKind],
+        "alert_kinds": KINDS,
     }
 
 
@@ -36,10 +36,8 @@ async def _tell(request: HttpRequest, ok: bool, text: str) -> HttpResponse:
 
 
 @require_POST
-async def add_rule(request: HttpRequest) -> HttpResponse:
-    me = await request.session.aget(SESSION_KEY)
-    if not me:
-        return redirect("client")
+@customer_required
+async def add_rule(request: HttpRequest, me: dict) -> HttpResponse:
     form = AlertRuleForm(request.POST)
     if not form.is_valid():
         return await _tell(request, False, first_error(form))
@@ -51,19 +49,15 @@ async def add_rule(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-async def remove_rule(request: HttpRequest, rule_id: uuid.UUID) -> HttpResponse:
-    me = await request.session.aget(SESSION_KEY)
-    if not me:
-        return redirect("client")
+@customer_required
+async def remove_rule(request: HttpRequest, me: dict, rule_id: uuid.UUID) -> HttpResponse:
     answer = await remove_alert_rule(iban=me["iban"], token=me["token"], rule_id=rule_id)
     return await _tell(request, answer.reason is None, answer.reason or "Alert rule removed")
 
 
 @require_POST
-async def set_email(request: HttpRequest) -> HttpResponse:
-    me = await request.session.aget(SESSION_KEY)
-    if not me:
-        return redirect("client")
+@customer_required
+async def set_email(request: HttpRequest, me: dict) -> HttpResponse:
     form = AlertEmailForm(request.POST)
     if not form.is_valid():
         return await _tell(request, False, first_error(form))

@@ -8,9 +8,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.commands import open_or_log_in
 from accounts.iban import CASH, COMPANY_IBAN
@@ -21,7 +19,7 @@ from kernel.rules import UUID_ALREADY_USED
 from pages.alerts import alerts_context
 from pages.feed import FIELDS, SIZES, FeedOptions
 from pages.forms import CommandForm, HtmxHttpRequest, LoginForm, TransferForm, first_error
-from pages.session import FORM_IDS_KEY, OUTCOME_KEY, PENDING_KEY, SESSION_KEY
+from pages.session import FORM_IDS_KEY, OUTCOME_KEY, PENDING_KEY, SESSION_KEY, customer_required
 from transfers.commands import request_transfer
 from transfers.selectors import list_last_transaction_per_iban, newest_notices
 
@@ -105,9 +103,7 @@ async def _client_page(request: HtmxHttpRequest, outcome: dict | None) -> HttpRe
     me = await request.session.aget(SESSION_KEY)
     context = {"me": me, "outcome": outcome, "pending": await request.session.aget(PENDING_KEY) or {}}
     if me:
-        ids = await _form_ids(request)
-        context["deposits"] = [(cents, ids[f"deposit-{cents}"]) for cents in DEPOSITS]
-        context["transfer_id"] = ids["transfer"]
+        context.update(await _form_context(request))
         context.update(await sync_to_async(feed_context)(request, me["iban"]))
         context.update(await database_sync_to_async(alerts_context)(me["iban"]))
         context["alert_email"], context["unverified_email"] = await database_sync_to_async(alert_emails_of)(
@@ -116,8 +112,13 @@ async def _client_page(request: HtmxHttpRequest, outcome: dict | None) -> HttpRe
     return page_or_part(request, "pages/client.html", context, CLIENT_PARTS)
 
 
-CLIENT_PARTS = {**FEED, "outcome-slot": "pages/_answered.html"}
+CLIENT_PARTS = FEED
 FORMS = ("transfer", *(f"deposit-{cents}" for cents in DEPOSITS))
+
+
+async def _form_context(request: HttpRequest) -> dict:
+    ids = await _form_ids(request)
+    return {"deposits": [(cents, ids[f"deposit-{cents}"]) for cents in DEPOSITS], "transfer_id": ids["transfer"]}
 
 
 async def _form_ids(request: HttpRequest) -> dict[str, str]:
@@ -136,21 +137,20 @@ async def _form_answered(request: HttpRequest, form: str) -> None:
 
 
 @require_POST
-async def deposit(request: HtmxHttpRequest, cents: int) -> HttpResponse:
-    return await _move_money(request, "deposit", CommandForm(request.POST), cents)
+@customer_required
+async def deposit(request: HtmxHttpRequest, me: dict, cents: int) -> HttpResponse:
+    return await _move_money(request, me, "deposit", CommandForm(request.POST), cents)
 
 
 @require_POST
-async def transfer(request: HtmxHttpRequest) -> HttpResponse:
-    return await _move_money(request, "transfer", TransferForm(request.POST))
+@customer_required
+async def transfer(request: HtmxHttpRequest, me: dict) -> HttpResponse:
+    return await _move_money(request, me, "transfer", TransferForm(request.POST))
 
 
-async def _move_money(request: HtmxHttpRequest, kind: str, form: CommandForm, cents: int = 0) -> HttpResponse:
-    me = await request.session.aget(SESSION_KEY)
-    if not me:
-        return HttpResponseClientRedirect(reverse("client")) if request.htmx else redirect("client")
+async def _move_money(request: HtmxHttpRequest, me: dict, kind: str, form: CommandForm, cents: int = 0) -> HttpResponse:
     if not form.is_valid():
-        return await _show_after_redirect(request, {"ok": False, "text": first_error(form)})
+        return await _show_after_redirect(request, me, {"ok": False, "text": first_error(form)})
     command_id = form.cleaned_data["command_id"]
     cents = form.cleaned_data.get("amount", cents)
     target = form.cleaned_data.get("to") or None
@@ -173,7 +173,7 @@ async def _move_money(request: HtmxHttpRequest, kind: str, form: CommandForm, ce
             f"Press {'Send' if kind == 'transfer' else 'the same button'} again to learn its outcome; "
             "it will not be made twice."
         )
-        return await _show_after_redirect(request, {"ok": False, "pending": True, "text": text})
+        return await _show_after_redirect(request, me, {"ok": False, "pending": True, "text": text})
     await request.session.apop(PENDING_KEY, None)
     await _form_answered(request, "transfer" if kind == "transfer" else f"deposit-{cents}")
     if answer.success:
@@ -182,16 +182,19 @@ async def _move_money(request: HtmxHttpRequest, kind: str, form: CommandForm, ce
         outcome = {"ok": False, "text": FORM_ALREADY_USED}
     else:
         outcome = {"ok": False, "text": answer.reason}
-    return await _show_after_redirect(request, outcome)
+    return await _show_after_redirect(request, me, outcome)
 
 
-async def _show_after_redirect(request: HtmxHttpRequest, outcome: dict) -> HttpResponse:
+async def _show_after_redirect(request: HtmxHttpRequest, me: dict, outcome: dict) -> HttpResponse:
     """Post/redirect/get: reloading the page afterwards must never send the money again.
 
-    A form sent by htmx gets its part of the page at once instead: the page stays, so there is nothing to reload.
+    A form sent by htmx gets its answer in place at once instead (the page stays, so there is nothing to
+    reload): the outcome, the new balance and the forms' next command ids; the feed shows the transaction live.
     """
     if request.htmx:
-        return await _client_page(request, outcome)
+        newest = await sync_to_async(newest_notices)(me["iban"], 1)
+        balance = {"balance_cents": newest[0].new_balance_cents if newest else 0}
+        return render(request, "pages/_answered.html", {"outcome": outcome, **balance, **await _form_context(request)})
     await request.session.aset(OUTCOME_KEY, outcome)
     return redirect("client")
 

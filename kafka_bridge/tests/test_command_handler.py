@@ -610,27 +610,23 @@ def test_a_read_only_ledger_is_waited_for_and_nothing_is_dead_lettered(start_han
     was dead-lettered while it lasted. It is the database's fault, not the command's."""
     bob = LedgerAccountFactory(username="bob")
     deposit = transfer_command("cash", bob, 100)
-    handler = start_handler()
     ledger = connections["ledger"].settings_dict["NAME"]
 
-    def everyone_reconnects():
+    def read_only(on):  # for the sessions that start from now on: the handler's, started afresh
         with connections["ledger"].cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                [ledger],
-            )
+            setting = "SET default_transaction_read_only = on" if on else "RESET default_transaction_read_only"
+            cursor.execute(f'ALTER DATABASE "{ledger}" {setting}')
 
-    with connections["ledger"].cursor() as cursor:
-        cursor.execute(f'ALTER DATABASE "{ledger}" SET default_transaction_read_only = on')
+    read_only(True)
     try:
-        everyone_reconnects()
+        handler = start_handler()
         produce_commands([("bob", deposit)])
         wait_for_text(handler, "read-only transaction")
         assert collectors["commands_dead_letter"].settle(1) == []
     finally:
-        with connections["ledger"].cursor() as cursor:
-            cursor.execute(f'ALTER DATABASE "{ledger}" RESET default_transaction_read_only')
-        everyone_reconnects()
+        read_only(False)
+    handler.stop()  # while it retries
+    start_handler()
 
     assert collectors["money_transfer_feedback"].until(lambda r: len(r) == 1) == [
         ("bob", MoneyTransferConfirmed(id=deposit.id))
