@@ -5,6 +5,7 @@ from django.db import models
 
 from kernel.databases import LEDGER
 from kernel.models import ProcessedCommand
+from kernel.rules import MAX_IBAN, MAX_USERNAME
 
 
 class LedgerAccount(models.Model):
@@ -12,8 +13,8 @@ class LedgerAccount(models.Model):
 
     database = LEDGER  # see bankproject.routers
 
-    username = models.CharField(max_length=150, db_index=True)
-    iban = models.CharField(max_length=34, unique=True)
+    username = models.CharField(max_length=MAX_USERNAME, db_index=True)
+    iban = models.CharField(max_length=MAX_IBAN, unique=True)
     token = models.CharField(max_length=20)
     balance_cents = models.BigIntegerField(default=0)
     limit_cents = models.BigIntegerField(default=-50_000, help_text="lowest balance allowed (an overdraft limit)")
@@ -32,8 +33,8 @@ class ProcessedAccountCreation(ProcessedCommand):
 
     database = LEDGER
 
-    username = models.CharField(max_length=150)
-    iban = models.CharField(max_length=34, blank=True)
+    username = models.CharField(max_length=MAX_USERNAME)
+    iban = models.CharField(max_length=MAX_IBAN, blank=True)
     token = models.CharField(max_length=20, blank=True)
 
     def __str__(self) -> str:
@@ -46,7 +47,7 @@ class Login(models.Model):
 
     database = LEDGER
 
-    username = models.CharField(max_length=150, unique=True)
+    username = models.CharField(max_length=MAX_USERNAME, unique=True)
     password = models.CharField(max_length=128, help_text="a hash, never the password")
     command_id = models.UUIDField(unique=True, help_text="of their ConfirmAccountCreation: sent again at each login")
     alert_email = models.EmailField(blank=True, help_text="verified: alerts are mailed here")
@@ -63,7 +64,7 @@ class Customer(models.Model):
     to tell an account's owner by its token."""
 
     command_id = models.UUIDField(unique=True)
-    iban = models.CharField(max_length=34, blank=True, db_index=True)
+    iban = models.CharField(max_length=MAX_IBAN, blank=True, db_index=True)
     token = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -6,9 +6,8 @@ edge already checked. Reasons are in the original's style (`from is invalid`).
 
 from __future__ import annotations
 
-from kernel.rules import INVALID_TOKEN, MAX_TOKEN, is_plain_text
+from kernel.rules import INVALID_TOKEN, MAX_IBAN, MAX_TOKEN, MAX_USERNAME, is_plain_text
 
-MAX_USERNAME = 150  # Django's own limit for a username
 MIN_USERNAME = 8  # the original's GraphQL endpoint asked for 8 characters at least
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024  # hashing cost does not grow with the length, but nobody types more
@@ -19,7 +18,6 @@ PASSWORD_IS_INVALID = "password is invalid"
 PASSWORD_TOO_SHORT = "password needs at least 8 characters"
 IBAN_IS_INVALID = "iban is invalid"
 IBAN_ALREADY_EXISTS = "generated iban already exists, try again"  # the original's
-MAX_IBAN = 34  # the longest IBAN there is
 
 
 def username_refusal(username: str) -> str | None:

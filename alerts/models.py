@@ -5,6 +5,7 @@ from django.db import models
 from alerts.rules import AlertKind
 from kernel.databases import LEDGER
 from kernel.models import ProcessedCommand
+from kernel.rules import MAX_DESCRIPTION, MAX_IBAN
 
 KINDS = [(kind.value, kind.value.replace("_", " ").lower()) for kind in AlertKind]
 
@@ -15,10 +16,10 @@ class LedgerAlertRule(models.Model):
     database = LEDGER
 
     id = models.UUIDField(primary_key=True)
-    iban = models.CharField(max_length=34, db_index=True)
+    iban = models.CharField(max_length=MAX_IBAN, db_index=True)
     kind = models.CharField(max_length=24, choices=KINDS)
     threshold_cents = models.BigIntegerField(null=True, blank=True)
-    text = models.CharField(max_length=140, blank=True)
+    text = models.CharField(max_length=MAX_DESCRIPTION, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -33,7 +34,7 @@ class ProcessedAlertRuleChange(ProcessedCommand):
 
     database = LEDGER
 
-    iban = models.CharField(max_length=34, blank=True)
+    iban = models.CharField(max_length=MAX_IBAN, blank=True)
 
     def __str__(self) -> str:
         return f"{self.command_id}: {self.reason or 'done'}"
@@ -43,10 +44,10 @@ class AlertRule(models.Model):
     """A rule as the read side shows it, from the account's latest AlertsSettingsUpdated."""
 
     id = models.UUIDField(primary_key=True)
-    iban = models.CharField(max_length=34, db_index=True)
+    iban = models.CharField(max_length=MAX_IBAN, db_index=True)
     kind = models.CharField(max_length=24, choices=KINDS)
     threshold_cents = models.BigIntegerField(null=True, blank=True)
-    text = models.CharField(max_length=140, blank=True)
+    text = models.CharField(max_length=MAX_DESCRIPTION, blank=True)
     position = models.SmallIntegerField(default=0)
 
     class Meta:
@@ -60,7 +61,7 @@ class ProjectedRuleSettings(models.Model):
     """A rule change whose settings are in the read model: its answer may be told (read-your-writes)."""
 
     command_id = models.UUIDField(primary_key=True)
-    iban = models.CharField(max_length=34)
+    iban = models.CharField(max_length=MAX_IBAN)
     projected_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -71,7 +72,7 @@ class Alert(models.Model):
     """An alert that fired: one per AlertTriggered event (its id makes storing it idempotent)."""
 
     id = models.UUIDField(primary_key=True)
-    iban = models.CharField(max_length=34)
+    iban = models.CharField(max_length=MAX_IBAN)
     rule_id = models.UUIDField()
     kind = models.CharField(max_length=24, choices=KINDS)
     message = models.TextField()

@@ -7,11 +7,9 @@ from enum import StrEnum
 from uuid import UUID
 
 from kernel.money import format_euro
-from kernel.rules import is_plain_text
+from kernel.rules import MAX_AMOUNT_CENTS, MAX_DESCRIPTION, is_plain_text
 
 MAX_RULES = 20  # per account
-MAX_THRESHOLD = 10**15  # cents, as the largest transfer
-MAX_TEXT = 140
 
 THRESHOLD_IS_INVALID = "threshold is invalid"
 TEXT_IS_INVALID = "descr_includes is invalid"
@@ -49,11 +47,11 @@ def rule_refusal(kind: str, threshold_cents: int | None, text: str | None) -> st
     """Why a rule cannot be kept, or None."""
     if kind not in AlertKind.__members__:
         return KIND_IS_INVALID
-    if text is not None and not is_plain_text(text, MAX_TEXT):
+    if text is not None and not is_plain_text(text, MAX_DESCRIPTION):
         return TEXT_IS_INVALID
     if kind == AlertKind.DESCRIPTION_MATCHES:
-        return None if text and text.strip() and is_plain_text(text, MAX_TEXT) else TEXT_IS_INVALID
-    if threshold_cents is None or abs(threshold_cents) > MAX_THRESHOLD:
+        return None if text and text.strip() and is_plain_text(text, MAX_DESCRIPTION) else TEXT_IS_INVALID
+    if threshold_cents is None or abs(threshold_cents) > MAX_AMOUNT_CENTS:
         return THRESHOLD_IS_INVALID
     if kind != AlertKind.BALANCE_BELOW and threshold_cents < 0:
         return THRESHOLD_IS_INVALID

@@ -4,6 +4,7 @@ from django.db import models
 
 from kernel.databases import LEDGER
 from kernel.models import ProcessedCommand
+from kernel.rules import MAX_IBAN
 
 
 class ProcessedTransfer(ProcessedCommand):
@@ -36,7 +37,7 @@ class Transaction(models.Model):
         DEBIT = "DEBIT"
         CREDIT = "CREDIT"
 
-    iban = models.CharField(max_length=34)
+    iban = models.CharField(max_length=MAX_IBAN)
     new_balance_cents = models.BigIntegerField()
     changed_by_cents = models.BigIntegerField(help_text="negative for a debit")
     counterparty = models.CharField(max_length=255, help_text="the other IBAN, or a name such as cash")
@@ -73,7 +74,7 @@ class LatestTransaction(models.Model):
     No database constraint and no cascade: emptying the transactions (a rebuild) stays one fast DELETE.
     """
 
-    iban = models.CharField(max_length=34, primary_key=True)
+    iban = models.CharField(max_length=MAX_IBAN, primary_key=True)
     transaction = models.OneToOneField(
         Transaction, on_delete=models.DO_NOTHING, db_constraint=False, related_name="latest_of"
     )

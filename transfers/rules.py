@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from accounts.iban import CASH, is_open_iban, is_valid_iban, looks_like_an_iban, names_this_bank
-from kernel.rules import INVALID_TOKEN, MAX_TOKEN, UUID_ALREADY_USED, is_plain_text
+from kernel.rules import (
+    INVALID_TOKEN,
+    MAX_AMOUNT_CENTS,
+    MAX_DESCRIPTION,
+    MAX_IBAN,
+    MAX_TOKEN,
+    UUID_ALREADY_USED,
+    is_plain_text,
+)
 
 # The original's reasons, word for word: clients match on them.
 FROM_IS_INVALID = "from is invalid"
@@ -17,10 +25,7 @@ TO_IS_INVALID = "to is invalid"
 BALANCE_TOO_LARGE = "the balance of to would be too large"
 DESCRIPTION_IS_INVALID = "description is invalid"
 
-MAX_TRANSFER_CENTS = 10**15  # ten trillion euro: beyond any real transfer, far from overflowing a bigint
 MAX_BALANCE_CENTS = 10**18  # ten times the company account's start; a bigint holds 9 times as much: no sum overflows
-MAX_ACCOUNT = 34  # the longest IBAN there is; also the longest name of another bank's customer
-MAX_DESCRIPTION = 140
 
 __all__ = ["INVALID_TOKEN", "MAX_TOKEN", "UUID_ALREADY_USED"]  # the kernel's, shared with the other commands
 
@@ -29,12 +34,12 @@ def transfer_refusal(*, amount_cents: int, from_account: str, to_account: str, d
     """The reason to refuse a transfer before any account is looked at, or None. Accounts come normalized."""
     if amount_cents <= 0:
         return AMOUNT_NOT_POSITIVE
-    if amount_cents > MAX_TRANSFER_CENTS:
+    if amount_cents > MAX_AMOUNT_CENTS:
         return AMOUNT_TOO_LARGE
     if from_account != CASH and not is_open_iban(from_account):
         return FROM_IS_INVALID
     if (
-        not is_plain_text(to_account, MAX_ACCOUNT)
+        not is_plain_text(to_account, MAX_IBAN)
         or not to_account.strip()
         or (names_this_bank(to_account) and not is_open_iban(to_account))
         or (looks_like_an_iban(to_account) and not is_valid_iban(to_account))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.rules import MAX_IBAN
-from kernel.rules import is_plain_text
+from kernel.rules import MAX_IBAN, is_plain_text
 from transfers.models import Transaction
 from transfers.notices import TransactionNotice
 

@@ -9,6 +9,7 @@ from accounts.iban import iban_for
 from accounts.models import LedgerAccount
 from accounts.tests.factories import LedgerAccountFactory
 from banking.ledger import Received, execute_commands
+from kernel.rules import MAX_AMOUNT_CENTS
 from transfers.commands import TransferMoney
 from transfers.models import ProcessedTransfer
 from transfers.rules import (
@@ -20,7 +21,6 @@ from transfers.rules import (
     FROM_IS_INVALID,
     INSUFFICIENT_FUNDS,
     INVALID_TOKEN,
-    MAX_TRANSFER_CENTS,
     TO_IS_INVALID,
     UUID_ALREADY_USED,
 )
@@ -129,7 +129,7 @@ def test_from_and_to_the_same_account_is_refused(alice):
     [
         (0, AMOUNT_NOT_POSITIVE),  # the original said "insufficient funds"
         (-500, AMOUNT_NOT_POSITIVE),  # the original moved money the other way
-        (MAX_TRANSFER_CENTS + 1, AMOUNT_TOO_LARGE),
+        (MAX_AMOUNT_CENTS + 1, AMOUNT_TOO_LARGE),
         (2**63 - 1, AMOUNT_TOO_LARGE),
     ],
 )

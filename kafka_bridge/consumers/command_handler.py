@@ -43,13 +43,14 @@ from kafka_bridge.wire.codecs import Codec, DecodeError, decode_key, encode_key
 from kafka_bridge.wire.topology import Topic
 from kernel.databases import LEDGER
 from kernel.logs import about_command
+from kernel.rules import MAX_USERNAME
 
 logger = logging.getLogger(__name__)
 
 GROUP_ID = "command-handler"
 SLOW_BATCH_SECONDS = 1.0  # a batch is a few milliseconds: one this slow says where its time went
 MAX_COMMAND_BYTES = 16 * 1024  # a command is well under a kilobyte: anything this large is not one
-MAX_KEY_BYTES = 600  # a username has at most 150 characters, of at most 4 bytes each
+MAX_KEY_BYTES = 4 * MAX_USERNAME  # a username's characters, of at most 4 bytes each
 FEEDBACK_KINDS = {
     Topic.ACCOUNT_CREATION_FEEDBACK: "account",
     Topic.MONEY_TRANSFER_FEEDBACK: "transfer",
