@@ -168,6 +168,12 @@ class Alerter(Work):
                 logger.warning("could not commit offsets of revoked partitions: %s", error)
                 self._uncommitted = {}
 
+    def idle(self) -> None:
+        """Nothing came: commit what waits now, before the loop commits positions past transaction markers
+        (committed after those, the waiting offsets would move them back)."""
+        if self._uncommitted:
+            self._commit_plainly()
+
     def handle(self, records: list[Message]) -> None:
         self.rules.catch_up()
         judged = isolate(records, self._alerts_for_all, self._unjudged)
