@@ -171,15 +171,8 @@ def test_the_client_page_shows_a_new_alert_as_a_toast_without_reloading(app, com
         browser.close()
 
 
-def test_a_settings_record_with_a_rule_that_cannot_be_kept_stops_no_alert(app):
-    """A rule with a null threshold is valid Avro: judging a balance change by it raised a TypeError, and as the
-    settings topic is compacted and read from its start, run_alerts crash-looped for good."""
-    codec = get_codec()
-    stranger = iban_for(f"9{uuid.uuid4().int % 10**9:09d}")  # one of ours by its form, no account
-    hostile = AlertsSettingsUpdated(iban=stranger, rules=(AlertRule(uuid.uuid4(), "DEBIT_ABOVE", None, None),))
-    produce([("alert_settings", stranger, codec.encode("alert_settings", hostile))])
-    change = BalanceChanged(iban=stranger, new_balance_cents=-5, changed_by_cents=-5, counterparty="x", description="")
-    produce([("balance_changed", "stranger", codec.encode("balance_changed", change))])
+def a_new_customer_is_alerted(app):
+    """A new customer's rule fires on their first deposit, and the alerts process is still running."""
     username, account = new_user(app.web)
     assert add_rule(app, account, "CREDIT_ABOVE", threshold=0)["reason"] is None
 
@@ -190,6 +183,18 @@ def test_a_settings_record_with_a_rule_that_cannot_be_kept_stops_no_alert(app):
     while not post(app.web, ALERTS, owner)[1]["data"]["alerts"]:
         assert time.monotonic() < deadline and app.processes["alerts"].poll() is None, "no alert"
         time.sleep(0.2)
+
+
+def test_a_settings_record_with_a_rule_that_cannot_be_kept_stops_no_alert(app):
+    """A rule with a null threshold is valid Avro: judging a balance change by it raised a TypeError, and as the
+    settings topic is compacted and read from its start, run_alerts crash-looped for good."""
+    codec = get_codec()
+    stranger = iban_for(f"9{uuid.uuid4().int % 10**9:09d}")  # one of ours by its form, no account
+    hostile = AlertsSettingsUpdated(iban=stranger, rules=(AlertRule(uuid.uuid4(), "DEBIT_ABOVE", None, None),))
+    produce([("alert_settings", stranger, codec.encode("alert_settings", hostile))])
+    change = BalanceChanged(iban=stranger, new_balance_cents=-5, changed_by_cents=-5, counterparty="x", description="")
+    produce([("balance_changed", "stranger", codec.encode("balance_changed", change))])
+    a_new_customer_is_alerted(app)
 
 
 def test_settings_records_beyond_what_the_domain_allows_are_kept_no_further(app):
@@ -202,16 +207,7 @@ def test_settings_records_beyond_what_the_domain_allows_are_kept_no_further(app)
         produce(
             [("alert_settings", iban, codec.encode("alert_settings", AlertsSettingsUpdated(iban=iban, rules=crowded)))]
         )
-    username, account = new_user(app.web)
-    assert add_rule(app, account, "CREDIT_ABOVE", threshold=0)["reason"] is None
-
-    assert transfer(app.web, username, account["token"], 100, "cash", account["iban"])["success"] is True
-
-    owner = {"iban": account["iban"], "token": account["token"]}
-    deadline = time.monotonic() + 30
-    while not post(app.web, ALERTS, owner)[1]["data"]["alerts"]:
-        assert time.monotonic() < deadline and app.processes["alerts"].poll() is None, "no alert"
-        time.sleep(0.2)
+    a_new_customer_is_alerted(app)
     app.wait_for_log("alerts", "keeping 20 of the 1000 rules")
     app.wait_for_log("alerts", "no account of ours")
 
@@ -221,16 +217,7 @@ def test_a_record_on_the_alerts_positions_that_is_no_position_is_skipped(app):
     keys = [f"{app.alerts_group}/balance_changed/{partition}" for partition in ("x", "0")]
     produce([("alerts_positions", keys[0], b"1"), ("alerts_positions", keys[1], b"not an offset")])
     app.restart("alerts")
-    username, account = new_user(app.web)
-    assert add_rule(app, account, "CREDIT_ABOVE", threshold=0)["reason"] is None
-
-    assert transfer(app.web, username, account["token"], 100, "cash", account["iban"])["success"] is True
-
-    owner = {"iban": account["iban"], "token": account["token"]}
-    deadline = time.monotonic() + 30
-    while not post(app.web, ALERTS, owner)[1]["data"]["alerts"]:
-        assert time.monotonic() < deadline and app.processes["alerts"].poll() is None, "no alert"
-        time.sleep(0.2)
+    a_new_customer_is_alerted(app)
     app.wait_for_log("alerts", "not a position")
 
 
