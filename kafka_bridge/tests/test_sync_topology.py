@@ -77,7 +77,7 @@ def test_a_first_sync_creates_the_topics_and_the_subjects(admin, registry, prefi
     subjects = [subject for subject in registry.get_subjects() if subject.startswith(prefix)]
     assert len(subjects) == 12  # the original's seven and our five
     assert f"{prefix}commands-nl.openweb.data.ConfirmMoneyTransfer" in subjects
-    assert registry.get_compatibility() == "BACKWARD"
+    assert {registry.get_compatibility(subject_name=subject) for subject in subjects} == {"FULL_TRANSITIVE"}
     assert "Done: " in capsys.readouterr().out
 
 
@@ -174,8 +174,8 @@ def test_an_incompatible_schema_is_a_problem_and_the_rest_waits(admin, registry,
     plan = TopologySync(admin, registry, parse_topology(topology_file)).plan()
 
     assert plan.problems == [
-        f"schema nl.openweb.data.ConfirmMoneyTransfer is not BACKWARD-compatible with the latest version of "
-        f"subject {prefix}commands-nl.openweb.data.ConfirmMoneyTransfer"
+        f"schema nl.openweb.data.ConfirmMoneyTransfer is not compatible with every version of subject "
+        f"{prefix}commands-nl.openweb.data.ConfirmMoneyTransfer (its level: FULL_TRANSITIVE)"
     ]
     assert [str(change) for change in plan.changes] == ["create topic extra (1 partitions, replication 1)"]
 
@@ -189,5 +189,37 @@ def test_the_command_refuses_an_incompatible_schema_and_changes_nothing(admin, p
     with pytest.raises(CommandError, match="nothing was changed"):
         call_command("sync_topology")
 
-    assert "BalanceChanged is not BACKWARD-compatible" in capsys.readouterr().err
+    assert "BalanceChanged is not compatible with every version" in capsys.readouterr().err
     assert "extra" not in admin.list_topics(timeout=10).topics
+
+
+def test_a_field_removed_without_a_default_is_refused(admin, registry, prefix, topology_file):
+    """BACKWARD, the registry's default, took it: a new reader reads old records, but an old reader (a process
+    not yet upgraded, a rebuild by an older version) cannot read the new ones."""
+    call_command("sync_topology")
+    incompatible_copy(
+        topology_file, "BalanceChanged", lambda schema: schema["fields"].pop()
+    )  # description, which has no default
+
+    plan = TopologySync(admin, registry, parse_topology(topology_file)).plan()
+
+    assert plan.problems == [
+        f"schema nl.openweb.data.BalanceChanged is not compatible with every version of subject "
+        f"{prefix}balance_changed-nl.openweb.data.BalanceChanged (its level: FULL_TRANSITIVE)"
+    ]
+
+
+def test_check_finds_a_subject_whose_level_was_changed_and_a_sync_puts_it_back(registry, prefix, topology_file, capsys):
+    call_command("sync_topology")
+    subject = f"{prefix}commands-nl.openweb.data.ConfirmMoneyTransfer"
+    registry.set_compatibility(subject_name=subject, level="BACKWARD")
+    capsys.readouterr()
+
+    with pytest.raises(SystemExit) as check:
+        call_command("sync_topology", "--check")
+    assert check.value.code == 1
+    assert f"set compatibility {subject} (BACKWARD -> FULL_TRANSITIVE)" in capsys.readouterr().out
+
+    call_command("sync_topology")
+
+    assert registry.get_compatibility(subject_name=subject) == "FULL_TRANSITIVE"

@@ -84,38 +84,39 @@ class TopologySync:
         return plan
 
     def _plan_schemas(self, plan: Plan) -> None:
+        """Each subject's schema registered, and its compatibility level set (after its first version: a
+        registry may know a subject's level only once the subject exists). A new version the registry finds
+        incompatible, under the subject's level now, with any version of the subject is a problem."""
         wanted = self.topology.compatibility
-        current = with_retries(lambda: self.registry.get_compatibility())
-        if current != wanted:
-            plan.changes.append(
-                Change(
-                    "set compatibility",
-                    "of the registry",
-                    f"{current} -> {wanted}",
-                    lambda: self.registry.set_compatibility(level=wanted),
-                )
-            )
         for subject, record in self.topology.subjects().items():
             schema = Schema(record.schema_str, "AVRO")
             status = self._registration_status(subject, schema)
-            if status == "registered":
-                continue
             if status == "new version" and not self._is_compatible(subject, schema):
                 plan.problems.append(
-                    f"schema {record.name} is not {wanted}-compatible with the latest version of subject {subject}"
+                    f"schema {record.name} is not compatible with every version of subject {subject} "
+                    f"(its level: {self._level_of(subject)})"
                 )
                 continue
-            plan.changes.append(
-                Change(
-                    "register schema",
-                    subject,
-                    status,
-                    functools.partial(self.registry.register_schema, subject, schema),
-                )
-            )
+            if status != "registered":
+                register = functools.partial(self.registry.register_schema, subject, schema)
+                plan.changes.append(Change("register schema", subject, status, register))
+            level = "unset" if status == "new subject" else self._level_of(subject)
+            if level != wanted:
+                set_level = functools.partial(self.registry.set_compatibility, subject_name=subject, level=wanted)
+                plan.changes.append(Change("set compatibility", subject, f"{level} -> {wanted}", set_level))
 
     def _is_compatible(self, subject: str, schema: Schema) -> bool:
-        return with_retries(lambda: self.registry.test_compatibility(subject, schema))
+        return with_retries(lambda: self.registry.test_compatibility_all_versions(subject, schema))
+
+    def _level_of(self, subject: str) -> str:
+        """The subject's own level ("unset" when it has none: Confluent's registry answers 404 then, Apicurio's
+        ccompat API NONE)."""
+        try:
+            return with_retries(lambda: self.registry.get_compatibility(subject_name=subject))
+        except SchemaRegistryError as error:
+            if error.http_status_code == 404:
+                return "unset"
+            raise
 
     def _registration_status(self, subject: str, schema: Schema) -> str:
         try:
