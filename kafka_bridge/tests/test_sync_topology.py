@@ -223,3 +223,16 @@ def test_check_finds_a_subject_whose_level_was_changed_and_a_sync_puts_it_back(r
     call_command("sync_topology")
 
     assert registry.get_compatibility(subject_name=subject) == "FULL_TRANSITIVE"
+
+
+def test_a_subject_whose_versions_were_deleted_is_registered_again(registry, prefix, topology_file):
+    """The registry looked such a subject up as a new version, then found no subject to test it against: the
+    sync failed, and every command answered on that subject waited for good."""
+    call_command("sync_topology")
+    subject = f"{prefix}money_transfer_feedback-nl.openweb.data.MoneyTransferConfirmed"
+    registry.delete_subject(subject)
+
+    call_command("sync_topology")
+
+    assert subject in registry.get_subjects()
+    assert registry.get_compatibility(subject_name=subject) == "FULL_TRANSITIVE"

@@ -106,7 +106,12 @@ class TopologySync:
                 plan.changes.append(Change("set compatibility", subject, f"{level} -> {wanted}", set_level))
 
     def _is_compatible(self, subject: str, schema: Schema) -> bool:
-        return with_retries(lambda: self.registry.test_compatibility_all_versions(subject, schema))
+        try:
+            return with_retries(lambda: self.registry.test_compatibility_all_versions(subject, schema))
+        except SchemaRegistryError as error:
+            if error.error_code == SUBJECT_NOT_FOUND:  # its versions deleted: nothing to be incompatible with
+                return True
+            raise
 
     def _level_of(self, subject: str) -> str:
         """The subject's own level ("unset" when it has none: Confluent's registry answers 404 then, Apicurio's
