@@ -1,5 +1,6 @@
-"""How many websockets one client address may hold open on a web process (`WEBSOCKETS_PER_ADDRESS`): each
-costs the event loop that serves every connection, so one client must not take them all."""
+"""How many websockets one client address (as `bankproject.addresses` found it) may hold open on a web process
+(`WEBSOCKETS_PER_ADDRESS`): each costs the event loop that serves every connection, so one client must not take
+them all."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections import Counter
 from typing import Any
 
 from django.conf import settings
+
+from kernel.limits import asking_from
 
 TOO_MANY_WEBSOCKETS = 4429  # 4000-4999 are the application's; 429 as HTTP's "too many requests"
 
@@ -21,7 +24,7 @@ class WebsocketsPerAddress:
         self.open: Counter[str] = Counter()
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
-        address = (scope.get("client") or ("",))[0]
+        address = asking_from.get() or ""
         if self.open[address] >= settings.WEBSOCKETS_PER_ADDRESS:
             await receive()  # websocket.connect
             await send({"type": "websocket.accept"})

@@ -150,8 +150,7 @@ class CommandHandler(Work):
                 concurrent.futures.wait([offsets])  # no transactional call may overlap the abort
             abort_transaction(self.producer, self.kafka_timeout)
             raise
-        finally:
-            release_account_locks()
+        release_account_locks()
         committed = time.perf_counter()
         HANDLER_BATCH_SIZE.observe(len(records))
         phases = {
