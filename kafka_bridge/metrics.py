@@ -14,10 +14,10 @@ COMMANDS_HANDLED = Counter(
 HANDLER_BATCH_SIZE = Histogram(
     "bank_handler_batch_size", "Commands per handler batch", buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500)
 )
-HANDLER_PHASE_SECONDS = Histogram(
-    "bank_handler_phase_seconds",
-    "Time per batch in each phase: ledger, produce, commit",
-    ["phase"],
+BATCH_PHASE_SECONDS = Histogram(
+    "bank_batch_phase_seconds",
+    "Time per transactional batch of a consumer in each phase: its work, produce, commit",
+    ["consumer", "phase"],
     buckets=LATENCY_BUCKETS,
 )
 DEAD_LETTERS = Counter("bank_dead_letters", "Records copied to a dead-letter topic", ["topic"])

@@ -157,3 +157,44 @@ class FakeConsumer:
             self.commits.append(landed)
             self.committed_offsets.update(landed)
         self._unsent = []
+
+
+@dataclass
+class FakeProducer:
+    """A transactional producer for the loops' unit tests: it remembers what it was asked, in order, and a
+    committed transaction's offsets land on `consumer` as the group coordinator would put them."""
+
+    consumer: FakeConsumer
+    calls: list[tuple] = field(default_factory=list)
+    fail_commit: BaseException | None = None
+    _offsets: list[TopicPartition] = field(default_factory=list)
+
+    def init_transactions(self, timeout: float) -> None:
+        self.calls.append(("init",))
+
+    def begin_transaction(self) -> None:
+        self.calls.append(("begin",))
+        self._offsets = []
+
+    def produce(self, topic: str, key: bytes | None = None, value: bytes | None = None, **options) -> None:
+        self.calls.append(("produce", topic, key))
+
+    def send_offsets_to_transaction(self, offsets: list[TopicPartition], metadata: object, timeout: float) -> None:
+        self.calls.append(("offsets", [((tp.topic, tp.partition), tp.offset) for tp in offsets]))
+        self._offsets = offsets
+
+    def commit_transaction(self, timeout: float) -> None:
+        if self.fail_commit is not None:
+            raise self.fail_commit
+        self.calls.append(("commit",))
+        if self._offsets:
+            self.consumer.commit(self._offsets, asynchronous=False)
+
+    def abort_transaction(self, timeout: float) -> None:
+        self.calls.append(("abort",))
+
+    def poll(self, timeout: float = 0) -> int:
+        return 0
+
+    def flush(self, timeout: float = 0) -> int:
+        return 0

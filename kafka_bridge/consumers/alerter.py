@@ -5,7 +5,7 @@ topic (read from the beginning, by every instance). For each balance change that
 account, as the rules stood when the change was committed, it produces one `AlertTriggered`; the alerts,
 where it is in each partition (`alerts_positions`) and the consumed offsets go in one Kafka transaction,
 so after a crash the batch is done again and only one of its two attempts is ever visible. A batch that
-fires nothing needs no transaction: its offsets are committed plainly.
+fires nothing needs no transaction: its offsets are committed plainly (`Commits.WHEN_PRODUCING`).
 
 A balance change that cannot be judged (an exception in our code for a value the schema allows) is
 dead-lettered to `alerts_dead_letter`; a rule that cannot be kept is logged and left out.
@@ -14,7 +14,6 @@ dead-lettered to `alerts_dead_letter`; a rule that cannot be kept is logged and 
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -24,7 +23,6 @@ from confluent_kafka import (
     IsolationLevel,
     KafkaException,
     Message,
-    Producer,
     TopicPartition,
 )
 from confluent_kafka.admin import AdminClient, OffsetSpec
@@ -32,9 +30,9 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 from accounts.iban import is_open_iban
 from alerts.rules import Change, Rule, alert_message
 from kafka_bridge import batches, kept_positions
-from kafka_bridge.consumers.dead_letters import DeadLetter, DeadLetters
-from kafka_bridge.consumers.loop import Work, abort_transaction, isolate
-from kafka_bridge.consumers.watch import hard_deadline
+from kafka_bridge.consumers.committer import Commits, Encoded, Produced
+from kafka_bridge.consumers.dead_letters import DeadLetter
+from kafka_bridge.consumers.loop import Work, isolate
 from kafka_bridge.translate import rules_of
 from kafka_bridge.wire.codecs import Codec, DecodeError, encode_key
 from kafka_bridge.wire.headers import Identity
@@ -46,8 +44,6 @@ logger = logging.getLogger(__name__)
 GROUP_ID = "alerts"
 ALERT_IDS = uuid.UUID("6f1e5c1a-3b0d-4c8e-9a51-0b7c2d9e4f10")  # the namespace of the alerts' ids
 VERSIONS_KEPT = 8  # of an account's rules: changes that sit between unread balance changes
-COMMIT_EVERY = 1.0  # seconds between plain commits of batches that fire nothing
-POSITIONS_EVERY = 60.0  # seconds between transactions that only keep the positions
 
 
 def trigger_of(record: Message) -> str:
@@ -115,34 +111,18 @@ class Rules:
 
 class Alerter(Work):
     name = "alerts"
+    commits = Commits.WHEN_PRODUCING
+    dead_letter_topic = Topic.ALERTS_DEAD_LETTER.value
+    positions_topic = Topic.ALERTS_POSITIONS.value
 
-    def __init__(
-        self,
-        consumer: Consumer,
-        producer: Producer,
-        rules: Rules,
-        codec: Codec,
-        *,
-        group: str,
-        kafka_timeout: float = 30.0,
-    ) -> None:
-        self.consumer, self.producer, self.rules, self.codec, self.group = consumer, producer, rules, codec, group
-        self.kafka_timeout = kafka_timeout
-        self.dead_letters = DeadLetters(producer, Topic.ALERTS_DEAD_LETTER.value)
-        self.fired = 0
-        self._uncommitted: dict[tuple[str, int], TopicPartition] = {}  # offsets of batches committed plainly, later
-        self._committed_at = self._positions_at = time.monotonic()
+    def __init__(self, rules: Rules, codec: Codec, *, group: str, kafka_timeout: float = 30.0) -> None:
+        self.rules, self.codec, self.group, self.kafka_timeout = rules, codec, group, kafka_timeout
 
-    def start(self) -> None:
-        self.producer.init_transactions(self.kafka_timeout)
-
-    def assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Start where the last transaction left each partition when the group's offset is lost or behind it."""
+    def assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        """Start where the last transaction left each partition when the group's offset is lost or behind it; the
+        group's offsets the positions topic does not know yet are kept there at once."""
         kept = kept_positions.read(Topic.ALERTS_POSITIONS.value, self.group, self.kafka_timeout)
         committed = consumer.committed(partitions, timeout=self.kafka_timeout)
-        unknown = [tp for tp in committed if tp.offset >= 0 and (tp.topic, tp.partition) not in kept]
-        if unknown:  # kept from now on, so that they are known if the group's offsets are lost later
-            self._in_a_transaction([], [], positions_alone=unknown)
         moved = False
         for tp, known in zip(partitions, committed, strict=True):
             offset = kept.get((tp.topic, tp.partition))
@@ -157,71 +137,18 @@ class Alerter(Work):
                 tp.offset, moved = offset, True
         if moved:
             consumer.assign(partitions)
+        return [tp for tp in committed if tp.offset >= 0 and (tp.topic, tp.partition) not in kept]
 
-    def revoked(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Commit the plain offsets now, while the partitions are still ours: committed later, after their new
-        owner's, they would move its offsets back."""
-        if self._uncommitted:
-            try:
-                self._commit_plainly()
-            except KafkaException as error:  # the group moved on already: the new owner reads those batches again
-                logger.warning("could not commit offsets of revoked partitions: %s", error)
-                self._uncommitted = {}
-
-    def idle(self) -> None:
-        """Nothing came: commit what waits now, before the loop commits positions past transaction markers
-        (committed after those, the waiting offsets would move them back)."""
-        if self._uncommitted:
-            self._commit_plainly()
-
-    def handle(self, records: list[Message]) -> None:
+    def handle(self, records: list[Message]) -> Produced:
         self.rules.catch_up()
         judged = isolate(records, self._alerts_for_all, self._unjudged)
         alerts = [alert for part in judged for alert in part if isinstance(alert, AlertTriggered)]
         letters = [letter for part in judged for letter in part if isinstance(letter, DeadLetter)]
-        offsets = {(tp.topic, tp.partition): tp for tp in batches.next_offsets(records)}
-        self._uncommitted |= offsets
-        if alerts or letters or time.monotonic() - self._positions_at >= POSITIONS_EVERY:
-            self._in_a_transaction(alerts, letters)
-        elif time.monotonic() - self._committed_at >= COMMIT_EVERY:
-            self._commit_plainly()
-
-    def _in_a_transaction(
-        self,
-        alerts: list[AlertTriggered],
-        letters: list[DeadLetter],
-        positions_alone: list[TopicPartition] | None = None,
-    ) -> None:
-        """The alerts, their dead letters and where each partition is now, with the offsets (or, given
-        `positions_alone`, those positions alone), in one transaction."""
-        offsets = list(self._uncommitted.values()) if positions_alone is None else positions_alone
-        self.producer.begin_transaction()
-        try:
-            for alert in alerts:
-                value = self.codec.encode(Topic.ALERTS, alert)
-                self.producer.produce(Topic.ALERTS.value, key=encode_key(alert.iban), value=value)
-            self.dead_letters.send(letters, wait=False)
-            kept_positions.keep(self.producer, Topic.ALERTS_POSITIONS.value, self.group, offsets)
-            if positions_alone is None:
-                with hard_deadline(self.kafka_timeout + 10, "sending the alerts' offsets"):
-                    self.producer.send_offsets_to_transaction(
-                        offsets, self.consumer.consumer_group_metadata(), self.kafka_timeout
-                    )
-            with hard_deadline(self.kafka_timeout + 10, "committing the alerts' transaction"):
-                self.producer.commit_transaction(self.kafka_timeout)
-        except BaseException:
-            abort_transaction(self.producer, self.kafka_timeout)
-            raise
-        self.fired += len(alerts)
-        if positions_alone is None:
-            self._uncommitted = {}
-            self._committed_at = self._positions_at = time.monotonic()
-
-    def _commit_plainly(self) -> None:
-        """Batches that fired nothing: their offsets alone, waited for, so no later commit is overtaken."""
-        self.consumer.commit(offsets=list(self._uncommitted.values()), asynchronous=False)
-        self._uncommitted = {}
-        self._committed_at = time.monotonic()
+        encoded: list[Encoded] = [
+            (Topic.ALERTS.value, encode_key(alert.iban), self.codec.encode(Topic.ALERTS, alert), None)
+            for alert in alerts
+        ]
+        return Produced(encoded, letters)
 
     def _alerts_for_all(self, records: list[Message]) -> list[AlertTriggered | DeadLetter]:
         return [alert for record in records for alert in self._alerts_for(record)]
@@ -249,11 +176,4 @@ class Alerter(Work):
         return alerts
 
     def close(self) -> None:
-        try:
-            if self._uncommitted:
-                self._commit_plainly()
-        except KafkaException as error:
-            logger.warning("could not commit the last offsets at the stop: %s", error)
-        finally:
-            self.rules.reader.close()
-            self.producer.flush(self.kafka_timeout)
+        self.rules.reader.close()

@@ -1,6 +1,6 @@
 """The command handler's work: read a batch of commands, run it on the ledger, publish, commit. Exactly once.
 
-Per batch there is one ledger transaction and one Kafka transaction:
+Per batch there is one ledger transaction and one Kafka transaction (the loop's committer begins and commits it):
 
 1. begin the Kafka transaction and lock the batch's accounts (advisory locks, held until step 3 is done);
 2. run the batch on the ledger and encode what it caused; the ledger transaction commits, storing each
@@ -21,12 +21,10 @@ than any command) or that the ledger fails on is dead-lettered, and the rest of 
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from confluent_kafka import Consumer, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 from django.db import DatabaseError, close_old_connections, connections, transaction
 
 from accounts.ledger import release_account_locks
@@ -34,10 +32,10 @@ from banking import positions
 from banking.ledger import Received, execute_commands
 from kafka_bridge import batches, kept_positions
 from kafka_bridge.batches import where
-from kafka_bridge.consumers.dead_letters import DeadLetter, DeadLetters
-from kafka_bridge.consumers.loop import Work, abort_transaction, isolate
-from kafka_bridge.consumers.watch import hard_deadline
-from kafka_bridge.metrics import COMMANDS_HANDLED, HANDLER_BATCH_SIZE, HANDLER_PHASE_SECONDS
+from kafka_bridge.consumers.committer import Commits, Encoded, Produced
+from kafka_bridge.consumers.dead_letters import DeadLetter
+from kafka_bridge.consumers.loop import Work, isolate
+from kafka_bridge.metrics import COMMANDS_HANDLED, HANDLER_BATCH_SIZE
 from kafka_bridge.translate import NotACommand, Outgoing, failure_records, feedback_of, to_command, to_records
 from kafka_bridge.wire.codecs import Codec, DecodeError, decode_key, encode_key
 from kafka_bridge.wire.topology import Topic
@@ -48,7 +46,6 @@ from kernel.rules import MAX_USERNAME
 logger = logging.getLogger(__name__)
 
 GROUP_ID = "command-handler"
-SLOW_BATCH_SECONDS = 1.0  # a batch is a few milliseconds: one this slow says where its time went
 MAX_COMMAND_BYTES = 16 * 1024  # a command is well under a kilobyte: anything this large is not one
 MAX_KEY_BYTES = 4 * MAX_USERNAME  # a username's characters, of at most 4 bytes each
 FEEDBACK_KINDS = {
@@ -57,16 +54,13 @@ FEEDBACK_KINDS = {
     Topic.ALERT_RULE_FEEDBACK: "alert rule",
 }
 
-Encoded = tuple[str, bytes | None, bytes, list]  # topic, key, value, headers
-
 
 @dataclass(frozen=True)
 class LedgerPart:
-    """What a part of a batch gave on the ledger: records to produce (and their bytes), and dead letters."""
+    """What a part of a batch gave on the ledger: its records (and their bytes), and dead letters."""
 
     outgoing: list[Outgoing]
-    encoded: list[Encoded]
-    letters: list[DeadLetter] = field(default_factory=list)
+    produced: Produced
     ran: bool = False  # its ledger transaction committed
 
 
@@ -80,19 +74,15 @@ class Read:
 
 class CommandHandler(Work):
     name = "command handler"
+    commits = Commits.IN_A_TRANSACTION
+    dead_letter_topic = Topic.COMMANDS_DEAD_LETTER.value
+    positions_topic = Topic.COMMAND_HANDLER_POSITIONS.value
 
-    def __init__(
-        self, consumer: Consumer, producer: Producer, codec: Codec, *, group: str, kafka_timeout: float = 30.0
-    ) -> None:
-        self.consumer, self.producer, self.codec, self.group = consumer, producer, codec, group
-        self.kafka_timeout = kafka_timeout
-        self.dead_letters = DeadLetters(producer, Topic.COMMANDS_DEAD_LETTER.value)
-        self._offsets = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="offsets")
+    def __init__(self, codec: Codec, *, group: str, kafka_timeout: float = 30.0) -> None:
+        self.codec, self.group, self.kafka_timeout = codec, group, kafka_timeout
+        self._answered: list[Outgoing] = []
 
-    def start(self) -> None:
-        self.producer.init_transactions(self.kafka_timeout)
-
-    def assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def assigned(self, consumer: Consumer, partitions: list[TopicPartition]) -> list[TopicPartition]:
         """Start where the ledger says it was when the group's offset is lost or behind it. Without the ledger
         nothing starts: the loop retries, and never reads from the earliest offset meanwhile."""
         committed = consumer.committed(partitions, timeout=self.kafka_timeout)
@@ -118,64 +108,26 @@ class CommandHandler(Work):
                 )
         if resume:
             consumer.assign(partitions)
+        return []
 
-    def handle(self, records: list[Message]) -> None:
-        received = time.perf_counter()
+    def handle(self, records: list[Message]) -> Produced:
+        """Run the batch on the ledger, its accounts locked until `ended`; the transaction is already begun."""
         close_old_connections()
         readable, dead = self._read(records)
-        started = time.perf_counter()
-        self.producer.begin_transaction()
-        offsets = None
-        try:
-            # The offsets join the transaction while the ledger works: their two round trips to the group
-            # coordinator are not waited for on top of the ledger's.
-            offsets = self._offsets.submit(self._send_offsets, records)
-            done = self._run_on_ledger(readable, _spans(records))
-            ledger_done = time.perf_counter()
-            for topic, key, value, headers in done.encoded:
-                self._send(topic, key, value, headers)
-            kept_positions.keep(
-                self.producer, Topic.COMMAND_HANDLER_POSITIONS.value, self.group, batches.next_offsets(records)
-            )
-            self.dead_letters.send([*dead, *done.letters], wait=False)
-            offsets.result()
-            offsets_sent = time.perf_counter()
-            with hard_deadline(self.kafka_timeout + 10, "committing the handler's transaction"):
-                self.producer.commit_transaction(self.kafka_timeout)
-        except BaseException as error:
-            release_account_locks()  # before the connection goes back to the pool: locks outlive a rollback
-            if isinstance(error, DatabaseError):
-                connections[LEDGER].close()
-            if offsets is not None:
-                concurrent.futures.wait([offsets])  # no transactional call may overlap the abort
-            abort_transaction(self.producer, self.kafka_timeout)
-            raise
-        release_account_locks()
-        committed = time.perf_counter()
+        done = self._run_on_ledger(readable, _spans(records))
         HANDLER_BATCH_SIZE.observe(len(records))
-        phases = {
-            "ledger": ledger_done - started,
-            "produce": offsets_sent - ledger_done,
-            "commit": committed - offsets_sent,
-        }
-        for phase, seconds in phases.items():
-            HANDLER_PHASE_SECONDS.labels(phase).observe(seconds)
-        if committed - received > SLOW_BATCH_SECONDS:
-            took = ", ".join(f"{phase} {seconds:.1f}" for phase, seconds in phases.items())
-            logger.warning(
-                "a batch of %d took %.1f s: decoding %.1f, %s",
-                len(records),
-                committed - received,
-                started - received,
-                took,
-            )
-        self._count(done.outgoing)
+        self._answered = done.outgoing
+        return Produced(done.produced.records, [*dead, *done.produced.dead_letters])
 
-    def _send_offsets(self, records: list[Message]) -> None:
-        with hard_deadline(self.kafka_timeout + 10, "sending the handler's offsets"):
-            self.producer.send_offsets_to_transaction(
-                batches.next_offsets(records), self.consumer.consumer_group_metadata(), self.kafka_timeout
-            )
+    def ended(self, error: BaseException | None) -> None:
+        """Let go of the batch's account locks once its events are out or it failed (before the connection goes back
+        to the pool: locks outlive a rollback)."""
+        release_account_locks()
+        if isinstance(error, DatabaseError):
+            connections[LEDGER].close()
+        if error is None:
+            self._count(self._answered)
+        self._answered = []
 
     def _read(self, records: list[Message]) -> tuple[list[Read], list[DeadLetter]]:
         """Decode the batch: commands to run, and poison to dead-letter. A registry that is away raises."""
@@ -204,8 +156,10 @@ class CommandHandler(Work):
                 positions.record_batch(self.group, spans)
         return LedgerPart(
             [o for part in parts for o in part.outgoing],
-            [e for part in parts for e in part.encoded],
-            [letter for part in parts for letter in part.letters],
+            Produced(
+                [e for part in parts for e in part.produced.records],
+                [letter for part in parts for letter in part.produced.dead_letters],
+            ),
         )
 
     def _on_ledger(self, part: list[Read], spans: list[positions.Span]) -> LedgerPart:
@@ -219,25 +173,17 @@ class CommandHandler(Work):
                 for record in to_records(outcome, decode_key(item.record.key()))
             ]
             encoded = [self._encode(item) for item in outgoing]
-        return LedgerPart(outgoing, encoded, ran=True)
+        return LedgerPart(outgoing, Produced(encoded), ran=True)
 
     def _failed(self, item: Read, error: Exception) -> LedgerPart:
         logger.error("dead-lettering %s: the ledger failed on it", where(item.record), exc_info=error)
         letter = DeadLetter(item.record, f"the ledger failed on this command: {error!r}")
         told = failure_records(item.received.command, decode_key(item.record.key()))
-        return LedgerPart(told, [self._encode(record) for record in told], letters=[letter])
+        return LedgerPart(told, Produced([self._encode(record) for record in told], [letter]))
 
     def _encode(self, item: Outgoing) -> Encoded:
         key = None if item.key is None else encode_key(item.key)
         return item.topic.value, key, self.codec.encode(item.topic, item.message), item.headers
-
-    def _send(self, topic: str, key: bytes | None, value: bytes | None, headers: list | None) -> None:
-        while True:
-            try:
-                self.producer.produce(topic, key=key, value=value, headers=headers)
-                return
-            except BufferError:  # the local queue is full: let deliveries drain
-                self.producer.poll(0.1)
 
     @staticmethod
     def _count(outgoing: list[Outgoing]) -> None:
@@ -251,12 +197,6 @@ class CommandHandler(Work):
                 command_id, answer = feedback_of(item.message)
                 with about_command(command_id):
                     logger.debug("%s %s", kind, "confirmed" if item.confirms else f"refused: {answer.reason}")
-
-    def close(self) -> None:
-        try:
-            self.producer.flush(self.kafka_timeout)
-        finally:
-            self._offsets.shutdown()
 
 
 def _spans(records: list[Message]) -> list[positions.Span]:

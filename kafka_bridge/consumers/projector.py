@@ -1,28 +1,29 @@
 """The projector's work: events and feedback in, read model and live notifications out.
 
 At least once with idempotent writes: a batch is written, subscribers are told, and only then are the
-batch's own offsets committed. A crash in between replays the batch; the writes find their rows already
-there (one transaction per event identity), and subscribers may hear a result twice.
+batch's offsets committed (plainly, by the loop, at most a second later). A crash in between replays the
+batch; the writes find their rows already there (one transaction per event identity), and subscribers may
+hear a result twice.
 
 A record that does not decode, or that the read model refuses, is isolated and copied to
-`projector_dead_letter` with the reason, and the rest of the batch goes on. A replay (`rebuild_projections`)
-only logs such a record: the running projector dead-letters each one once.
+`projector_dead_letter` with the reason, and the rest of the batch goes on. A replay (`rebuild_projections`:
+the projector in a loop that reads `until` the topics' ends) commits nothing and only logs such a record:
+the running projector dead-letters each one once.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Message
 from django.db import close_old_connections
 
 from banking.read_model import Projected, project
-from kafka_bridge import batches, clients
 from kafka_bridge.batches import where
-from kafka_bridge.consumers.dead_letters import DeadLetter, DeadLetters
+from kafka_bridge.consumers.committer import Produced
+from kafka_bridge.consumers.dead_letters import DeadLetter
 from kafka_bridge.consumers.loop import Work, isolate
 from kafka_bridge.metrics import EVENTS_PROJECTED, PROJECTION_DELAY_SECONDS
 from kafka_bridge.translate import read_model_input
@@ -58,31 +59,22 @@ class Stored:
 
 class Projector(Work):
     name = "projector"
+    dead_letter_topic = Topic.PROJECTOR_DEAD_LETTER.value
 
-    def __init__(
-        self,
-        consumer: Consumer,
-        codec: Codec,
-        *,
-        dead_letters: Producer | None = None,
-        notify: bool = True,
-        replaying: bool = False,
-    ) -> None:
-        self.consumer, self.codec, self.replaying = consumer, codec, replaying
-        producer = None if replaying else dead_letters or clients.producer()
-        self.dead_letters = None if producer is None else DeadLetters(producer, Topic.PROJECTOR_DEAD_LETTER.value)
+    def __init__(self, codec: Codec, *, notify: bool = True) -> None:
+        self.codec = codec
         self.notifier = Notifier() if notify else None
-        self.counts = {"transactions": 0, "answers": 0, "dead letters": 0} | ({"refused again": 0} if replaying else {})
-        self.projected: dict[tuple[str, int], TopicPartition] = {}  # the offset after each partition's last batch
+        self.counts = {"transactions": 0, "answers": 0, "refused": 0}
 
-    def handle(self, records: list[Message]) -> None:
+    def handle(self, records: list[Message]) -> Produced:
         close_old_connections()
         decoded, dead = self._decode(records)
         parts = isolate(decoded, self._write, self._refused)
         projected = sum((part.projected for part in parts), Projected())
-        self._dead_letter([*dead, *(letter for part in parts for letter in part.refused)])
+        refused = [*dead, *(letter for part in parts for letter in part.refused)]
         self.counts["transactions"] += len(projected.rows)
         self.counts["answers"] += len(projected.answers)
+        self.counts["refused"] += len(refused)
         now = time.time()
         for record, message in decoded:
             if isinstance(message, BalanceChanged):
@@ -94,16 +86,7 @@ class Projector(Work):
                     logger.debug("answer told")
         if self.notifier:
             self.notifier.send(projected.notifications())
-
-    def handled(self, records: list[Message]) -> None:
-        """Commit the batch's own offsets: without them librdkafka commits the positions its thread finds when
-        it sends the commit, which may include the next batch, consumed but not projected. Not waited for: a
-        lost commit only means records projected again, which rewrites nothing."""
-        if self.replaying:
-            return
-        done = batches.next_offsets(records)
-        self.consumer.commit(offsets=done, asynchronous=True)
-        self.projected |= {(tp.topic, tp.partition): tp for tp in done}
+        return Produced(dead_letters=refused)
 
     def _decode(self, records: list[Message]) -> tuple[list[Decoded], list[DeadLetter]]:
         decoded, dead = [], []
@@ -124,62 +107,7 @@ class Projector(Work):
         logger.error("the read model refused %s", where(item[0]), exc_info=error)
         return Stored(refused=[DeadLetter(item[0], f"the read model refused it: {error!r}")])
 
-    def _dead_letter(self, letters: list[DeadLetter]) -> None:
-        """Copy the records to the dead-letter topic and wait until the broker has them all (a replay only
-        logs them)."""
-        if not letters:
-            return
-        if self.dead_letters is None:
-            for letter in letters:
-                logger.warning(
-                    "refused again on a replay, not dead-lettered twice: %s: %s", where(letter.record), letter.error
-                )
-            self.counts["refused again"] += len(letters)
-            return
-        self.dead_letters.send(letters, wait=True)
-        self.counts["dead letters"] += len(letters)
-
     def close(self) -> None:
         logger.info("projector stopping: %s", self.counts)
-        self._commit_at_stop()
-        if self.dead_letters:
-            self.dead_letters.producer.flush(10)
         if self.notifier:
             self.notifier.close()
-
-    def _commit_at_stop(self) -> None:
-        """Commit, and wait for, the offsets after the last projected record of each partition still ours."""
-        with contextlib.suppress(KafkaException):  # the group went on without us: the new owner commits
-            ours = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
-            offsets = [tp for partition, tp in self.projected.items() if partition in ours]
-            if offsets:
-                self.consumer.commit(offsets=offsets, asynchronous=False)
-
-
-class Rebuild(Projector):
-    """The projector's work over its topics from their start to where they ended when it began: a replay into
-    an empty read model. It tells no one and commits nothing; `progress` hears the counts every few seconds."""
-
-    name = "rebuild"
-
-    def __init__(self, reader: Consumer, codec: Codec, ends: dict[tuple[str, int], int], progress) -> None:
-        super().__init__(reader, codec, notify=False, replaying=True)
-        self.ends, self.progress = ends, progress
-        self.partitions = [TopicPartition(topic, partition) for topic, partition in ends]
-        self._reported = time.monotonic()
-
-    def finished(self) -> bool:
-        # The position passes transaction markers and aborted records too, which no record is read at: so
-        # "done" is every position at its end, not every offset seen.
-        positions = self.consumer.position(self.partitions)
-        return all(max(tp.offset, 0) >= self.ends[(tp.topic, tp.partition)] for tp in positions)
-
-    def handle(self, records: list[Message]) -> None:
-        wanted = [r for r in records if r.offset() < self.ends[(r.topic(), r.partition())]]
-        if wanted:
-            super().handle(wanted)
-
-    def handled(self, records: list[Message]) -> None:
-        if time.monotonic() - self._reported > 5:
-            self.progress(self.counts)
-            self._reported = time.monotonic()

@@ -300,8 +300,7 @@ def handle_the_next_batch(group, producer):
     records = []
     while not records:
         records = [r for r in consumer.consume(10, 1.0) if not r.error()]
-    handler = CommandHandler(consumer, producer, get_codec(), group=group)
-    ConsumerLoop(consumer, handler).process(records)
+    ConsumerLoop(consumer, CommandHandler(get_codec(), group=group), producer=producer).process(records)
     consumer.close()
 
 
@@ -343,7 +342,7 @@ def test_a_slow_batch_says_where_its_time_went(group, caplog):
     handle_the_next_batch(group, SlowCommit(clients.transactional_producer(f"{group}-slow")))
 
     [warning] = [r.getMessage() for r in caplog.records if "took" in r.getMessage()]
-    assert warning.startswith("a batch of 1 took 1.")
+    assert warning.startswith("command handler: a batch of 1 took 1.")
     assert float(warning.rsplit("commit ", 1)[1]) >= 1.2
 
 
@@ -595,9 +594,8 @@ def test_a_batch_that_failed_on_the_ledger_leaves_no_account_locked(group, ledge
         records = [r for r in consumer.consume(10, 1.0) if not r.error()]
 
     with pytest.raises(OperationalError):
-        ConsumerLoop(consumer, CommandHandler(consumer, producer, get_codec(), group=group), retry_deadline=1).process(
-            records
-        )
+        loop = ConsumerLoop(consumer, CommandHandler(get_codec(), group=group), producer=producer, retry_deadline=1)
+        loop.process(records)
     consumer.close()
 
     with connections["ledger"].cursor() as cursor:
@@ -662,8 +660,10 @@ def run_in_this_process(group, ledger_away_for=0):
         return where_the_ledger_was(*args)
 
     consumer = clients.consumer(group)
-    handler = CommandHandler(consumer, clients.transactional_producer(f"{group}-in-process"), get_codec(), group=group)
-    loop = ConsumerLoop(consumer, handler, topics=["commands"], batch_size=20)
+    producer = clients.transactional_producer(f"{group}-in-process")
+    loop = ConsumerLoop(
+        consumer, CommandHandler(get_codec(), group=group), producer=producer, topics=["commands"], batch_size=20
+    )
     stop = threading.Event()
     with mock.patch.object(positions, "resume_at", resume_at):
         thread = threading.Thread(target=loop.run, args=(stop,))
@@ -729,8 +729,7 @@ def test_a_batch_whose_kafka_commit_failed_goes_out_after_a_stop_and_a_lost_grou
     consumer: Consumer = clients.consumer(group)
     producer = SecondCommitFails(clients.transactional_producer(f"{group}-doomed"))
     producer.init_transactions(30)
-    handler = CommandHandler(consumer, producer, get_codec(), group=group)
-    loop = ConsumerLoop(consumer, handler, retry_deadline=1)
+    loop = ConsumerLoop(consumer, CommandHandler(get_codec(), group=group), producer=producer, retry_deadline=1)
     consumer.subscribe(["commands"], on_assign=loop._assigned)  # as `run` does: the ledger knows every partition
 
     def the_next_batch():
@@ -744,7 +743,7 @@ def test_a_batch_whose_kafka_commit_failed_goes_out_after_a_stop_and_a_lost_grou
     produce_commands([("bob", second)])  # the same key: the same partition
     with pytest.raises(KafkaException):
         loop.process(the_next_batch())
-    handler.close()
+    loop.committer.close()
     consumer.close()
     assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 200  # the ledger committed; Kafka did not
     assert [m.id for _, m in collectors["money_transfer_feedback"].settle(2)] == [first.id]

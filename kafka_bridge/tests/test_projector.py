@@ -52,7 +52,7 @@ def running_projector():
     def run():
         try:
             consumer = clients.consumer(group)
-            ConsumerLoop(consumer, Projector(consumer, get_codec()), topics=TOPICS).run(stop)
+            ConsumerLoop(consumer, Projector(get_codec()), producer=clients.producer(), topics=TOPICS).run(stop)
         finally:
             connections.close_all()
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from accounts.models import Customer
 from banking.models import PendingAnswer
 from kafka_bridge.consumers.loop import ConsumerLoop
-from kafka_bridge.consumers.projector import TOPICS, Rebuild
+from kafka_bridge.consumers.projector import TOPICS, Projector
 from kafka_bridge.tools.offsets import end_offsets, reader_from
 from kafka_bridge.wire.codecs import get_codec
 from transfers.models import LatestTransaction, Transaction
@@ -30,13 +30,16 @@ class Command(BaseCommand):
             Customer.objects.all().delete()
         self.stdout.write(f"deleted {deleted} transactions; replaying {sum(ends.values())} records...")
         reader = reader_from([TopicPartition(topic, partition, 0) for topic, partition in ends])
-        rebuild = Rebuild(
-            reader,
-            get_codec(),
-            ends,
-            lambda counts: self.stdout.write(f"  {counts['transactions']} transactions so far..."),
-        )
+        rebuild = Projector(get_codec(), notify=False)
         started = time.monotonic()
-        ConsumerLoop(reader, rebuild, batch_size=1000, poll_timeout=1.0, watch_stalls=False).run(threading.Event())
+        ConsumerLoop(
+            reader,
+            rebuild,
+            batch_size=1000,
+            poll_timeout=1.0,
+            watch_stalls=False,
+            until=ends,
+            progress=lambda records: self.stdout.write(f"  {rebuild.counts['transactions']} transactions so far..."),
+        ).run(threading.Event())
         counts = ", ".join(f"{value} {name}" for name, value in rebuild.counts.items())
         self.stdout.write(self.style.SUCCESS(f"rebuilt in {time.monotonic() - started:.1f}s: {counts}"))

@@ -34,9 +34,13 @@ class Command(BaseCommand):
         )
         consumer = clients.consumer(group, **{"client.id": name, "session.timeout.ms": 10_000})
         rules = Rules(reader, get_codec(), clients.admin)
-        alerter = Alerter(consumer, clients.transactional_producer(name), rules, get_codec(), group=group)
         heartbeat = Heartbeat(group, os.environ.get("PROCESS_NAME", f"alerts-{instance}"))
         loop = ConsumerLoop(
-            consumer, alerter, topics=[Topic.BALANCE_CHANGED.value], retry_deadline=retry_deadline, heartbeat=heartbeat
+            consumer,
+            Alerter(rules, get_codec(), group=group),
+            producer=clients.transactional_producer(name),
+            topics=[Topic.BALANCE_CHANGED.value],
+            retry_deadline=retry_deadline,
+            heartbeat=heartbeat,
         )
         loop.run(stop_on_signals())

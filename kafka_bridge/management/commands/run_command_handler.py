@@ -34,11 +34,11 @@ class Command(BaseCommand):
         name = f"{group}-{instance}"
         # A short session: when a handler dies, its partitions move to the others within 10 s.
         consumer = clients.consumer(group, **{"client.id": name, "session.timeout.ms": 10_000})
-        handler = CommandHandler(consumer, clients.transactional_producer(name), get_codec(), group=group)
         heartbeat = Heartbeat(group, os.environ.get("PROCESS_NAME", f"command-handler-{instance}"))
         loop = ConsumerLoop(
             consumer,
-            handler,
+            CommandHandler(get_codec(), group=group),
+            producer=clients.transactional_producer(name),
             topics=[Topic.COMMANDS.value],
             batch_size=batch_size,
             retry_deadline=retry_deadline,

@@ -27,7 +27,8 @@ class Command(BaseCommand):
         heartbeat = Heartbeat(group, os.environ.get("PROCESS_NAME", f"projector-{socket.gethostname()}-{os.getpid()}"))
         loop = ConsumerLoop(
             consumer,
-            Projector(consumer, get_codec()),
+            Projector(get_codec()),
+            producer=clients.producer(),
             topics=TOPICS,
             retry_deadline=retry_deadline,
             heartbeat=heartbeat,
