@@ -11,21 +11,9 @@ from uuid import UUID
 from django.db import transaction
 
 from alerts.models import Alert, AlertRule, ProjectedRuleSettings
-from alerts.rules import Rule
+from alerts.rules import FiredAlert, Rule
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class FiredAlert:
-    """An AlertTriggered event."""
-
-    id: UUID
-    iban: str
-    rule_id: UUID
-    kind: str
-    message: str
-    trigger: str
 
 
 @dataclass(frozen=True)

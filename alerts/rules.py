@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from uuid import UUID
+from uuid import UUID, uuid5
 
+from kernel.balances import BalanceChange
 from kernel.money import format_euro
 from kernel.rules import MAX_AMOUNT_CENTS, MAX_DESCRIPTION, is_plain_text
 
 MAX_RULES = 20  # per account
+ALERT_IDS = UUID("6f1e5c1a-3b0d-4c8e-9a51-0b7c2d9e4f10")  # the namespace of the alerts' ids
 
 THRESHOLD_IS_INVALID = "threshold is invalid"
 TEXT_IS_INVALID = "descr_includes is invalid"
@@ -34,13 +37,26 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class Change:
-    """A balance change, as a rule looks at it."""
+class FiredAlert:
+    """A rule that a balance change matched: what its owner is told, and the change (`trigger`) that fired it."""
 
-    new_balance_cents: int
-    changed_by_cents: int
-    counterparty: str
-    description: str
+    id: UUID
+    iban: str
+    rule_id: UUID
+    kind: str
+    message: str
+    trigger: str
+
+
+def fired_alerts(rules: Sequence[Rule], change: BalanceChange, trigger: str) -> list[FiredAlert]:
+    """The alerts `change` fires; each has the same id however often the change is judged again."""
+    alerts = []
+    for rule in rules:
+        message = alert_message(rule, change)
+        if message:
+            alert_id = uuid5(ALERT_IDS, f"{trigger}|{rule.id}")
+            alerts.append(FiredAlert(alert_id, change.iban, rule.id, rule.kind.value, message, trigger))
+    return alerts
 
 
 def rule_refusal(kind: str, threshold_cents: int | None, text: str | None) -> str | None:
@@ -58,7 +74,7 @@ def rule_refusal(kind: str, threshold_cents: int | None, text: str | None) -> st
     return None
 
 
-def alert_message(rule: Rule, change: Change) -> str | None:
+def alert_message(rule: Rule, change: BalanceChange) -> str | None:
     """What to tell the owner when `change` matches `rule`; None when it does not (or the rule lacks what its
     kind needs: no rule is stored so, but a record on the topic may say anything its schema allows)."""
     amount = format_euro(abs(change.changed_by_cents))

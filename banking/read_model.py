@@ -19,7 +19,8 @@ from accounts.commands import AccountAnswer
 from accounts.projections import record_account_creation
 from alerts.models import Alert, ProjectedRuleSettings
 from alerts.notices import alerts_fired
-from alerts.projections import FiredAlert, RuleSettings, record_alerts, record_rule_settings
+from alerts.projections import RuleSettings, record_alerts, record_rule_settings
+from alerts.rules import FiredAlert
 from banking.answers import Answer, answer_as_data, answer_from_data, answers_told
 from banking.models import PendingAnswer
 from kernel.databases import advisory_lock_key

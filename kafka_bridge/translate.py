@@ -17,12 +17,13 @@ from uuid import UUID
 from accounts.commands import AccountAnswer, OpenAccount
 from accounts.services import AccountCreationOutcome
 from alerts.commands import ChangeAlertRule, RuleAnswer
-from alerts.projections import FiredAlert, RuleSettings
-from alerts.rules import MAX_RULES, AlertKind, Rule, rule_refusal
+from alerts.projections import RuleSettings
+from alerts.rules import MAX_RULES, AlertKind, FiredAlert, Rule, rule_refusal
 from alerts.services import AlertRulesOutcome
 from banking.answers import Answer
 from banking.ledger import LedgerCommand, LedgerOutcome
 from banking.read_model import Feedback
+from kafka_bridge.wire.codecs import decode_key
 from kafka_bridge.wire.headers import Headers, Identity, event_headers, feedback_headers
 from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
@@ -41,6 +42,7 @@ from kafka_bridge.wire.messages import (
     MoneyTransferFailed,
 )
 from kafka_bridge.wire.topology import Topic
+from kernel.balances import BalanceChange
 from kernel.bus import Command, UnknownCommand
 from transfers.commands import TransferAnswer, TransferMoney
 from transfers.projections import BalanceChangedEvent
@@ -103,6 +105,28 @@ def command_kind(command: Command[Any]) -> str:
     return COMMAND_KINDS[type(command)]
 
 
+# -- a balance change, on the wire ----------------------------------------------------------------------------
+
+
+def balance_changed(change: BalanceChange) -> BalanceChanged:
+    """The event of a balance change (its owner is the record's key)."""
+    return BalanceChanged(
+        change.iban, change.new_balance_cents, change.changed_by_cents, change.counterparty, change.description
+    )
+
+
+def balance_change_of(event: BalanceChanged, key: bytes | None) -> BalanceChange:
+    """The balance change an event records, owned by the username its key holds."""
+    return BalanceChange(
+        decode_key(key) or "",
+        event.iban,
+        event.new_balance_cents,
+        event.changed_by_cents,
+        event.counterparty,
+        event.description,
+    )
+
+
 # -- outcomes: the records the handler produces for them ------------------------------------------------------
 
 
@@ -135,9 +159,7 @@ def _transfer_records(outcome: TransferOutcome, command_key: str | None) -> list
         Outgoing(
             Topic.BALANCE_CHANGED,
             change.username,
-            BalanceChanged(
-                change.iban, change.new_balance_cents, change.changed_by_cents, change.counterparty, change.description
-            ),
+            balance_changed(change),
             event_headers(outcome.command_id, index),
         )
         for index, change in enumerate(outcome.balance_changes)
@@ -235,25 +257,16 @@ def read_model_input(items: Sequence[tuple[Any, Message]]) -> ReadModelInput:
     for record, message in items:
         identity = Identity.of(record)
         if isinstance(message, BalanceChanged):
+            change = balance_change_of(message, record.key())
             batch.events.append(
                 BalanceChangedEvent(
-                    partition=record.partition(),
-                    offset=record.offset(),
-                    iban=message.iban,
-                    new_balance_cents=message.new_balance_cents,
-                    changed_by_cents=message.changed_by_cents,
-                    counterparty=message.counterparty,
-                    description=message.description,
-                    command_id=identity.command_id,
-                    event_index=identity.event_index,
+                    change, record.partition(), record.offset(), identity.command_id, identity.event_index
                 )
             )
         elif isinstance(message, AlertsSettingsUpdated):
             batch.settings.append(RuleSettings(message.iban, rules_of(message), identity.command_id))
         elif isinstance(message, AlertTriggered):
-            batch.fired.append(
-                FiredAlert(message.id, message.iban, message.rule_id, message.kind, message.message, message.trigger)
-            )
+            batch.fired.append(fired_alert_of(message))
         else:
             command_id, answer = feedback_of(message)  # or an error: every other kind of record is above
             batch.feedback.append(Feedback(command_id, answer, identity.command_events))
@@ -261,6 +274,14 @@ def read_model_input(items: Sequence[tuple[Any, Message]]) -> ReadModelInput:
 
 
 # -- alerts ----------------------------------------------------------------------------------------------------
+
+
+def alert_triggered(alert: FiredAlert) -> AlertTriggered:
+    return AlertTriggered(alert.id, alert.iban, alert.rule_id, alert.kind, alert.message, alert.trigger)
+
+
+def fired_alert_of(event: AlertTriggered) -> FiredAlert:
+    return FiredAlert(event.id, event.iban, event.rule_id, event.kind, event.message, event.trigger)
 
 
 def rules_of(settings: AlertsSettingsUpdated) -> tuple[Rule, ...]:

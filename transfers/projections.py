@@ -10,20 +10,17 @@ from uuid import UUID
 
 from django.db import connection
 
+from kernel.balances import BalanceChange
 from transfers.models import LatestTransaction, Transaction
 
 
 @dataclass(frozen=True)
 class BalanceChangedEvent:
-    """A BalanceChanged event, where it sits in its topic, and which command caused it (if it says)."""
+    """A balance change, where its event sits in its topic, and which command caused it (if it says)."""
 
+    change: BalanceChange
     partition: int
     offset: int
-    iban: str
-    new_balance_cents: int
-    changed_by_cents: int
-    counterparty: str
-    description: str
     command_id: UUID | None = None
     event_index: int | None = None
 
@@ -68,11 +65,11 @@ def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transa
         JOIN event ON stored.source_partition = event.part AND stored.source_offset = event.off
         ORDER BY event.n"""
     params: list[Any] = [
-        [e.iban for e in events],
-        [e.new_balance_cents for e in events],
-        [e.changed_by_cents for e in events],
-        [e.counterparty for e in events],
-        [e.description for e in events],
+        [e.change.iban for e in events],
+        [e.change.new_balance_cents for e in events],
+        [e.change.changed_by_cents for e in events],
+        [e.change.counterparty for e in events],
+        [e.change.description for e in events],
         [e.partition for e in events],
         [e.offset for e in events],
         [e.command_id for e in events],

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from accounts.iban import is_open_iban
 from accounts.ledger import Ledger
+from kernel.balances import BalanceChange
 from transfers.commands import TransferMoney
 from transfers.models import ProcessedTransfer
 from transfers.rules import (
@@ -21,18 +22,6 @@ from transfers.rules import (
     UUID_ALREADY_USED,
     transfer_refusal,
 )
-
-
-@dataclass(frozen=True)
-class BalanceChange:
-    """One account's balance moved: the BalanceChanged event, addressed to the account's owner."""
-
-    username: str
-    iban: str
-    new_balance_cents: int
-    changed_by_cents: int
-    counterparty: str
-    description: str
 
 
 @dataclass(frozen=True)

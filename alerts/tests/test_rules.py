@@ -9,17 +9,17 @@ from alerts.rules import (
     TEXT_IS_INVALID,
     THRESHOLD_IS_INVALID,
     AlertKind,
-    Change,
     Rule,
     alert_message,
     rule_refusal,
 )
+from kernel.balances import BalanceChange
 
 ID = uuid.uuid4()
 
 
 def change(changed_by, new_balance=10_000, counterparty="NL66OPEN0000000000", description="rent for May"):
-    return Change(new_balance, changed_by, counterparty, description)
+    return BalanceChange("", "NL1", new_balance, changed_by, counterparty, description)
 
 
 def test_a_debit_above_the_limit_is_told_in_the_banks_words():

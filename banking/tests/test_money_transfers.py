@@ -9,6 +9,7 @@ from accounts.iban import iban_for
 from accounts.models import LedgerAccount
 from accounts.tests.factories import LedgerAccountFactory
 from banking.ledger import Received, execute_commands
+from kernel.balances import BalanceChange
 from kernel.rules import MAX_AMOUNT_CENTS
 from transfers.commands import TransferMoney
 from transfers.models import ProcessedTransfer
@@ -24,7 +25,6 @@ from transfers.rules import (
     TO_IS_INVALID,
     UUID_ALREADY_USED,
 )
-from transfers.services import BalanceChange
 
 pytestmark = pytest.mark.django_db(databases=["ledger"])
 

@@ -10,6 +10,7 @@ from alerts.projections import RuleSettings
 from alerts.rules import AlertKind, Rule
 from banking.models import PendingAnswer
 from banking.read_model import Feedback, project
+from kernel.balances import BalanceChange
 from transfers.commands import TransferAnswer
 from transfers.models import Transaction
 from transfers.projections import BalanceChangedEvent, record_balance_changes
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def event(offset, iban="NL66OPEN0000000000", change=1000, partition=0):
-    return BalanceChangedEvent(partition, offset, iban, 5000, change, "cash", "deposit")
+    return BalanceChangedEvent(BalanceChange("", iban, 5000, change, "cash", "deposit"), partition, offset)
 
 
 def test_an_event_stored_twice_is_one_transaction():
@@ -59,7 +60,9 @@ def command_id():
 
 
 def identified(offset, command_id, index, iban="NL1"):
-    return BalanceChangedEvent(0, offset, iban, 5000, -100 if index == 0 else 100, "cash", "x", command_id, index)
+    return BalanceChangedEvent(
+        BalanceChange("", iban, 5000, -100 if index == 0 else 100, "cash", "x"), 0, offset, command_id, index
+    )
 
 
 CONFIRMED = TransferAnswer(success=True)

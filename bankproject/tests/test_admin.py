@@ -5,6 +5,7 @@ from django.contrib.auth.models import User
 
 from accounts.models import Customer, Login
 from accounts.tests.factories import LedgerAccountFactory
+from kernel.balances import BalanceChange
 from transfers.models import ProcessedTransfer
 from transfers.projections import BalanceChangedEvent, record_balance_changes
 
@@ -31,7 +32,9 @@ def staff_client(client):
 def test_every_admin_list_shows_and_searches(staff_client, page):
     LedgerAccountFactory(username="searchable")
     ProcessedTransfer.objects.create(command_id=uuid.uuid4(), reason="insufficient funds", delivery="commands:0:1")
-    record_balance_changes([BalanceChangedEvent(0, 1, "NL66OPEN0000000000", 100, -100, "cash", "rent")])
+    record_balance_changes(
+        [BalanceChangedEvent(BalanceChange("", "NL66OPEN0000000000", 100, -100, "cash", "rent"), 0, 1)]
+    )
     Customer.objects.create(command_id=uuid.uuid4(), iban="NL1")
     Login.objects.create(username="searchable-login", password="x", command_id=uuid.uuid4())
 
@@ -50,8 +53,8 @@ def test_the_ledger_cannot_be_edited_in_the_admin(staff_client):
 def test_transactions_filter_by_direction(staff_client):
     record_balance_changes(
         [
-            BalanceChangedEvent(0, 1, "NL-debit", 0, -100, "cash", "out"),
-            BalanceChangedEvent(0, 2, "NL-credit", 100, 100, "cash", "in"),
+            BalanceChangedEvent(BalanceChange("", "NL-debit", 0, -100, "cash", "out"), 0, 1),
+            BalanceChangedEvent(BalanceChange("", "NL-credit", 100, 100, "cash", "in"), 0, 2),
         ]
     )
 

@@ -14,7 +14,6 @@ dead-lettered to `alerts_dead_letter`; a rule that cannot be kept is logged and 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -28,21 +27,20 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from accounts.iban import is_open_iban
-from alerts.rules import Change, Rule, alert_message
+from alerts.rules import FiredAlert, Rule, fired_alerts
 from kafka_bridge import batches, kept_positions
 from kafka_bridge.consumers.committer import Commits, Encoded, Produced
 from kafka_bridge.consumers.dead_letters import DeadLetter
 from kafka_bridge.consumers.loop import Work, isolate
-from kafka_bridge.translate import rules_of
+from kafka_bridge.translate import alert_triggered, balance_change_of, rules_of
 from kafka_bridge.wire.codecs import Codec, DecodeError, encode_key
 from kafka_bridge.wire.headers import Identity
-from kafka_bridge.wire.messages import AlertsSettingsUpdated, AlertTriggered, BalanceChanged
+from kafka_bridge.wire.messages import AlertsSettingsUpdated, BalanceChanged
 from kafka_bridge.wire.topology import Topic
 
 logger = logging.getLogger(__name__)
 
 GROUP_ID = "alerts"
-ALERT_IDS = uuid.UUID("6f1e5c1a-3b0d-4c8e-9a51-0b7c2d9e4f10")  # the namespace of the alerts' ids
 VERSIONS_KEPT = 8  # of an account's rules: changes that sit between unread balance changes
 
 
@@ -142,38 +140,31 @@ class Alerter(Work):
     def handle(self, records: list[Message]) -> Produced:
         self.rules.catch_up()
         judged = isolate(records, self._alerts_for_all, self._unjudged)
-        alerts = [alert for part in judged for alert in part if isinstance(alert, AlertTriggered)]
+        alerts = [alert for part in judged for alert in part if isinstance(alert, FiredAlert)]
         letters = [letter for part in judged for letter in part if isinstance(letter, DeadLetter)]
         encoded: list[Encoded] = [
-            (Topic.ALERTS.value, encode_key(alert.iban), self.codec.encode(Topic.ALERTS, alert), None)
+            (Topic.ALERTS.value, encode_key(alert.iban), self.codec.encode(Topic.ALERTS, alert_triggered(alert)), None)
             for alert in alerts
         ]
         return Produced(encoded, letters)
 
-    def _alerts_for_all(self, records: list[Message]) -> list[AlertTriggered | DeadLetter]:
+    def _alerts_for_all(self, records: list[Message]) -> list[FiredAlert | DeadLetter]:
         return [alert for record in records for alert in self._alerts_for(record)]
 
     @staticmethod
-    def _unjudged(record: Message, error: Exception) -> list[AlertTriggered | DeadLetter]:
+    def _unjudged(record: Message, error: Exception) -> list[FiredAlert | DeadLetter]:
         logger.error("cannot judge %s:%d against its rules", record.topic(), record.offset(), exc_info=error)
         return [DeadLetter(record, f"the alerts could not judge it: {error!r}")]
 
-    def _alerts_for(self, record: Message) -> list[AlertTriggered]:
+    def _alerts_for(self, record: Message) -> list[FiredAlert]:
         try:
             event = self.codec.decode(record.topic(), record.value())
         except DecodeError:
             return []  # the projector dead-letters it; there is nothing to alert on
         if not isinstance(event, BalanceChanged):
             return []
-        change = Change(event.new_balance_cents, event.changed_by_cents, event.counterparty, event.description)
-        trigger = trigger_of(record)
-        alerts = []
-        for rule in self.rules.at(event.iban, record.timestamp()[1]):
-            message = alert_message(rule, change)
-            if message:
-                alert_id = uuid.uuid5(ALERT_IDS, f"{trigger}|{rule.id}")
-                alerts.append(AlertTriggered(alert_id, event.iban, rule.id, rule.kind.value, message, trigger))
-        return alerts
+        rules = self.rules.at(event.iban, record.timestamp()[1])
+        return fired_alerts(rules, balance_change_of(event, record.key()), trigger_of(record))
 
     def close(self) -> None:
         self.rules.reader.close()

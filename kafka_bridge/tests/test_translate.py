@@ -20,8 +20,9 @@ from kafka_bridge.wire.messages import (
     MoneyTransferFailed,
 )
 from kafka_bridge.wire.topology import Topic
+from kernel.balances import BalanceChange
 from transfers.commands import TransferMoney
-from transfers.services import BalanceChange, TransferOutcome
+from transfers.services import TransferOutcome
 
 ID = uuid.uuid4()
 

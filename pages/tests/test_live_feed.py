@@ -8,6 +8,7 @@ from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.db import connections
 
+from kernel.balances import BalanceChange
 from pages.consumers import TransactionFeedConsumer
 from transfers.notices import TRANSACTION_CREATED, TransactionNotice, transactions_group
 from transfers.projections import BalanceChangedEvent, record_balance_changes
@@ -26,7 +27,9 @@ def in_memory_layer(settings):
 
 
 def deposit(offset: int, cents: int):
-    (row,) = record_balance_changes([BalanceChangedEvent(0, offset, IBAN, cents, cents, "cash", "deposit")])
+    (row,) = record_balance_changes(
+        [BalanceChangedEvent(BalanceChange("", IBAN, cents, cents, "cash", "deposit"), 0, offset)]
+    )
     return row
 
 

@@ -31,10 +31,13 @@ def test_a_page_of_accounts_swaps_the_table_alone_when_htmx_asks(client, db):
 
 def test_the_employee_page_pages_by_iban_without_counting_every_account(client, db):
     """It once counted, then skipped, every account on each view (seconds at a million accounts)."""
+    from kernel.balances import BalanceChange
     from transfers.projections import BalanceChangedEvent, record_balance_changes
 
     ibans = [f"NL{n:02d}PAGE{n:010d}" for n in range(25)]
-    record_balance_changes([BalanceChangedEvent(0, n, iban, 100, 100, "cash", "t") for n, iban in enumerate(ibans)])
+    record_balance_changes(
+        [BalanceChangedEvent(BalanceChange("", iban, 100, 100, "cash", "t"), 0, n) for n, iban in enumerate(ibans)]
+    )
 
     first = client.get("/employee/").content.decode()
     second = client.get(f"/employee/?after={ibans[19]}").content.decode()
