@@ -55,12 +55,11 @@ def registry(stack):
 @pytest.fixture
 def in_memory(settings):
     """The in-memory command bus (`kernel.bus.InMemoryBus`): no broker, answers the test chooses."""
-    from kernel.bus import InMemoryBus, get_command_bus
+    from kernel.bus import get_command_bus
 
     settings.COMMAND_BUS = "kernel.bus.InMemoryBus"
     get_command_bus.cache_clear()
-    InMemoryBus.reset()
-    yield InMemoryBus
+    yield get_command_bus()  # this test's own: the next one gets another
     get_command_bus.cache_clear()
 
 

@@ -102,23 +102,19 @@ class InMemoryBus(CommandBus):
     """A bus without a broker, for tests: each kind of command is answered by what `answer_with` gave for it
     (an answer, a function of the command, or an exception to raise), and every command sent is kept."""
 
-    sent: ClassVar[list[Command[Any]]] = []
-    _answers: ClassVar[dict[type, list[Any]]] = {}
+    def __init__(self) -> None:
+        self.sent: list[Command[Any]] = []
+        self._answers: dict[type, list[Any]] = {}
 
-    @classmethod
-    def reset(cls) -> None:
-        cls.sent, cls._answers = [], {}
-
-    @classmethod
-    def answer_with(cls, kind: type[Command[Any]], *answers: Any) -> None:
+    def answer_with(self, kind: type[Command[Any]], *answers: Any) -> None:
         """Answer the next commands of `kind` with these, in turn; the last one stays for the rest."""
-        cls._answers[kind] = list(answers)
+        self._answers[kind] = list(answers)
 
     async def send(self, command: Command[A], *, key: str) -> A:
         answers = self._answers.get(type(command))
         if not answers:
             raise UnknownCommand(f"the in-memory bus has no answer for {type(command).__name__}")
-        InMemoryBus.sent.append(command)
+        self.sent.append(command)
         answer = answers.pop(0) if len(answers) > 1 else answers[0]
         if isinstance(answer, type) and issubclass(answer, Exception):
             raise answer

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from accounts.commands import AccountAnswer, OpenAccount
-from kernel.bus import InMemoryBus, NoAnswer, get_command_bus
+from kernel.bus import NoAnswer
 from transfers.commands import TransferAnswer, TransferMoney
 
 pytestmark = pytest.mark.django_db(
@@ -14,32 +14,13 @@ pytestmark = pytest.mark.django_db(
 )  # database_sync_to_async closes connections
 
 
-class Script:
-    """The in-memory bus as these tests script it: a login is always answered, transfers as `script` says."""
-
-    @property
-    def sent(self):
-        return InMemoryBus.sent
-
-    @property
-    def script(self):
-        raise AttributeError("write only")
-
-    @script.setter
-    def script(self, answers):
-        InMemoryBus.answer_with(TransferMoney, *answers)
-
-
 @pytest.fixture
-def bus(settings):
-    settings.COMMAND_BUS = "kernel.bus.InMemoryBus"
+def bus(in_memory, settings):
+    """The in-memory bus: a login is always answered, transfers as each test says."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    get_command_bus.cache_clear()
-    InMemoryBus.reset()
-    InMemoryBus.answer_with(OpenAccount, AccountAnswer(iban="NL80OPEN0123456789", token="1" * 20))
-    yield Script()
-    get_command_bus.cache_clear()
+    in_memory.answer_with(OpenAccount, AccountAnswer(iban="NL80OPEN0123456789", token="1" * 20))
+    return in_memory
 
 
 def form_id(page: bytes, form: str) -> str:
@@ -67,7 +48,7 @@ def test_logging_in_gives_the_session_a_new_key(client, bus):
 def test_a_transfer_without_an_answer_is_pending_and_sending_it_again_repeats_the_same_command(logged_in, bus):
     page = logged_in.get("/client/").content
     command_id = form_id(page, "transfer-form")
-    bus.script = [NoAnswer, TransferAnswer(success=True)]
+    bus.answer_with(TransferMoney, NoAnswer, TransferAnswer(success=True))
     form = {"command_id": command_id, "amount": "11,11", "to": "NL66OPEN0000000000", "description": "rent"}
 
     logged_in.post("/client/transfer/", form)
@@ -87,7 +68,7 @@ def test_a_transfer_without_an_answer_is_pending_and_sending_it_again_repeats_th
 def test_each_deposit_button_sends_its_own_command_id(logged_in, bus):
     page = logged_in.get("/client/").content
     command_id = form_id(page, "deposit-1000")
-    bus.script = [TransferAnswer(success=True)]
+    bus.answer_with(TransferMoney, TransferAnswer(success=True))
 
     logged_in.post("/client/deposit/1000/", {"command_id": command_id})
 
@@ -103,7 +84,7 @@ def test_a_form_without_a_command_id_is_refused_with_a_reason(logged_in, bus):
 
 def test_an_htmx_transfer_is_answered_in_place_not_with_a_redirect(logged_in, bus):
     command_id = form_id(logged_in.get("/client/").content, "transfer-form")
-    bus.script = [TransferAnswer(success=False, reason="insufficient funds")]
+    bus.answer_with(TransferMoney, TransferAnswer(success=False, reason="insufficient funds"))
     form = {"command_id": command_id, "amount": "11,11", "to": "NL66OPEN0000000000", "description": "rent"}
 
     response = logged_in.post("/client/transfer/", form, headers={"HX-Request": "true", "HX-Target": "outcome-slot"})
@@ -127,7 +108,7 @@ def test_a_form_sends_the_same_command_however_often_the_page_is_shown_until_the
 
     for form in ("transfer-form", "deposit-1000", "deposit-50000"):
         assert form_id(first, form) == form_id(again, form)
-    bus.script = [TransferAnswer(success=True)]
+    bus.answer_with(TransferMoney, TransferAnswer(success=True))
     logged_in.post("/client/deposit/1000/", {"command_id": form_id(first, "deposit-1000")})
     after = logged_in.get("/client/").content
     assert form_id(after, "deposit-1000") != form_id(first, "deposit-1000")  # answered: the next is another
@@ -136,7 +117,7 @@ def test_a_form_sends_the_same_command_however_often_the_page_is_shown_until_the
 
 def test_a_form_used_again_from_a_stale_tab_is_told_why_it_was_not_sent(logged_in, bus):
     command_id = form_id(logged_in.get("/client/").content, "transfer-form")
-    bus.script = [TransferAnswer(success=False, reason="uuid already used for another command")]
+    bus.answer_with(TransferMoney, TransferAnswer(success=False, reason="uuid already used for another command"))
     form = {"command_id": command_id, "amount": "5", "to": "NL66OPEN0000000000", "description": "other"}
 
     logged_in.post("/client/transfer/", form)
