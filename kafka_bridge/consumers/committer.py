@@ -185,6 +185,9 @@ class Committer:
         self._markers_at = time.monotonic()
         try:
             positions = self.consumer.position(self.consumer.assignment())
+            self._learn_committed(
+                [tp for tp in positions if tp.offset >= 0 and (tp.topic, tp.partition) not in self.handled]
+            )
         except KafkaException:
             return
         moved = [tp for tp in positions if 0 <= self.handled.get((tp.topic, tp.partition), tp.offset) < tp.offset]
@@ -192,6 +195,15 @@ class Committer:
             self.consumer.commit(offsets=moved, asynchronous=False)
             self._handled(moved)
             self._committed_now(moved)
+
+    def _learn_committed(self, unknown: list[TopicPartition]) -> None:
+        """Where the group is in partitions this process has handled nothing of yet (a predecessor's last batch may
+        end in a marker the position has passed since)."""
+        if unknown:
+            for tp in self.consumer.committed(unknown, timeout=self.timeout):
+                if tp.offset >= 0:
+                    self._handled([tp])
+                    self._committed_now([tp])
 
     def revoked(self, partitions: Iterable[TopicPartition]) -> None:
         """Commit what waits while the partitions are still ours (later, after their new owner's commits, it would
