@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import (
@@ -29,6 +30,7 @@ from kafka_bridge.retry import with_retries
 from kafka_bridge.wire.codecs import registry_answers
 from kafka_bridge.wire.topology import TopicSpec, Topology
 
+APICURIO_CCOMPAT = "/apis/ccompat/v7"
 SUBJECT_NOT_FOUND = 40401
 SCHEMA_NOT_FOUND = 40403
 
@@ -94,7 +96,7 @@ class TopologySync:
             if status == "new version" and not self._is_compatible(subject, schema):
                 plan.problems.append(
                     f"schema {record.name} is not compatible with every version of subject {subject} "
-                    f"(its level: {self._level_of(subject)})"
+                    f"(its level: {self._level_of(subject)}): {self._why_incompatible(subject, schema)}"
                 )
                 continue
             if status != "registered":
@@ -112,6 +114,23 @@ class TopologySync:
             if error.error_code == SUBJECT_NOT_FOUND:  # its versions deleted: nothing to be incompatible with
                 return True
             raise
+
+    def _why_incompatible(self, subject: str, schema: Schema) -> str:
+        """The registry's own reasons. Confluent's registry gives them to a verbose compatibility test (the client
+        keeps only the boolean, so its REST client is asked); Apicurio's ccompat API gives none, and its own API
+        is asked for a dry run of the registration, which registers nothing."""
+        rest = self.registry._rest_client
+        path = f"compatibility/subjects/{quote(subject, safe='')}/versions?verbose=true"
+        reasons = with_retries(lambda: rest.post(path, body=schema.to_dict())).get("messages") or []
+        base = rest.base_urls[0].rstrip("/")
+        if not reasons and base.endswith(APICURIO_CCOMPAT):
+            native = f"{base.removesuffix(APICURIO_CCOMPAT)}/apis/registry/v3/groups/default/artifacts"
+            content = {"content": {"content": schema.schema_str, "contentType": "application/json"}}
+            answer = rest.session.post(f"{native}/{quote(subject, safe='')}/versions?dryRun=true", json=content)
+            if answer.status_code >= 400:
+                causes = answer.json().get("causes") or []
+                reasons = [f"{cause.get('description')} at {cause.get('context')}" for cause in causes]
+        return "; ".join(str(reason) for reason in reasons) or "the registry gives no reason"
 
     def _level_of(self, subject: str) -> str:
         """The subject's own level ("unset" when it has none: Confluent's registry answers 404 then, Apicurio's
