@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -38,7 +39,9 @@ class Ledger:
         self, ibans: Iterable[str], commands: Mapping[type[ProcessedCommand], Iterable[UUID]] | None = None
     ) -> None:
         kinds = list(commands or {})
-        accounts, *outcomes = _read(sorted(set(ibans)), {kind: list(ids) for kind, ids in (commands or {}).items()})
+        self.time, accounts, *outcomes = _read(
+            sorted(set(ibans)), {kind: list(ids) for kind, ids in (commands or {}).items()}
+        )
         self._accounts = {account.iban: account for account in accounts}
         self._changed: dict[str, LedgerAccount] = {}
         self._opened: list[LedgerAccount] = []
@@ -102,14 +105,18 @@ def _columns(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     return [field for field in model._meta.concrete_fields if not (field.primary_key and field.auto_created)]
 
 
-def _read(ibans: list[str], commands: dict[type[ProcessedCommand], list[UUID]]) -> list[list[Any]]:
-    """The accounts (locked: an advisory lock each first, in key order, then their rows, in IBAN order) and each
-    kind's stored outcomes, in one statement."""
+def _read(ibans: list[str], commands: dict[type[ProcessedCommand], list[UUID]]) -> list[Any]:
+    """The database's clock once the accounts are locked, the accounts (locked: an advisory lock each first, in key
+    order, then their rows, in IBAN order) and each kind's stored outcomes, in one statement.
+
+    The clock is read by the aggregate of the locked rows, so after the locks: an account's changes are stamped
+    in the order the ledger made them, whichever handler made them."""
     accounts = LedgerAccount._meta.db_table
     parts = [
         # The advisory locks come first: the rows' subquery waits for them (an initplan), and unnest reads the
         # sorted keys in order.
-        f"(SELECT coalesce(json_agg(a ORDER BY a.iban), '[]') FROM (SELECT * FROM {accounts} "
+        "(SELECT json_build_array(clock_timestamp(), coalesce(json_agg(a ORDER BY a.iban), '[]')) "
+        f"FROM (SELECT * FROM {accounts} "
         "WHERE iban = ANY(%s) AND (SELECT count(pg_advisory_lock(key)) FROM unnest(%s::bigint[]) AS key) >= 0 "
         "ORDER BY iban FOR UPDATE) a)"
     ]
@@ -119,9 +126,11 @@ def _read(ibans: list[str], commands: dict[type[ProcessedCommand], list[UUID]]) 
         params.append(ids)
     with connections[LEDGER].cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
+        (now, accounts), *outcomes = cursor.fetchone()
     models_read: list[type[models.Model]] = [LedgerAccount, *commands]
-    return [[_from_json(model, item) for item in found] for model, found in zip(models_read, row, strict=True)]
+    read = zip(models_read, [accounts, *outcomes], strict=True)
+    found = [[_from_json(model, item) for item in rows] for model, rows in read]
+    return [datetime.fromisoformat(now), *found]
 
 
 def _from_json(model: type[models.Model], item: dict[str, Any]) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -68,7 +69,7 @@ class NotUnderstood(Exception):
 TO_RECORD: dict[type[Command[Any]], Callable[[Any], Message]] = {
     OpenAccount: lambda c: ConfirmAccountCreation(id=c.command_id, username=c.username),
     TransferMoney: lambda c: ConfirmMoneyTransfer(
-        c.command_id, c.token, c.amount_cents, c.from_account, c.to_account, c.description
+        c.command_id, c.token, c.amount_cents, c.from_account, c.to_account, c.description, c.reference
     ),
     ChangeAlertRule: lambda c: ConfirmAlertRuleChange(
         c.command_id, c.iban, c.token, c.action, c.rule_id, c.kind, c.threshold_cents, c.text
@@ -77,7 +78,7 @@ TO_RECORD: dict[type[Command[Any]], Callable[[Any], Message]] = {
 FROM_RECORD: dict[type[Message], Callable[[Any], LedgerCommand]] = {
     ConfirmAccountCreation: lambda m: OpenAccount(m.id, m.username),
     ConfirmMoneyTransfer: lambda m: TransferMoney(
-        m.id, m.token, m.amount_cents, m.from_account, m.to_account, m.description
+        m.id, m.token, m.amount_cents, m.from_account, m.to_account, m.description, m.reference
     ),
     ConfirmAlertRuleChange: lambda m: ChangeAlertRule(
         m.id, m.iban, m.token, m.action, m.rule_id, m.kind, m.threshold, m.text
@@ -111,19 +112,29 @@ def command_kind(command: Command[Any]) -> str:
 def balance_changed(change: BalanceChange) -> BalanceChanged:
     """The event of a balance change (its owner is the record's key)."""
     return BalanceChanged(
-        change.iban, change.new_balance_cents, change.changed_by_cents, change.counterparty, change.description
+        change.iban,
+        change.new_balance_cents,
+        change.changed_by_cents,
+        change.counterparty,
+        change.description,
+        change.changed_at,
+        change.reference,
     )
 
 
-def balance_change_of(event: BalanceChanged, key: bytes | None) -> BalanceChange:
-    """The balance change an event records, owned by the username its key holds."""
+def balance_change_of(record: Any, event: BalanceChanged) -> BalanceChange:
+    """The balance change an event records, owned by the username its key holds. An event written before
+    `changed_at` existed (version 1) was made at about the time Kafka stamped its record."""
+    changed_at = event.changed_at or datetime.fromtimestamp(record.timestamp()[1] / 1000, UTC)
     return BalanceChange(
-        decode_key(key) or "",
+        decode_key(record.key()) or "",
         event.iban,
         event.new_balance_cents,
         event.changed_by_cents,
         event.counterparty,
         event.description,
+        changed_at,
+        event.reference,
     )
 
 
@@ -257,7 +268,7 @@ def read_model_input(items: Sequence[tuple[Any, Message]]) -> ReadModelInput:
     for record, message in items:
         identity = Identity.of(record)
         if isinstance(message, BalanceChanged):
-            change = balance_change_of(message, record.key())
+            change = balance_change_of(record, message)
             batch.events.append(
                 BalanceChangedEvent(
                     change, record.partition(), record.offset(), identity.command_id, identity.event_index

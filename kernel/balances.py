@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -16,3 +18,16 @@ class BalanceChange:
     changed_by_cents: int
     counterparty: str
     description: str
+    changed_at: datetime | None = None  # the ledger's clock; None in outcomes stored before it was kept
+    reference: str | None = None  # the payment reference of the transfer, if it had one
+
+    def as_json(self) -> dict[str, Any]:
+        """As the ledger stores it with its command's outcome, to publish it again the same."""
+        stored = asdict(self)
+        stored["changed_at"] = None if self.changed_at is None else self.changed_at.isoformat()
+        return stored
+
+    @classmethod
+    def from_json(cls, stored: dict[str, Any]) -> BalanceChange:
+        at = stored.get("changed_at")
+        return cls(**stored | {"changed_at": None if at is None else datetime.fromisoformat(at)})

@@ -36,10 +36,12 @@ class TransferMoney(Command[TransferAnswer]):
     from_account: str
     to_account: str
     description: str
+    reference: str | None = None  # the customer's payment reference; blank is none
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "from_account", normalized_account(self.from_account))
         object.__setattr__(self, "to_account", normalized_account(self.to_account))
+        object.__setattr__(self, "reference", (self.reference or "").strip() or None)
 
 
 async def request_transfer(
@@ -51,6 +53,7 @@ async def request_transfer(
     from_account: str,
     to_account: str,
     description: str,
+    reference: str | None = None,
 ) -> TransferAnswer:
     """Check the transfer, send it under `username` (which orders a customer's commands), return the outcome."""
     command = TransferMoney(
@@ -60,12 +63,14 @@ async def request_transfer(
         from_account=from_account,
         to_account=to_account,
         description=description,
+        reference=reference,
     )
     reason = transfer_refusal(
         amount_cents=command.amount_cents,
         from_account=command.from_account,
         to_account=command.to_account,
         description=command.description,
+        reference=command.reference,
     ) or username_refusal(username)
     if reason is None and len(token) > MAX_TOKEN:
         reason = INVALID_TOKEN

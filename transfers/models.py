@@ -5,6 +5,7 @@ from django.db import models
 from kernel.databases import LEDGER
 from kernel.models import ProcessedCommand
 from kernel.rules import MAX_IBAN
+from transfers.rules import MAX_REFERENCE
 
 
 class ProcessedTransfer(ProcessedCommand):
@@ -46,6 +47,10 @@ class Transaction(models.Model):
     source_offset = models.BigIntegerField()
     command_id = models.UUIDField(null=True, blank=True, help_text="the command that caused it")
     event_index = models.SmallIntegerField(null=True, blank=True, help_text="its place among the command's events")
+    changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the ledger made the change (older events: when Kafka stamped them)"
+    )
+    reference = models.CharField(max_length=MAX_REFERENCE, blank=True, help_text="the payment reference, if any")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -35,18 +35,22 @@ def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transa
     if not events:
         return []
     columns = (
-        "id, iban, new_balance_cents, changed_by_cents, counterparty, description, source_partition, source_offset"
+        "id, iban, new_balance_cents, changed_by_cents, counterparty, description, source_partition, source_offset, "
+        "changed_at, reference"
     )
     transactions, latest = Transaction._meta.db_table, LatestTransaction._meta.db_table
     sql = f"""
         WITH event AS (
             SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::int[],
-                                 %s::bigint[], %s::uuid[], %s::smallint[]) WITH ORDINALITY
-                AS e(iban, new_balance, changed_by, counterparty, description, part, off, command_id, event_index, n)
+                                 %s::bigint[], %s::uuid[], %s::smallint[], %s::timestamptz[], %s::text[])
+                WITH ORDINALITY AS e(iban, new_balance, changed_by, counterparty, description, part, off, command_id,
+                                     event_index, changed_at, reference, n)
         ), new AS (
             INSERT INTO {transactions} (iban, new_balance_cents, changed_by_cents, counterparty, description,
-                                        source_partition, source_offset, command_id, event_index, created_at)
-            SELECT iban, new_balance, changed_by, counterparty, description, part, off, command_id, event_index, now()
+                                        source_partition, source_offset, command_id, event_index, changed_at,
+                                        reference, created_at)
+            SELECT iban, new_balance, changed_by, counterparty, description, part, off, command_id, event_index,
+                   changed_at, coalesce(reference, ''), now()
             FROM event ORDER BY n
             ON CONFLICT DO NOTHING  -- either identity: the command's event, or the topic partition and offset
             RETURNING {columns}
@@ -74,6 +78,8 @@ def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transa
         [e.offset for e in events],
         [e.command_id for e in events],
         [e.event_index for e in events],
+        [e.change.changed_at for e in events],
+        [e.change.reference for e in events],
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -88,6 +94,8 @@ def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transa
             description=row[5],
             source_partition=row[6],
             source_offset=row[7],
+            changed_at=row[8],
+            reference=row[9],
         )
         for row in found
     ]

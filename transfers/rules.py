@@ -24,13 +24,18 @@ AMOUNT_TOO_LARGE = "amount is too large"
 TO_IS_INVALID = "to is invalid"
 BALANCE_TOO_LARGE = "the balance of to would be too large"
 DESCRIPTION_IS_INVALID = "description is invalid"
+REFERENCE_IS_INVALID = "reference is invalid"
+
+MAX_REFERENCE = 35  # characters: SEPA's end-to-end and structured creditor references have at most 35
 
 MAX_BALANCE_CENTS = 10**18  # ten times the company account's start; a bigint holds 9 times as much: no sum overflows
 
 __all__ = ["INVALID_TOKEN", "MAX_TOKEN", "UUID_ALREADY_USED"]  # the kernel's, shared with the other commands
 
 
-def transfer_refusal(*, amount_cents: int, from_account: str, to_account: str, description: str) -> str | None:
+def transfer_refusal(
+    *, amount_cents: int, from_account: str, to_account: str, description: str, reference: str | None = None
+) -> str | None:
     """The reason to refuse a transfer before any account is looked at, or None. Accounts come normalized."""
     if amount_cents <= 0:
         return AMOUNT_NOT_POSITIVE
@@ -47,6 +52,8 @@ def transfer_refusal(*, amount_cents: int, from_account: str, to_account: str, d
         return TO_IS_INVALID
     if not is_plain_text(description, MAX_DESCRIPTION):
         return DESCRIPTION_IS_INVALID
+    if reference is not None and not is_plain_text(reference, MAX_REFERENCE):
+        return REFERENCE_IS_INVALID
     if from_account == to_account:
         return FROM_AND_TO_ARE_THE_SAME
     return None

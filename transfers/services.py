@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from uuid import UUID
 
 from accounts.iban import is_open_iban
@@ -35,6 +35,8 @@ class TransferOutcome:
 def payload_digest(command: TransferMoney) -> str:
     """What the command asks, as a digest: a command id sent again with another payload is another command."""
     payload = [command.token, command.amount_cents, command.from_account, command.to_account, command.description]
+    if command.reference is not None:  # the digests of commands from before references stay as they were
+        payload.append(command.reference)
     return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
@@ -53,7 +55,7 @@ def execute_transfer(command: TransferMoney, *, delivery: str, ledger: Ledger) -
         return TransferOutcome(
             earlier.command_id,
             earlier.reason or None,
-            tuple(BalanceChange(**change) for change in changes),
+            tuple(BalanceChange.from_json(change) for change in changes),
             events_caused=len(earlier.balance_changes),
         )
     reason, changes = _transfer(command, ledger)
@@ -61,7 +63,7 @@ def execute_transfer(command: TransferMoney, *, delivery: str, ledger: Ledger) -
         ProcessedTransfer(
             command_id=command.command_id,
             reason=reason or "",
-            balance_changes=[asdict(c) for c in changes],
+            balance_changes=[change.as_json() for change in changes],
             delivery=delivery,
             payload_digest=digest,
         )
@@ -75,6 +77,7 @@ def _transfer(command: TransferMoney, ledger: Ledger) -> tuple[str | None, tuple
         from_account=command.from_account,
         to_account=command.to_account,
         description=command.description,
+        reference=command.reference,
     )
     if reason:
         return reason, ()
@@ -99,14 +102,28 @@ def _transfer(command: TransferMoney, ledger: Ledger) -> tuple[str | None, tuple
         ledger.change_balance(source, -amount)
         changes.append(
             BalanceChange(
-                source.username, source.iban, source.balance_cents, -amount, command.to_account, command.description
+                source.username,
+                source.iban,
+                source.balance_cents,
+                -amount,
+                command.to_account,
+                command.description,
+                ledger.time,
+                command.reference,
             )
         )
     if target is not None:
         ledger.change_balance(target, amount)
         changes.append(
             BalanceChange(
-                target.username, target.iban, target.balance_cents, amount, command.from_account, command.description
+                target.username,
+                target.iban,
+                target.balance_cents,
+                amount,
+                command.from_account,
+                command.description,
+                ledger.time,
+                command.reference,
             )
         )
     return None, tuple(changes)

@@ -1,9 +1,11 @@
 """Every rule and reason of the ledger's money transfers (seed-inventory §5.5), and the fixes to the original, run
 as the bank runs them: in a batch of the ledger."""
 
+import dataclasses
 import uuid
 
 import pytest
+from django.utils import timezone
 
 from accounts.iban import iban_for
 from accounts.models import LedgerAccount
@@ -22,6 +24,7 @@ from transfers.rules import (
     FROM_IS_INVALID,
     INSUFFICIENT_FUNDS,
     INVALID_TOKEN,
+    REFERENCE_IS_INVALID,
     TO_IS_INVALID,
     UUID_ALREADY_USED,
 )
@@ -42,7 +45,9 @@ def bob():
     return LedgerAccountFactory(username="bob", balance_cents=0)
 
 
-def transfer(source, target, amount=1_000, token=None, command_id=None, delivery="commands:0:1", description="x"):
+def transfer(
+    source, target, amount=1_000, token=None, command_id=None, delivery="commands:0:1", description="x", reference=None
+):
     source_iban = getattr(source, "iban", source)
     command = TransferMoney(
         command_id=command_id or uuid.uuid4(),
@@ -51,8 +56,14 @@ def transfer(source, target, amount=1_000, token=None, command_id=None, delivery
         from_account=source_iban,
         to_account=getattr(target, "iban", target),
         description=description,
+        reference=reference,
     )
     return execute_commands([Received(command, delivery)])[0]
+
+
+def changes(outcome):
+    """Its balance changes, without the ledger's clock (which `test_each_change_is_stamped...` checks)."""
+    return tuple(dataclasses.replace(change, changed_at=None) for change in outcome.balance_changes)
 
 
 def balance(account):
@@ -63,22 +74,42 @@ def test_a_transfer_debits_then_credits_and_reports_both_changes(alice, bob):
     outcome = transfer(alice, bob, 1_234, description="lunch")
 
     assert outcome.reason is None
-    assert outcome.balance_changes == (
+    assert changes(outcome) == (
         BalanceChange("alice", alice.iban, 8_766, -1_234, bob.iban, "lunch"),
         BalanceChange("bob", bob.iban, 1_234, 1_234, alice.iban, "lunch"),
     )
     assert (balance(alice), balance(bob)) == (8_766, 1_234)
 
 
+def test_each_change_is_stamped_with_the_ledgers_clock_and_published_again_with_the_same(alice, bob):
+    before = timezone.now()
+    command_id = uuid.uuid4()
+    first = transfer(alice, bob, 100, command_id=command_id)
+    again = transfer(alice, bob, 100, command_id=command_id)  # the same delivery: its Kafka commit was lost
+
+    [debit, credit] = first.balance_changes
+    assert before <= debit.changed_at == credit.changed_at <= timezone.now()  # one ledger transaction, one time
+    assert again.balance_changes == first.balance_changes
+
+
+def test_a_payment_reference_goes_with_both_changes_and_a_blank_one_is_none(alice, bob):
+    assert {c.reference for c in transfer(alice, bob, 100, reference=" INV-2026-0042 ").balance_changes} == {
+        "INV-2026-0042"
+    }
+    assert {c.reference for c in transfer(alice, bob, 100, reference="  ").balance_changes} == {None}
+    assert transfer(alice, bob, 100, reference="x" * 36).reason == REFERENCE_IS_INVALID
+    assert transfer(alice, bob, 100, reference="INV\x00").reason == REFERENCE_IS_INVALID
+
+
 def test_a_deposit_from_cash_needs_no_token(bob):
     outcome = transfer("cash", bob, 1_000, token="")
 
     assert outcome.reason is None
-    assert outcome.balance_changes == (BalanceChange("bob", bob.iban, 1_000, 1_000, "cash", "x"),)
+    assert changes(outcome) == (BalanceChange("bob", bob.iban, 1_000, 1_000, "cash", "x"),)
 
 
 def test_money_sent_to_another_bank_or_cash_leaves_the_bank(alice):
-    assert transfer(alice, OTHER_BANK, 500).balance_changes == (
+    assert changes(transfer(alice, OTHER_BANK, 500)) == (
         BalanceChange("alice", alice.iban, 9_500, -500, OTHER_BANK, "x"),
     )
     assert transfer(alice, "cash", 500).reason is None

@@ -164,7 +164,7 @@ class Alerter(Work):
         if not isinstance(event, BalanceChanged):
             return []
         rules = self.rules.at(event.iban, record.timestamp()[1])
-        return fired_alerts(rules, balance_change_of(event, record.key()), trigger_of(record))
+        return fired_alerts(rules, balance_change_of(record, event), trigger_of(record))
 
     def close(self) -> None:
         self.rules.reader.close()

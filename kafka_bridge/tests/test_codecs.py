@@ -1,8 +1,10 @@
 """The codec without a registry: field names, ids and Avro bytes against the real schemas."""
 
+import dataclasses
 import io
 import json
 import uuid
+from datetime import UTC, datetime
 
 import fastavro
 import pytest
@@ -39,6 +41,7 @@ EXAMPLES = [
         to_account="NL66OPEN0000000000",
         description="deposit",
     ),
+    ConfirmMoneyTransfer(ID, "1" * 20, 2222, "cash", "NL66OPEN0000000000", "rent", reference="INV-2026-0042"),
     MoneyTransferConfirmed(id=ID),
     MoneyTransferFailed(id=ID, reason="insufficient funds"),
     BalanceChanged(
@@ -47,6 +50,9 @@ EXAMPLES = [
         changed_by_cents=-1000,
         counterparty="cash",
         description="withdrawal",
+    ),
+    BalanceChanged(
+        "NL66OPEN0000000000", 100, 100, "cash", "deposit", datetime(2026, 12, 7, 9, 0, 0, 123000, UTC), "R1"
     ),
     ConfirmAlertRuleChange(
         id=ID, iban="NL66OPEN0000000000", token="0" * 20, action="ADD", rule_id=ID, kind="DEBIT_ABOVE", threshold=1000
@@ -74,7 +80,7 @@ def test_every_record_of_the_contract_has_a_message_type():
 def test_a_transfer_uses_the_original_avro_field_names():
     record = message_to_avro(EXAMPLES[3])
 
-    assert list(record) == ["id", "token", "amount", "from", "to", "description"]
+    assert list(record) == ["id", "token", "amount", "from", "to", "description", "reference"]  # ours last
     assert record["amount"] == 1111
     assert record["from"] == "cash"
 
@@ -98,3 +104,37 @@ def test_keys_are_usernames_in_utf8():
     assert encode_key("zoë") == "zoë".encode()
     assert decode_key(encode_key("zoë")) == "zoë"
     assert decode_key(None) is None
+
+
+def version_1(record: str):
+    """A record's schema as the original wrote it: without the fields a later version added."""
+    schema = json.loads((SCHEMAS_DIR / f"{record}.avsc").read_text())
+    schema["fields"] = [field for field in schema["fields"] if "version 2" not in field.get("doc", "")]
+    return fastavro.parse_schema(schema)
+
+
+def avro_bytes(schema, record: dict) -> io.BytesIO:
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(buffer, schema, record)
+    buffer.seek(0)
+    return buffer
+
+
+@pytest.mark.parametrize("record", ["BalanceChanged", "ConfirmMoneyTransfer"])
+def test_records_of_version_1_and_2_read_each_other_both_ways(record):
+    """Old processes and new ones side by side: a new reader takes an old record (the new fields are None), and
+    an old reader takes a new record (it skips them)."""
+    [new] = [m for m in EXAMPLES if record == m.RECORD and getattr(m, "reference", None)]
+    old_schema, new_schema = (
+        version_1(record),
+        fastavro.parse_schema(json.loads((SCHEMAS_DIR / f"{record}.avsc").read_text())),
+    )
+    as_old = {name: value for name, value in message_to_avro(new).items() if name not in ("changed_at", "reference")}
+
+    read_by_new = fastavro.schemaless_reader(avro_bytes(old_schema, as_old), old_schema, new_schema)
+    read_by_old = fastavro.schemaless_reader(avro_bytes(new_schema, message_to_avro(new)), new_schema, old_schema)
+
+    assert avro_to_message(type(new), read_by_new) == dataclasses.replace(
+        new, reference=None, **({"changed_at": None} if record == "BalanceChanged" else {})
+    )
+    assert read_by_old == as_old

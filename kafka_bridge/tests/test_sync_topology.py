@@ -74,7 +74,8 @@ def test_a_first_sync_creates_the_topics_and_the_subjects(admin, registry, prefi
     for name in [f"{prefix}{n}" for n in ("account_creation_feedback", "balance_changed", "commands", "alerts")]:
         assert len(metadata.topics[name].partitions) == 24
         assert retention_of(admin, name) == "-1"
-    subjects = [subject for subject in registry.get_subjects() if subject.startswith(prefix)]
+    # Asked one by one: the registry lists at most 1,000 subjects, and a test stack's registry keeps every run's.
+    subjects = [subject for subject in parse_topology(topology_file).subjects() if registry.get_latest_version(subject)]
     assert len(subjects) == 12  # the original's seven and our five
     assert f"{prefix}commands-nl.openweb.data.ConfirmMoneyTransfer" in subjects
     assert {registry.get_compatibility(subject_name=subject) for subject in subjects} == {"FULL_TRANSITIVE"}
@@ -178,7 +179,7 @@ def test_an_incompatible_schema_is_a_problem_and_the_rest_waits(admin, registry,
         f"schema nl.openweb.data.ConfirmMoneyTransfer is not compatible with every version of subject "
         f"{prefix}commands-nl.openweb.data.ConfirmMoneyTransfer (its level: FULL_TRANSITIVE): "
     )
-    assert "/fields/6" in problem  # the registry's own reason: where the new field without a default is
+    assert "/fields/7" in problem  # the registry's own reason: where the new field without a default is
     assert [str(change) for change in plan.changes] == ["create topic extra (1 partitions, replication 1)"]
 
 
@@ -202,7 +203,7 @@ def test_a_field_removed_without_a_default_is_refused(admin, registry, prefix, t
     not yet upgraded, a rebuild by an older version) cannot read the new ones."""
     call_command("sync_topology")
     incompatible_copy(
-        topology_file, "BalanceChanged", lambda schema: schema["fields"].pop()
+        topology_file, "BalanceChanged", lambda schema: schema["fields"].pop(4)
     )  # description, which has no default
 
     plan = TopologySync(admin, registry, parse_topology(topology_file)).plan()
@@ -238,5 +239,5 @@ def test_a_subject_whose_versions_were_deleted_is_registered_again(registry, pre
 
     call_command("sync_topology")
 
-    assert subject in registry.get_subjects()
+    assert registry.get_latest_version(subject).schema_id
     assert registry.get_compatibility(subject_name=subject) == "FULL_TRANSITIVE"

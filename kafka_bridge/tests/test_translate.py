@@ -1,6 +1,8 @@
 """Commands in, records out, without a broker: names, keys and the original's event order."""
 
+import dataclasses
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -8,7 +10,7 @@ from accounts.commands import OpenAccount
 from accounts.services import AccountCreationOutcome
 from alerts.rules import AlertKind, Rule
 from alerts.services import AlertRulesOutcome
-from kafka_bridge.translate import NotACommand, to_command, to_records
+from kafka_bridge.translate import NotACommand, command_record, read_model_input, to_command, to_records
 from kafka_bridge.wire.headers import COMMAND_EVENTS, COMMAND_ID, EVENT_INDEX
 from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
@@ -21,6 +23,7 @@ from kafka_bridge.wire.messages import (
 )
 from kafka_bridge.wire.topology import Topic
 from kernel.balances import BalanceChange
+from testing.fake_kafka import FakeRecord
 from transfers.commands import TransferMoney
 from transfers.services import TransferOutcome
 
@@ -126,3 +129,22 @@ def test_a_record_that_is_no_feedback_is_never_taken_for_a_successful_transfer()
     assert feedback_of(MoneyTransferConfirmed(id=ID)) == (ID, TransferAnswer(success=True))
     with pytest.raises(NotUnderstood):
         feedback_of(BalanceChanged("NL", 1, 1, "cash", "d"))
+
+
+def test_an_event_of_version_1_was_made_when_kafka_stamped_it_and_one_of_version_2_when_it_says():
+    stamped = datetime(2026, 12, 7, 9, 0, 0, 123000, UTC)
+    record = FakeRecord("balance_changed", 3, 40, key_=b"alice", timestamp_=int(stamped.timestamp() * 1000))
+    old = BalanceChanged("NL66OPEN0000000000", 100, 100, "cash", "deposit")
+    new = dataclasses.replace(old, changed_at=stamped - timedelta(seconds=1), reference="R1")
+
+    [old_event, new_event] = read_model_input([(record, old), (record, new)]).events
+
+    assert old_event.change == BalanceChange("alice", old.iban, 100, 100, "cash", "deposit", stamped)
+    assert (new_event.change.changed_at, new_event.change.reference) == (stamped - timedelta(seconds=1), "R1")
+    assert (old_event.partition, old_event.offset) == (3, 40)
+
+
+def test_a_transfers_reference_travels_from_the_command_to_its_record_and_back():
+    command = TransferMoney(ID, "t", 5, "cash", "NL66OPEN0000000000", "d", reference="INV-1")
+
+    assert to_command(command_record(command)) == command

@@ -1,4 +1,5 @@
-"""The seven Avro records of the wire contract, as typed Python messages.
+"""The original's seven Avro records and our five, as typed Python messages; fields added by a later version of a
+record have defaults, so that records written before them read alike.
 
 Field names are ours (`amount_cents`, `from_account`); `WIRE_NAMES` maps them to the Avro field names
 of the original (`amount`, `from`). Ids are `uuid.UUID` here and fixed(16) on the wire.
@@ -7,6 +8,7 @@ of the original (`amount`, `from`). Ids are `uuid.UUID` here and fixed(16) on th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
@@ -50,6 +52,7 @@ class ConfirmMoneyTransfer(Message):
     from_account: str  # an IBAN, or "cash"
     to_account: str  # an IBAN, or "cash"
     description: str
+    reference: str | None = None  # version 2
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class BalanceChanged(Message):
     changed_by_cents: int  # negative for a debit
     counterparty: str  # the other IBAN, or "cash"
     description: str
+    changed_at: datetime | None = None  # version 2: when the ledger made the change
+    reference: str | None = None  # version 2: the transfer's payment reference
 
 
 # Ours, for alerts. Kinds and actions are Avro enums: their symbols are these strings.
