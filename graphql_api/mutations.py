@@ -25,7 +25,15 @@ class MutationRoot(AlertMutations):
         from_: Annotated[str, strawberry.argument(name="from")],
         to: str,
         descr: str,
+        reference: Annotated[str | None, strawberry.argument(description=operations.REFERENCE)] = None,
     ) -> MoneyTransferResult:
         return await operations.money_transfer(
-            uuid_=uuid, username=username, token=token, amount=amount, from_=from_, to=to, descr=descr
+            uuid_=uuid,
+            username=username,
+            token=token,
+            amount=amount,
+            from_=from_,
+            to=to,
+            descr=descr,
+            reference=reference,
         )

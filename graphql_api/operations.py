@@ -16,6 +16,9 @@ async def get_account(username: str, password: str) -> AccountResult:
     return AccountResult(iban=answer.iban, token=answer.token, reason=answer.reason)
 
 
+REFERENCE = "A payment reference, at most 35 characters, shown with the transaction and searchable (ours)"
+
+
 def parse_uuid(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
@@ -24,7 +27,7 @@ def parse_uuid(value: str) -> uuid.UUID:
 
 
 async def money_transfer(
-    *, uuid_: str, username: str, token: str, amount: int, from_: str, to: str, descr: str
+    *, uuid_: str, username: str, token: str, amount: int, from_: str, to: str, descr: str, reference: str | None = None
 ) -> MoneyTransferResult:
     answer = await request_transfer(
         command_id=parse_uuid(uuid_),  # any case: UUID() reads upper case too, unlike the original
@@ -34,5 +37,6 @@ async def money_transfer(
         from_account=from_,
         to_account=to,
         description=descr,
+        reference=reference,
     )
     return MoneyTransferResult(uuid=uuid_, success=answer.success, reason=answer.reason)

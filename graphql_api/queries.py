@@ -26,8 +26,11 @@ class QueryRoot(AlertQueries):
         before_id: Annotated[
             int | None, strawberry.argument(description="only transactions older than this one: the next page")
         ] = None,
+        reference: Annotated[
+            str | None, strawberry.argument(description="only transactions whose payment reference contains this")
+        ] = None,
     ) -> list[TransactionType | None] | None:
-        rows = await read(lambda: list(list_transactions_for_iban(iban, capped(max_items), before_id)))
+        rows = await read(lambda: list(list_transactions_for_iban(iban, capped(max_items), before_id, reference)))
         return rows  # type: ignore[return-value]  # rows, resolved as their type
 
     @strawberry_django.field(description="Get last transaction of all active iban.")

@@ -91,7 +91,15 @@ class SubscriptionRoot(AlertSubscriptions):
                 description="This will be used to prevent duplication, and to allow to retrieve the status later on"
             ),
         ],
+        reference: Annotated[str | None, strawberry.argument(description=operations.REFERENCE)] = None,
     ) -> AsyncGenerator[MoneyTransferResult | None, None]:
         yield await operations.money_transfer(
-            uuid_=uuid, username=username, token=token, amount=amount, from_=from_, to=to, descr=descr
+            uuid_=uuid,
+            username=username,
+            token=token,
+            amount=amount,
+            from_=from_,
+            to=to,
+            descr=descr,
+            reference=reference,
         )

@@ -7,6 +7,8 @@ here, at the edge, as the original showed it (`€10,00`).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 import strawberry_django
 
@@ -54,6 +56,18 @@ class TransactionType:
     @strawberry_django.field(description="The description of why the money was transferred.", only=["description"])
     def descr(self, root: Transaction | TransactionNotice) -> str | None:
         return root.description
+
+    @strawberry_django.field(description="The payment reference the sender gave, if any.", only=["reference"])
+    def reference(self, root: Transaction | TransactionNotice) -> str | None:
+        return root.reference or None
+
+    @strawberry_django.field(
+        description="When the ledger made the change (for changes from before it kept the time: when Kafka stored "
+        "the event).",
+        only=["changed_at"],
+    )
+    def changed_at(self, root: Transaction | TransactionNotice) -> datetime | None:
+        return root.changed_at
 
     @strawberry_django.field(description="Whether it's a DEBIT or CREDIT change.", only=["changed_by_cents"])
     def direction(self, root: Transaction | TransactionNotice) -> Direction | None:

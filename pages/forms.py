@@ -14,6 +14,7 @@ from django_htmx.middleware import HtmxDetails
 
 from alerts.rules import AlertKind
 from pages.amounts import AmountError, parse_euros
+from transfers.rules import MAX_REFERENCE
 
 OUT_OF_DATE = "this form is out of date; try again"
 NOT_AN_EMAIL = "that is not an e-mail address"
@@ -62,6 +63,7 @@ class TransferForm(CommandForm):
     amount = EuroField()
     to = forms.CharField(required=False)
     description = forms.CharField(required=False, strip=False)
+    reference = forms.CharField(required=False, max_length=MAX_REFERENCE)
 
 
 class AlertRuleForm(forms.Form):

@@ -155,6 +155,7 @@ async def _move_money(request: HtmxHttpRequest, me: dict, kind: str, form: Comma
     cents = form.cleaned_data.get("amount", cents)
     target = form.cleaned_data.get("to") or None
     description = form.cleaned_data.get("description", "deposit")
+    reference = form.cleaned_data.get("reference") or None
     answer = await request_transfer(
         command_id=command_id,
         username=me["username"],
@@ -163,10 +164,12 @@ async def _move_money(request: HtmxHttpRequest, me: dict, kind: str, form: Comma
         from_account=CASH if kind == "deposit" else me["iban"],
         to_account=target or me["iban"],
         description=description,
+        reference=reference,
     )
     if answer.pending:
         await request.session.aset(
-            PENDING_KEY, {"kind": kind, "cents": cents, "to": target, "description": description}
+            PENDING_KEY,
+            {"kind": kind, "cents": cents, "to": target, "description": description, "reference": reference},
         )
         text = (
             f"Your {kind} of {format_euro(cents)} is pending: the bank has not answered yet. "

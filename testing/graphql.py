@@ -9,9 +9,9 @@ from testing.live import post, subscription
 GET_ACCOUNT = """subscription ($username: String!, $password: String!) {
   get_account(username: $username, password: $password) { iban token reason } }"""
 MONEY_TRANSFER = """subscription ($uuid: String!, $username: String!, $token: String!, $amount: Int!,
-  $from: String!, $to: String!, $descr: String!) {
+  $from: String!, $to: String!, $descr: String!, $reference: String) {
   money_transfer(uuid: $uuid, username: $username, token: $token, amount: $amount, from: $from, to: $to,
-                 descr: $descr) { uuid success reason } }"""
+                 descr: $descr, reference: $reference) { uuid success reason } }"""
 TRANSFER_MUTATION = MONEY_TRANSFER.replace("subscription", "mutation", 1)
 STREAM = """subscription ($iban: String, $min: Int, $max: Int, $direction: dtype, $text: String) {
   stream_transactions(iban: $iban, min_amount: $min, max_amount: $max, direction: $direction,
@@ -28,7 +28,9 @@ def new_user(web, protocol="graphql-transport-ws", init=True, username=None):
     return username, account
 
 
-def transfer(web, username, token, amount, source, target, descr="test", command_id=None, mutation=False):
+def transfer(
+    web, username, token, amount, source, target, descr="test", command_id=None, mutation=False, reference=None
+):
     variables = {
         "uuid": command_id or str(uuid.uuid4()),
         "username": username,
@@ -38,6 +40,8 @@ def transfer(web, username, token, amount, source, target, descr="test", command
         "to": target,
         "descr": descr,
     }
+    if reference is not None:
+        variables["reference"] = reference
     if mutation:
         status, body = post(web, TRANSFER_MUTATION, variables)
         assert status == 200

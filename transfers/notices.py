@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kernel.live import Notification, group_for
@@ -28,6 +29,8 @@ class TransactionNotice:
     changed_by_cents: int  # negative for a debit
     counterparty: str  # the other IBAN, or a name such as cash
     description: str
+    reference: str = ""
+    changed_at: datetime | None = None
 
     @property
     def direction(self) -> str:
@@ -40,15 +43,25 @@ class TransactionNotice:
 
     @classmethod
     def of(cls, row: Transaction) -> TransactionNotice:
-        return cls(row.pk, row.iban, row.new_balance_cents, row.changed_by_cents, row.counterparty, row.description)
+        return cls(
+            row.pk,
+            row.iban,
+            row.new_balance_cents,
+            row.changed_by_cents,
+            row.counterparty,
+            row.description,
+            row.reference,
+            row.changed_at,
+        )
 
     def as_message(self) -> dict[str, Any]:
-        """As the channel layer carries it (plain data)."""
-        return dataclasses.asdict(self)
+        """As the channel layer carries it (plain data: the time as ISO 8601 text)."""
+        return dataclasses.asdict(self) | {"changed_at": self.changed_at and self.changed_at.isoformat()}
 
     @classmethod
     def from_message(cls, data: dict[str, Any]) -> TransactionNotice:
-        return cls(**data)
+        at = data.get("changed_at")
+        return cls(**data | {"changed_at": at and datetime.fromisoformat(at)})
 
 
 def transactions_created(rows: list[Transaction]) -> list[Notification]:

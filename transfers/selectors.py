@@ -13,11 +13,16 @@ def get_transaction(transaction_id: int) -> Transaction | None:
     return Transaction.objects.filter(pk=transaction_id).first()
 
 
-def list_transactions_for_iban(iban: str, limit: int, before_id: int | None = None) -> QuerySet[Transaction]:
-    """The newest `limit` transactions of an account (older than `before_id`, if given), newest first."""
+def list_transactions_for_iban(
+    iban: str, limit: int, before_id: int | None = None, reference: str | None = None
+) -> QuerySet[Transaction]:
+    """The newest `limit` transactions of an account (older than `before_id`, and whose payment reference contains
+    `reference`, in any case, if given), newest first."""
     rows = Transaction.objects.filter(iban=iban)
     if before_id is not None:
         rows = rows.filter(id__lt=before_id)
+    if reference:
+        rows = rows.filter(reference__icontains=reference)
     return rows.order_by("-id")[: max(limit, 0)]
 
 

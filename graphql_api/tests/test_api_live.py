@@ -1,6 +1,7 @@
 """The GraphQL API end to end: real web servers, command handler and projector on the test stack."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -259,3 +260,30 @@ def test_every_customer_logs_in_to_their_own_account_after_the_read_model_is_dro
         -100,
         1_500,
     ]
+
+
+def test_a_payment_reference_is_set_shown_live_and_searched_and_each_transaction_says_when_it_was_made(app):
+    username, account = new_user(app.web)
+    iban, token = account["iban"], account["token"]
+    stream = STREAM.replace("direction } }", "direction reference changed_at } }")
+    started = datetime.now(UTC)
+
+    with subscription(app.web, stream, {"iban": iban}) as receive:
+        transfer(app.web, username, token, 2_000, "cash", iban, mutation=True, reference="INV-2026-0042")
+        live = receive()["data"]["stream_transactions"]
+    transfer(app.web, username, token, 100, iban, "cash", mutation=True)
+    search = """query ($iban: String!, $ref: String) { transactions_by_iban(iban: $iban, max_items: 10, reference: $ref)
+      { changed_by reference changed_at } }"""
+    status, found = post(app.web, search, {"iban": iban, "ref": "inv-2026"})
+    status_all, everything = post(app.web, search, {"iban": iban})
+
+    assert live["reference"] == "INV-2026-0042"
+    assert status == status_all == 200
+    assert [(t["changed_by"], t["reference"]) for t in found["data"]["transactions_by_iban"]] == [
+        ("€20,00", "INV-2026-0042")
+    ]
+    rows = everything["data"]["transactions_by_iban"]
+    assert [t["reference"] for t in rows] == [None, "INV-2026-0042"]
+    times = [datetime.fromisoformat(t["changed_at"]) for t in rows]
+    assert started - timedelta(seconds=5) < times[1] <= times[0] < datetime.now(UTC) + timedelta(seconds=5)
+    assert datetime.fromisoformat(live["changed_at"]) == times[1]

@@ -55,3 +55,10 @@ def test_a_transfer_the_edge_refuses_is_answered_without_a_command(in_memory):
 
     assert result.data["money_transfer"]["success"] is False and result.data["money_transfer"]["reason"]
     assert in_memory.sent == []
+
+
+def test_a_transfers_payment_reference_goes_with_its_command(in_memory):
+    in_memory.answer_with(TransferMoney, TransferAnswer(success=True))
+    result = asyncio.run(schema.execute(TRANSFER_MUTATION, variable_values=TRANSFER | {"reference": "INV-1"}))
+
+    assert result.errors is None and in_memory.sent[0].reference == "INV-1"

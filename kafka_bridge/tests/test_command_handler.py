@@ -2,6 +2,8 @@
 
 import contextlib
 import dataclasses
+import io
+import json
 import random
 import signal
 import threading
@@ -10,8 +12,10 @@ import uuid
 from collections import Counter
 from unittest import mock
 
+import fastavro
 import pytest
 from confluent_kafka import Consumer, KafkaError, KafkaException
+from confluent_kafka.schema_registry import Schema
 from django.db import OperationalError, connections
 
 from accounts.iban import iban_for, is_open_iban
@@ -21,7 +25,7 @@ from banking import positions
 from kafka_bridge import clients
 from kafka_bridge.consumers.command_handler import CommandHandler
 from kafka_bridge.consumers.loop import ConsumerLoop
-from kafka_bridge.wire.codecs import get_codec
+from kafka_bridge.wire.codecs import get_codec, message_to_avro
 from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
     BalanceChanged,
@@ -30,6 +34,7 @@ from kafka_bridge.wire.messages import (
     MoneyTransferConfirmed,
     MoneyTransferFailed,
 )
+from kafka_bridge.wire.topology import SCHEMAS_DIR
 from kernel.rules import INVALID_TOKEN
 from testing.kafka import (
     Collector,
@@ -784,3 +789,27 @@ def test_a_schema_the_registry_no_longer_knows_is_waited_for_and_nothing_is_comm
     assert len(collectors["money_transfer_feedback"].settle(2)) == 1
     assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 700
     assert handler.process.poll() is None
+
+
+def test_a_command_from_a_producer_newer_than_the_bank_is_handled_not_refused(start_handler, collectors, registry):
+    """A producer a version ahead adds an optional field the bank has never heard of: FULL_TRANSITIVE lets its
+    schema in, and the handler reads the command with its own version and handles it."""
+    bob = LedgerAccountFactory(username="bob")
+    schema = json.loads((SCHEMAS_DIR / "ConfirmMoneyTransfer.avsc").read_text())
+    schema["fields"].append({"name": "channel", "type": ["null", "string"], "default": None})
+    newer = registry.register_schema(
+        "commands-nl.openweb.data.ConfirmMoneyTransfer", Schema(json.dumps(schema), "AVRO")
+    )
+    command = transfer_command("cash", bob, 700)
+    value = io.BytesIO()
+    value.write(b"\0" + newer.to_bytes(4, "big"))  # the registry's framing: magic byte, schema id
+    fastavro.schemaless_writer(value, fastavro.parse_schema(schema), message_to_avro(command) | {"channel": "app-9"})
+    start_handler()
+
+    produce([("commands", "bob", value.getvalue())])
+
+    assert collectors["money_transfer_feedback"].until(lambda r: len(r) == 1) == [
+        ("bob", MoneyTransferConfirmed(id=command.id))
+    ]
+    assert collectors["commands_dead_letter"].settle(1) == []
+    assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 700

@@ -147,3 +147,14 @@ def test_no_page_shows_template_source_before_or_after_logging_in(client, bus):
             f"{path}: {TEMPLATE_SOURCE.search(visible(response.content))}"
         )
     assert b'id="iban"' in after["/client/"].content
+
+
+def test_a_transfers_payment_reference_goes_with_its_command(logged_in, bus):
+    command_id = form_id(logged_in.get("/client/").content, "transfer-form")
+    bus.answer_with(TransferMoney, TransferAnswer(success=True))
+    form = {"command_id": command_id, "amount": "5", "to": "NL66OPEN0000000000", "reference": " INV-2026-0042 "}
+
+    logged_in.post("/client/transfer/", form)
+
+    assert bus.sent[-1].reference == "INV-2026-0042"
+    assert b'name="reference"' in logged_in.get("/client/").content
