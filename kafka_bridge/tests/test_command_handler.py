@@ -2,10 +2,14 @@
 
 import contextlib
 import dataclasses
+import functools
 import io
 import json
+import os
 import random
 import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -45,6 +49,7 @@ from testing.kafka import (
     produce_commands,
     produce_large,
 )
+from testing.live import PROJECT_ROOT, database_env
 from transfers.models import ProcessedTransfer
 from transfers.rules import MAX_BALANCE_CENTS
 
@@ -811,5 +816,48 @@ def test_a_command_from_a_producer_newer_than_the_bank_is_handled_not_refused(st
     assert collectors["money_transfer_feedback"].until(lambda r: len(r) == 1) == [
         ("bob", MoneyTransferConfirmed(id=command.id))
     ]
+    assert collectors["commands_dead_letter"].settle(1) == []
+    assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 700
+
+
+BEFORE_VERSION_2 = "d651e9e"  # the last commit whose records were all of version 1
+
+
+def test_a_handler_of_the_previous_version_beside_new_producers_and_readers_dead_letters_nothing(
+    group, collectors, tmp_path
+):
+    """Two versions side by side on one stack: a handler checked out from before version 2 reads the new web's
+    commands (with a reference it has never heard of) and writes version-1 events, which the new codec reads
+    (no `changed_at`: the read model takes the Kafka record's time); nothing is dead-lettered either way."""
+    if subprocess.run(["git", "cat-file", "-e", BEFORE_VERSION_2], cwd=PROJECT_ROOT).returncode:
+        pytest.skip(f"this checkout has no commit {BEFORE_VERSION_2} (a shallow clone)")
+    previous = tmp_path / "previous"
+    previous.mkdir()
+    archive = subprocess.run(["git", "archive", BEFORE_VERSION_2], cwd=PROJECT_ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(previous)], input=archive.stdout, check=True)
+    env = {**os.environ, **database_env()}
+    run = functools.partial(subprocess.run, cwd=previous, env=env, capture_output=True, text=True, timeout=120)
+    synced = run([sys.executable, "manage.py", "sync_topology", "--wait=30"])  # its version 1, as before the upgrade
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    bob = LedgerAccountFactory(username="bob")
+    command = dataclasses.replace(transfer_command("cash", bob, 700), reference="INV-2026-0042")
+    with open(tmp_path / "previous-handler.log", "wb") as log:  # the child keeps its own copy of the descriptor
+        handler = subprocess.Popen(
+            [sys.executable, "manage.py", "run_command_handler", f"--group={group}", f"--instance={group}-previous"],
+            cwd=previous,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        produce_commands([("bob", command)])  # by the new web: version 2
+
+        feedback = collectors["money_transfer_feedback"].until(lambda r: len(r) == 1, timeout=90)
+        [(key, event)] = collectors["balance_changed"].until(lambda r: len(r) == 1)
+    finally:
+        handler.terminate()
+        handler.wait(30)
+    assert feedback == [("bob", MoneyTransferConfirmed(id=command.id))]
+    assert (key, event.new_balance_cents, event.changed_at, event.reference) == ("bob", 700, None, None)
     assert collectors["commands_dead_letter"].settle(1) == []
     assert LedgerAccount.objects.get(pk=bob.pk).balance_cents == 700
