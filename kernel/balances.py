@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -29,5 +29,8 @@ class BalanceChange:
 
     @classmethod
     def from_json(cls, stored: dict[str, Any]) -> BalanceChange:
+        """Keys of a later version are left out: a handler rolled back can still publish what a newer one stored."""
+        known = {field.name for field in fields(cls)}
         at = stored.get("changed_at")
-        return cls(**stored | {"changed_at": None if at is None else datetime.fromisoformat(at)})
+        kept = {key: value for key, value in stored.items() if key in known}
+        return cls(**kept | {"changed_at": None if at is None else datetime.fromisoformat(at)})
