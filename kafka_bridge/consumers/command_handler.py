@@ -117,7 +117,7 @@ class CommandHandler(Work):
         done = self._run_on_ledger(readable, _spans(records))
         HANDLER_BATCH_SIZE.observe(len(records))
         self._answered = done.outgoing
-        return Produced(done.produced.records, [*dead, *done.produced.dead_letters])
+        return Produced(dead_letters=dead) + done.produced
 
     def ended(self, error: BaseException | None) -> None:
         """Let go of the batch's account locks once its events are out or it failed (before the connection goes back
@@ -156,10 +156,7 @@ class CommandHandler(Work):
                 positions.record_batch(self.group, spans)
         return LedgerPart(
             [o for part in parts for o in part.outgoing],
-            Produced(
-                [e for part in parts for e in part.produced.records],
-                [letter for part in parts for letter in part.produced.dead_letters],
-            ),
+            sum((part.produced for part in parts), Produced()),
         )
 
     def _on_ledger(self, part: list[Read], spans: list[positions.Span]) -> LedgerPart:

@@ -50,6 +50,9 @@ class Produced:
     def __bool__(self) -> bool:
         return bool(self.records or self.dead_letters)
 
+    def __add__(self, other: Produced) -> Produced:
+        return Produced(self.records + other.records, self.dead_letters + other.dead_letters)
+
 
 class Committer:
     """Produces what each batch gave and commits its offsets; `replay` commits nothing and dead-letters nothing
@@ -193,17 +196,13 @@ class Committer:
         moved = [tp for tp in positions if 0 <= self.handled.get((tp.topic, tp.partition), tp.offset) < tp.offset]
         if moved:
             self.consumer.commit(offsets=moved, asynchronous=False)
-            self._handled(moved)
-            self._committed_now(moved)
+            self._settled(moved)
 
     def _learn_committed(self, unknown: list[TopicPartition]) -> None:
         """Where the group is in partitions this process has handled nothing of yet (a predecessor's last batch may
         end in a marker the position has passed since)."""
         if unknown:
-            for tp in self.consumer.committed(unknown, timeout=self.timeout):
-                if tp.offset >= 0:
-                    self._handled([tp])
-                    self._committed_now([tp])
+            self._settled(tp for tp in self.consumer.committed(unknown, timeout=self.timeout) if tp.offset >= 0)
 
     def revoked(self, partitions: Iterable[TopicPartition]) -> None:
         """Commit what waits while the partitions are still ours (later, after their new owner's commits, it would
@@ -276,6 +275,12 @@ class Committer:
     def _committed_now(self, offsets: Iterable[TopicPartition]) -> None:
         for tp in offsets:
             self.committed[(tp.topic, tp.partition)] = max(tp.offset, self.committed.get((tp.topic, tp.partition), -1))
+
+    def _settled(self, offsets: Iterable[TopicPartition]) -> None:
+        """Handled and committed both: past everything before them."""
+        settled = list(offsets)
+        self._handled(settled)
+        self._committed_now(settled)
 
     def _phases(self, size: int, phases: dict[str, float]) -> None:
         for phase, seconds in phases.items():
