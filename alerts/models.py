@@ -69,7 +69,7 @@ class ProjectedRuleSettings(models.Model):
 
 
 class Alert(models.Model):
-    """An alert that fired: one per AlertTriggered event (its id makes storing it idempotent)."""
+    """An alert that fired: one per alert on `alerts`, of either version (its id makes storing it idempotent)."""
 
     id = models.UUIDField(primary_key=True)
     iban = models.CharField(max_length=MAX_IBAN)

@@ -48,7 +48,7 @@ def record_alerts(fired: Sequence[FiredAlert]) -> list[Alert]:
     new = {f.id: f for f in fired if f.id not in known}  # one per id, even within a batch
     rows = Alert.objects.bulk_create(
         [
-            Alert(id=f.id, iban=f.iban, rule_id=f.rule_id, kind=f.kind, message=f.message, trigger=f.trigger)
+            Alert(id=f.id, iban=f.iban, rule_id=f.rule_id, kind=f.kind, message=f.message, trigger=str(f.trigger))
             for f in new.values()
         ],
         ignore_conflicts=True,

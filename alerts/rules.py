@@ -37,6 +37,41 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class EventOfCommand:
+    """A balance change named by the command that caused it and its place among that command's events."""
+
+    command_id: UUID
+    event_index: int
+
+    def __str__(self) -> str:
+        return f"{self.command_id}/{self.event_index}"
+
+
+@dataclass(frozen=True)
+class PlaceInLog:
+    """A balance change named by where it sits in the log: one written without our headers."""
+
+    topic: str
+    partition: int
+    offset: int
+
+    def __str__(self) -> str:
+        return f"{self.topic}:{self.partition}:{self.offset}"
+
+
+Trigger = EventOfCommand | PlaceInLog
+
+
+def parse_trigger(text: str) -> Trigger:
+    """A trigger from its text (`str` of either kind), as version 1 of the alerts' records carried it."""
+    if "/" in text:
+        command_id, index = text.rsplit("/", 1)
+        return EventOfCommand(UUID(command_id), int(index))
+    topic, partition, offset = text.rsplit(":", 2)
+    return PlaceInLog(topic, int(partition), int(offset))
+
+
+@dataclass(frozen=True)
 class FiredAlert:
     """A rule that a balance change matched: what its owner is told, and the change (`trigger`) that fired it."""
 
@@ -45,10 +80,10 @@ class FiredAlert:
     rule_id: UUID
     kind: str
     message: str
-    trigger: str
+    trigger: Trigger
 
 
-def fired_alerts(rules: Sequence[Rule], change: BalanceChange, trigger: str) -> list[FiredAlert]:
+def fired_alerts(rules: Sequence[Rule], change: BalanceChange, trigger: Trigger) -> list[FiredAlert]:
     """The alerts `change` fires; each has the same id however often the change is judged again."""
     alerts = []
     for rule in rules:

@@ -19,7 +19,17 @@ from accounts.commands import AccountAnswer, OpenAccount
 from accounts.services import AccountCreationOutcome
 from alerts.commands import ChangeAlertRule, RuleAnswer
 from alerts.projections import RuleSettings
-from alerts.rules import MAX_RULES, AlertKind, FiredAlert, Rule, rule_refusal
+from alerts.rules import (
+    MAX_RULES,
+    AlertKind,
+    EventOfCommand,
+    FiredAlert,
+    PlaceInLog,
+    Rule,
+    Trigger,
+    parse_trigger,
+    rule_refusal,
+)
 from alerts.services import AlertRulesOutcome
 from banking.answers import Answer
 from banking.ledger import LedgerCommand, LedgerOutcome
@@ -34,10 +44,13 @@ from kafka_bridge.wire.messages import (
     AlertRuleChangeFailed,
     AlertsSettingsUpdated,
     AlertTriggered,
+    AlertTriggeredV2,
     BalanceChanged,
+    CommandEvent,
     ConfirmAccountCreation,
     ConfirmAlertRuleChange,
     ConfirmMoneyTransfer,
+    LogPosition,
     Message,
     MoneyTransferConfirmed,
     MoneyTransferFailed,
@@ -265,7 +278,8 @@ class ReadModelInput:
 def read_model_input(items: Sequence[tuple[Any, Message]]) -> ReadModelInput:
     """(record, message) pairs -> what the read model stores."""
     batch = ReadModelInput()
-    for record, message in items:
+    for record, read in items:
+        message = upcast(read)
         identity = Identity.of(record)
         if isinstance(message, BalanceChanged):
             change = balance_change_of(record, message)
@@ -276,7 +290,7 @@ def read_model_input(items: Sequence[tuple[Any, Message]]) -> ReadModelInput:
             )
         elif isinstance(message, AlertsSettingsUpdated):
             batch.settings.append(RuleSettings(message.iban, rules_of(message), identity.command_id))
-        elif isinstance(message, AlertTriggered):
+        elif isinstance(message, AlertTriggeredV2):
             batch.fired.append(fired_alert_of(message))
         else:
             command_id, answer = feedback_of(message)  # or an error: every other kind of record is above
@@ -287,12 +301,41 @@ def read_model_input(items: Sequence[tuple[Any, Message]]) -> ReadModelInput:
 # -- alerts ----------------------------------------------------------------------------------------------------
 
 
-def alert_triggered(alert: FiredAlert) -> AlertTriggered:
-    return AlertTriggered(alert.id, alert.iban, alert.rule_id, alert.kind, alert.message, alert.trigger)
+def alert_triggered(alert: FiredAlert) -> AlertTriggeredV2:
+    return AlertTriggeredV2(
+        alert.id, alert.iban, alert.rule_id, alert.kind, alert.message, _trigger_record(alert.trigger)
+    )
 
 
-def fired_alert_of(event: AlertTriggered) -> FiredAlert:
-    return FiredAlert(event.id, event.iban, event.rule_id, event.kind, event.message, event.trigger)
+def fired_alert_of(event: AlertTriggeredV2) -> FiredAlert:
+    return FiredAlert(event.id, event.iban, event.rule_id, event.kind, event.message, _trigger_of(event.trigger))
+
+
+def _trigger_record(trigger: Trigger) -> CommandEvent | LogPosition:
+    if isinstance(trigger, EventOfCommand):
+        return CommandEvent(trigger.command_id, trigger.event_index)
+    return LogPosition(trigger.topic, trigger.partition, trigger.offset)
+
+
+def _trigger_of(record: CommandEvent | LogPosition) -> Trigger:
+    if isinstance(record, CommandEvent):
+        return EventOfCommand(record.command_id, record.event_index)
+    return PlaceInLog(record.topic, record.partition, record.offset)
+
+
+# -- upcasters: records of a version a breaking change retired, read into the shape that replaced them ---------
+
+UPCASTERS: dict[type[Message], Callable[[Any], Message]] = {
+    AlertTriggered: lambda m: AlertTriggeredV2(
+        m.id, m.iban, m.rule_id, m.kind, m.message, _trigger_record(parse_trigger(m.trigger))
+    ),
+}
+
+
+def upcast(message: Message) -> Message:
+    """The message in the shape of its record's current version (the message itself if it has that shape)."""
+    upcaster = UPCASTERS.get(type(message))
+    return message if upcaster is None else upcaster(message)
 
 
 def rules_of(settings: AlertsSettingsUpdated) -> tuple[Rule, ...]:

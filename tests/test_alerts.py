@@ -16,7 +16,7 @@ from kafka_bridge.wire.codecs import get_codec
 from kafka_bridge.wire.messages import (
     AlertRule,
     AlertsSettingsUpdated,
-    AlertTriggered,
+    AlertTriggeredV2,
     BalanceChanged,
     ConfirmMoneyTransfer,
 )
@@ -80,7 +80,7 @@ def test_a_rule_then_a_matching_and_a_plain_transfer_give_exactly_one_alert_ever
     assert [m.message for _, m in alerts_topic.settle(2)] == [expected]
     alerts_topic.close()
     assert post(app.web, ALERTS, owner)[1]["data"]["alerts"] == [{"kind": "DEBIT_ABOVE", "message": expected}]
-    assert isinstance(alerts[0], AlertTriggered)
+    assert isinstance(alerts[0], AlertTriggeredV2)
 
 
 def test_a_wrong_token_gets_no_rules_no_alerts_and_no_stream(app):
@@ -133,8 +133,8 @@ def test_run_alerts_killed_mid_stream_still_gives_exactly_one_alert_per_matching
     alerts_topic.until(lambda r: sum(m.iban in ibans for _, m in r) >= 500, timeout=120)
     triggers = Counter(m.trigger for _, m in alerts_topic.settle(3) if m.iban in ibans)
     alerts_topic.close()
-    deposit_ids = {str(command.id) for _, command in deposits}
-    assert {t.split("/")[0] for t in triggers} == deposit_ids
+    deposit_ids = {command.id for _, command in deposits}
+    assert {t.command_id for t in triggers} == deposit_ids
     assert max(triggers.values()) == 1 and sum(triggers.values()) == 500
     assert sum(LedgerAccount.objects.get(iban=i).balance_cents for i in ibans) >= sum(
         c.amount_cents for _, c in deposits

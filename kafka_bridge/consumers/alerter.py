@@ -27,7 +27,7 @@ from confluent_kafka import (
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from accounts.iban import is_open_iban
-from alerts.rules import FiredAlert, Rule, fired_alerts
+from alerts.rules import EventOfCommand, FiredAlert, PlaceInLog, Rule, Trigger, fired_alerts
 from kafka_bridge import batches, kept_positions
 from kafka_bridge.consumers.committer import Commits, Encoded, Produced
 from kafka_bridge.consumers.dead_letters import DeadLetter
@@ -44,12 +44,12 @@ GROUP_ID = "alerts"
 VERSIONS_KEPT = 8  # of an account's rules: changes that sit between unread balance changes
 
 
-def trigger_of(record: Message) -> str:
+def trigger_of(record: Message) -> Trigger:
     """The balance change's identity: its command and index, or its place in the topic."""
     identity = Identity.of(record)
-    if identity.command_id is not None:
-        return f"{identity.command_id}/{identity.event_index}"
-    return f"{record.topic()}:{record.partition()}:{record.offset()}"
+    if identity.command_id is not None and identity.event_index is not None:
+        return EventOfCommand(identity.command_id, identity.event_index)
+    return PlaceInLog(record.topic(), record.partition(), record.offset())
 
 
 class Rules:

@@ -19,10 +19,13 @@ from kafka_bridge.wire.messages import (
     AlertRuleChangeFailed,
     AlertsSettingsUpdated,
     AlertTriggered,
+    AlertTriggeredV2,
     BalanceChanged,
+    CommandEvent,
     ConfirmAccountCreation,
     ConfirmAlertRuleChange,
     ConfirmMoneyTransfer,
+    LogPosition,
     MoneyTransferConfirmed,
     MoneyTransferFailed,
 )
@@ -69,6 +72,8 @@ EXAMPLES = [
     ),
     AlertsSettingsUpdated(iban="NL66OPEN0000000000", rules=()),
     AlertTriggered(id=ID, iban="NL66OPEN0000000000", rule_id=ID, kind="DEBIT_ABOVE", message="Debit", trigger="x/0"),
+    AlertTriggeredV2(ID, "NL66OPEN0000000000", ID, "DEBIT_ABOVE", "Debit", CommandEvent(ID, 1)),
+    AlertTriggeredV2(ID, "NL66OPEN0000000000", ID, "CREDIT_ABOVE", "Credit", LogPosition("balance_changed", 3, 2**40)),
 ]
 
 

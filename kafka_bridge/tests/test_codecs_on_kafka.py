@@ -9,7 +9,7 @@ from django.core.management import call_command
 from kafka_bridge import clients
 from kafka_bridge.logging import silent_librdkafka_logger
 from kafka_bridge.wire.codecs import DecodeError, decode_key, encode_key, get_codec
-from kafka_bridge.wire.messages import BalanceChanged, ConfirmMoneyTransfer, MoneyTransferFailed
+from kafka_bridge.wire.messages import AlertTriggered, BalanceChanged, ConfirmMoneyTransfer, MoneyTransferFailed
 from kafka_bridge.wire.topology import Topic
 
 pytestmark = pytest.mark.integration
@@ -86,8 +86,10 @@ def test_a_record_on_the_wrong_topic_is_refused_with_a_reason(synced):
 
     with pytest.raises(DecodeError, match="BalanceChanged is not bound to topic 'commands'"):
         codec.decode(Topic.COMMANDS, event)
-    with pytest.raises(ValueError, match="not bound"):
+    with pytest.raises(ValueError, match="not written to topic"):
         codec.encode(Topic.COMMANDS, MoneyTransferFailed(id=uuid.uuid4(), reason="x"))
+    with pytest.raises(ValueError, match="AlertTriggered is not written to topic 'alerts'"):  # retired: read only
+        codec.encode(Topic.ALERTS, AlertTriggered(uuid.uuid4(), "NL", uuid.uuid4(), "DEBIT_ABOVE", "m", "x/0"))
 
 
 @pytest.mark.parametrize("value", [b"", b"not avro at all", b"\x00\x00\x01\x86\xa0garbage", None])

@@ -6,24 +6,31 @@ import uuid
 
 import pytest
 from channels.layers import get_channel_layer
+from confluent_kafka.schema_registry.avro import AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 from django.core.management import call_command
 from django.db import connections
 
 from accounts.commands import AccountAnswer
 from accounts.models import Customer
+from alerts.models import Alert
+from alerts.rules import EventOfCommand, FiredAlert, PlaceInLog
 from banking.answers import COMMAND_ANSWERS, answer_from_data
 from kafka_bridge import clients
 from kafka_bridge.consumers.loop import ConsumerLoop
 from kafka_bridge.consumers.projector import TOPICS, Projector
 from kafka_bridge.tools.offsets import end_offsets, new_group_at_end
-from kafka_bridge.wire.codecs import get_codec
+from kafka_bridge.translate import alert_triggered
+from kafka_bridge.wire.codecs import SERIALIZER_CONF, get_codec, message_to_avro, registry_client
 from kafka_bridge.wire.headers import event_headers
 from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
     AccountCreationFailed,
+    AlertTriggered,
     BalanceChanged,
     MoneyTransferFailed,
 )
+from kafka_bridge.wire.topology import get_topology
 from testing.kafka import Collector, produce, produce_large
 from transfers.commands import TransferAnswer
 from transfers.models import Transaction
@@ -308,3 +315,39 @@ def test_a_record_of_a_megabyte_it_cannot_read_is_dead_lettered_in_a_small_copy_
     headers = dict(letter.headers())
     assert len(letter.key()) == 1024 and headers["original.key.size"] == b"1040000" and headers["trace"] == b"kept"
     assert letter.value() == b"not avro"
+
+
+def test_a_rebuild_over_alerts_of_both_versions_gives_the_same_read_model(running_projector):
+    """Version 2 of AlertTriggered is a breaking change made beside version 1: the `alerts` topic holds both,
+    and both are read into one shape, stored alike and rebuilt alike."""
+    iban = f"NL{uuid.uuid4().hex[:6]}"
+    fired = [
+        FiredAlert(uuid.uuid4(), iban, uuid.uuid4(), "CREDIT_ABOVE", f"alert {n}", trigger)
+        for n, trigger in enumerate(
+            [EventOfCommand(uuid.uuid4(), 1), PlaceInLog("balance_changed", 7, 2**40)] * 2  # each kind in each version
+        )
+    ]
+    old_schema = next(r for r in get_topology().topic("alerts").retired if r.short_name == "AlertTriggered")
+    version_1 = AvroSerializer(registry_client(), old_schema.schema_str, message_to_avro, conf=SERIALIZER_CONF)
+    context = SerializationContext("alerts", MessageField.VALUE)
+
+    produce(
+        [("alerts", iban, version_1(AlertTriggered(*astuple_v1(alert)), context)) for alert in fired[:2]]
+        + [("alerts", iban, get_codec().encode("alerts", alert_triggered(alert))) for alert in fired[2:]]
+    )
+    wait_for(lambda: Alert.objects.filter(iban=iban).count() == 4)
+    projected = alert_rows(iban)
+
+    call_command("rebuild_projections")
+
+    assert alert_rows(iban) == projected
+    assert projected == sorted((a.id, iban, a.rule_id, "CREDIT_ABOVE", a.message, str(a.trigger)) for a in fired)
+
+
+def astuple_v1(alert: FiredAlert) -> tuple:
+    """An alert's fields as version 1 wrote them: the trigger as text."""
+    return (alert.id, alert.iban, alert.rule_id, alert.kind, alert.message, str(alert.trigger))
+
+
+def alert_rows(iban):
+    return sorted(Alert.objects.filter(iban=iban).values_list("id", "iban", "rule_id", "kind", "message", "trigger"))

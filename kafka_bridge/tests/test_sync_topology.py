@@ -11,9 +11,13 @@ import uuid
 
 import pytest
 from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.serialization import MessageField, SerializationContext
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from kafka_bridge.wire.codecs import SERIALIZER_CONF, Codec, message_to_avro
+from kafka_bridge.wire.messages import ConfirmMoneyTransfer
 from kafka_bridge.wire.sync import TopologySync
 from kafka_bridge.wire.topology import SCHEMAS_DIR, get_topology, parse_topology
 
@@ -76,7 +80,7 @@ def test_a_first_sync_creates_the_topics_and_the_subjects(admin, registry, prefi
         assert retention_of(admin, name) == "-1"
     # Asked one by one: the registry lists at most 1,000 subjects, and a test stack's registry keeps every run's.
     subjects = [subject for subject in parse_topology(topology_file).subjects() if registry.get_latest_version(subject)]
-    assert len(subjects) == 12  # the original's seven and our five
+    assert len(subjects) == 13  # the original's seven and our six (version 1 of AlertTriggered kept, to be read)
     assert f"{prefix}commands-nl.openweb.data.ConfirmMoneyTransfer" in subjects
     assert {registry.get_compatibility(subject_name=subject) for subject in subjects} == {"FULL_TRANSITIVE"}
     assert "Done: " in capsys.readouterr().out
@@ -241,3 +245,34 @@ def test_a_subject_whose_versions_were_deleted_is_registered_again(registry, pre
 
     assert registry.get_latest_version(subject).schema_id
     assert registry.get_compatibility(subject_name=subject) == "FULL_TRANSITIVE"
+
+
+def test_the_compatible_drill(registry, prefix, topology_file, capsys):
+    """docs/design.md's drill for a compatible change, as an operator runs it: `--check` lists the new version, a
+    sync registers it, `--check` is clean again, and processes of either version read each other's records."""
+    call_command("sync_topology")
+    this_version = Codec(registry, parse_topology(topology_file))
+    path = topology_file.parent / "schemas" / "ConfirmMoneyTransfer.avsc"
+    schema = json.loads(path.read_text())
+    schema["fields"].append({"name": "channel", "type": ["null", "string"], "default": None, "doc": "version 3"})
+    path.write_text(json.dumps(schema))
+    get_topology.cache_clear()
+    capsys.readouterr()
+
+    with pytest.raises(SystemExit) as check:
+        call_command("sync_topology", "--check")
+    assert check.value.code == 1
+    subject = f"{prefix}commands-nl.openweb.data.ConfirmMoneyTransfer"
+    assert f"register schema {subject} (new version)" in capsys.readouterr().out
+    call_command("sync_topology")
+    call_command("sync_topology", "--check")  # in sync: no exit
+    assert "Nothing to do" in capsys.readouterr().out
+
+    topic = f"{prefix}commands"
+    context = SerializationContext(topic, MessageField.VALUE)
+    command = ConfirmMoneyTransfer(uuid.uuid4(), "1" * 20, 100, "cash", "NL66OPEN0000000000", "drill", "R-1")
+    write_next = AvroSerializer(registry, json.dumps(schema), conf=SERIALIZER_CONF)
+    read_next = AvroDeserializer(registry, json.dumps(schema))
+
+    assert this_version.decode(topic, write_next({**message_to_avro(command), "channel": "app"}, context)) == command
+    assert read_next(this_version.encode(topic, command), context) == {**message_to_avro(command), "channel": None}

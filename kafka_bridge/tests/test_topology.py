@@ -51,6 +51,7 @@ def test_the_topology_binds_the_seven_subjects_of_the_original_and_our_alerts():
         "alert_rule_feedback-nl.openweb.data.AlertRuleChangeFailed",
         "alert_settings-nl.openweb.data.AlertsSettingsUpdated",
         "alerts-nl.openweb.data.AlertTriggered",
+        "alerts-nl.openweb.data.AlertTriggeredV2",
         "balance_changed-nl.openweb.data.BalanceChanged",
         "commands-nl.openweb.data.ConfirmAccountCreation",
         "commands-nl.openweb.data.ConfirmAlertRuleChange",

@@ -8,13 +8,21 @@ import pytest
 
 from accounts.commands import OpenAccount
 from accounts.services import AccountCreationOutcome
-from alerts.rules import AlertKind, Rule
+from alerts.rules import AlertKind, EventOfCommand, FiredAlert, PlaceInLog, Rule, parse_trigger
 from alerts.services import AlertRulesOutcome
-from kafka_bridge.translate import NotACommand, command_record, read_model_input, to_command, to_records
+from kafka_bridge.translate import (
+    NotACommand,
+    alert_triggered,
+    command_record,
+    read_model_input,
+    to_command,
+    to_records,
+)
 from kafka_bridge.wire.headers import COMMAND_EVENTS, COMMAND_ID, EVENT_INDEX
 from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
     AccountCreationFailed,
+    AlertTriggered,
     BalanceChanged,
     ConfirmAccountCreation,
     ConfirmMoneyTransfer,
@@ -148,3 +156,15 @@ def test_a_transfers_reference_travels_from_the_command_to_its_record_and_back()
     command = TransferMoney(ID, "t", 5, "cash", "NL66OPEN0000000000", "d", reference="INV-1")
 
     assert to_command(command_record(command)) == command
+
+
+@pytest.mark.parametrize("trigger", [EventOfCommand(ID, 1), PlaceInLog("balance_changed", 23, 2**40)], ids=str)
+def test_an_alert_of_version_1_is_read_as_the_same_alert_of_version_2(trigger):
+    """Version 2 made `trigger` a record (a breaking change, so a record of its own); version 1 had it as text."""
+    alert = FiredAlert(ID, "NL66OPEN0000000000", ID, "DEBIT_ABOVE", "Debit of €20,00", trigger)
+    version_1 = AlertTriggered(alert.id, alert.iban, alert.rule_id, alert.kind, alert.message, str(trigger))
+    record = FakeRecord("alerts", 0, 1)
+
+    assert read_model_input([(record, version_1)]).fired == [alert]
+    assert read_model_input([(record, alert_triggered(alert))]).fired == [alert]
+    assert parse_trigger(str(trigger)) == trigger

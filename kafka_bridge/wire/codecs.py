@@ -82,10 +82,20 @@ def avro_to_message(cls: type[Message], record: dict[str, Any]) -> Message:
         value = record[cls.WIRE_NAMES.get(field.name, field.name)]
         if field.name in cls.NESTED:
             value = tuple(avro_to_message(cls.NESTED[field.name], item) for item in value)
+        elif field.name in cls.UNIONS:
+            value = avro_to_message(_branch_of(cls.UNIONS[field.name], value), value)
         elif field.type in ("UUID", UUID):
             value = UUID(bytes=value)
         values[field.name] = value
     return cls(**values)
+
+
+def _branch_of(types: tuple[type[Message], ...], record: dict[str, Any]) -> type[Message]:
+    """Which record of a union Avro read (it gives a dict, not the record's name): the one with its fields."""
+    for cls in types:
+        if {cls.WIRE_NAMES.get(f.name, f.name) for f in dataclasses.fields(cls)} == record.keys():
+            return cls
+    raise ValueError(f"none of {[cls.RECORD for cls in types]} has the fields {sorted(record)}")
 
 
 def encode_key(username: str) -> bytes:
@@ -101,9 +111,10 @@ class Codec:
 
     def __init__(self, registry: SchemaRegistryClient, topology: Topology) -> None:
         self._registry = registry
-        # topic -> the full names of the records bound to it, by short name
-        self._bound = {topic.name: {r.short_name: r.name for r in topic.records} for topic in topology.topics}
-        schemas = {record.short_name: record.schema_str for topic in topology.topics for record in topic.records}
+        # topic -> the full names of the records it may hold (to read) and of those written to it now
+        self._bound = {topic.name: {r.name for r in topic.readable} for topic in topology.topics}
+        self._written = {topic.name: {r.short_name for r in topic.records} for topic in topology.topics}
+        schemas = {record.short_name: record.schema_str for topic in topology.topics for record in topic.readable}
         self._serializers = {
             name: AvroSerializer(registry, schema_str, message_to_avro, conf=SERIALIZER_CONF)
             for name, schema_str in schemas.items()
@@ -120,8 +131,8 @@ class Codec:
 
     def encode(self, topic: str, message: Message) -> bytes:
         topic = str(topic)
-        if message.RECORD not in self._bound.get(topic, {}):
-            raise ValueError(f"{message.RECORD} is not bound to topic {topic!r} in the topology")
+        if message.RECORD not in self._written.get(topic, set()):
+            raise ValueError(f"{message.RECORD} is not written to topic {topic!r} in the topology")
         try:
             with registry_answers():
                 return self._serializers[message.RECORD](message, SerializationContext(topic, MessageField.VALUE))
@@ -138,7 +149,7 @@ class Codec:
         if value is None:
             raise DecodeError("the record has no value (a tombstone)")
         record_name = self._writer_record_name(value)
-        if record_name not in self._bound.get(topic, {}).values():
+        if record_name not in self._bound.get(topic, set()):
             raise DecodeError(f"record {record_name} is not bound to topic {topic!r}")
         try:
             with registry_answers():

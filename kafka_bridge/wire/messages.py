@@ -18,6 +18,7 @@ class Message:
     RECORD: ClassVar[str]
     WIRE_NAMES: ClassVar[dict[str, str]] = {}
     NESTED: ClassVar[dict[str, type[Message]]] = {}  # field -> the record type of its items (Avro arrays)
+    UNIONS: ClassVar[dict[str, tuple[type[Message], ...]]] = {}  # field -> the record types it may hold
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,8 @@ class AlertsSettingsUpdated(Message):
 
 @dataclass(frozen=True)
 class AlertTriggered(Message):
+    """Version 1, retired: read from `alerts` (see AlertTriggeredV2), never written."""
+
     RECORD = "AlertTriggered"
     id: UUID
     iban: str
@@ -138,6 +141,40 @@ class AlertTriggered(Message):
     kind: str
     message: str
     trigger: str
+
+
+@dataclass(frozen=True)
+class CommandEvent(Message):
+    """A trigger of AlertTriggeredV2 (no record of its own on any topic)."""
+
+    RECORD = "CommandEvent"
+    command_id: UUID
+    event_index: int
+
+
+@dataclass(frozen=True)
+class LogPosition(Message):
+    """A trigger of AlertTriggeredV2 (no record of its own on any topic)."""
+
+    RECORD = "LogPosition"
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class AlertTriggeredV2(Message):
+    """Version 2 of AlertTriggered, which it replaces on `alerts`: a breaking change (`trigger` typed), so a record
+    of its own; `kafka_bridge.translate` reads version 1 into this shape."""
+
+    RECORD = "AlertTriggeredV2"
+    UNIONS = {"trigger": (CommandEvent, LogPosition)}
+    id: UUID
+    iban: str
+    rule_id: UUID
+    kind: str
+    message: str
+    trigger: CommandEvent | LogPosition
 
 
 MESSAGE_TYPES: dict[str, type[Message]] = {
@@ -155,5 +192,6 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         AlertRuleChangeFailed,
         AlertsSettingsUpdated,
         AlertTriggered,
+        AlertTriggeredV2,
     )
 }

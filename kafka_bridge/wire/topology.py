@@ -54,8 +54,13 @@ class TopicSpec:
     name: str
     partitions: int
     replication_factor: int
-    records: tuple[RecordSchema, ...] = ()
+    records: tuple[RecordSchema, ...] = ()  # written and read
     config: dict[str, str] = field(default_factory=dict)
+    retired: tuple[RecordSchema, ...] = ()  # earlier versions its records replaced: read, never written
+
+    @property
+    def readable(self) -> tuple[RecordSchema, ...]:
+        return self.records + self.retired
 
     def subject(self, record: RecordSchema) -> str:
         """The registry subject of `record` on this topic (TopicRecordNameStrategy)."""
@@ -75,7 +80,7 @@ class Topology:
         raise KeyError(name)
 
     def subjects(self) -> dict[str, RecordSchema]:
-        return {topic.subject(record): record for topic in self.topics for record in topic.records}
+        return {topic.subject(record): record for topic in self.topics for record in topic.readable}
 
 
 def load_schema(namespace: str, record: str, schemas_dir: Path = SCHEMAS_DIR) -> RecordSchema:
@@ -109,6 +114,7 @@ def parse_topology(path: Path) -> Topology:
                     replication_factor=int(spec["replication_factor"]),
                     records=tuple(load_schema(namespace, record, schemas_dir) for record in spec.get("records", [])),
                     config={key: str(value) for key, value in spec.get("config", {}).items()},
+                    retired=tuple(load_schema(namespace, record, schemas_dir) for record in spec.get("retired", [])),
                 )
             )
         except KeyError as missing:
