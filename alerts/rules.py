@@ -64,11 +64,14 @@ Trigger = EventOfCommand | PlaceInLog
 
 def parse_trigger(text: str) -> Trigger:
     """A trigger from its text (`str` of either kind), as version 1 of the alerts' records carried it."""
-    if "/" in text:
-        command_id, index = text.rsplit("/", 1)
-        return EventOfCommand(UUID(command_id), int(index))
-    topic, partition, offset = text.rsplit(":", 2)
-    return PlaceInLog(topic, int(partition), int(offset))
+    try:
+        if "/" in text:
+            command_id, index = text.rsplit("/", 1)
+            return EventOfCommand(UUID(command_id), int(index))
+        topic, partition, offset = text.rsplit(":", 2)
+        return PlaceInLog(topic, int(partition), int(offset))
+    except ValueError:
+        raise ValueError(f"{text[:100]!r} names no balance change") from None
 
 
 @dataclass(frozen=True)

@@ -168,3 +168,9 @@ def test_an_alert_of_version_1_is_read_as_the_same_alert_of_version_2(trigger):
     assert read_model_input([(record, version_1)]).fired == [alert]
     assert read_model_input([(record, alert_triggered(alert))]).fired == [alert]
     assert parse_trigger(str(trigger)) == trigger
+
+
+@pytest.mark.parametrize("text", ["not a trigger", "x/0", "balance_changed:1:" + "9" * 5000, ""])
+def test_a_trigger_of_version_1_that_names_no_balance_change_is_refused_with_its_text(text):
+    with pytest.raises(ValueError, match="names no balance change"):
+        parse_trigger(text)
