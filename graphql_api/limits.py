@@ -36,7 +36,12 @@ MAX_FIELDS = 500  # fields an operation selects, each fragment counted as often 
 MAX_COMMANDS = 5  # root fields of a mutation: each is a command the ledger and the topics keep forever
 MAX_ARGUMENT = 256  # characters of a text argument: longer than any IBAN, token or filter
 ROOT_TYPES = {"QueryRoot", "MutationRoot", "SubscriptionRoot"}
-LISTS = {"transactions_by_iban": "max_items", "all_last_transactions": "max_items", "alerts": "max_items"}
+LISTS = {
+    "transactions_by_iban": "max_items",
+    "all_last_transactions": "max_items",
+    "alerts": "max_items",
+    "explain_balance": "max_items",
+}
 # Commands answer hostile text with a reason of their own (`description is invalid`), as the original's clients expect.
 ANSWERED_WITH_A_REASON = {"get_account", "money_transfer", "add_alert_rule", "remove_alert_rule"}
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
@@ -7,9 +8,22 @@ import strawberry_django
 
 from graphql_api.alerts import AlertQueries
 from graphql_api.limits import MAX_ITEMS, capped
-from graphql_api.types import TransactionType
+from graphql_api.types import BalanceStep, TransactionType
+from kernel.money import format_euro
 from kernel.reads import read
-from transfers.selectors import get_transaction, list_last_transaction_per_iban, list_transactions_for_iban
+from transfers.selectors import (
+    balance_at,
+    balance_steps,
+    get_transaction,
+    list_last_transaction_per_iban,
+    list_transactions_for_iban,
+)
+
+AT = "an ISO 8601 date and time; without an offset, UTC"
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 @strawberry.type(name="QueryRoot", description="Root of all queries.")
@@ -29,9 +43,43 @@ class QueryRoot(AlertQueries):
         reference: Annotated[
             str | None, strawberry.argument(description="only transactions whose payment reference contains this")
         ] = None,
+        until: Annotated[
+            datetime | None, strawberry.argument(description=f"only transactions made at or before it ({AT})")
+        ] = None,
+        since: Annotated[
+            datetime | None, strawberry.argument(description=f"only transactions made after it ({AT})")
+        ] = None,
     ) -> list[TransactionType | None] | None:
-        rows = await read(lambda: list(list_transactions_for_iban(iban, capped(max_items), before_id, reference)))
+        rows = await read(
+            lambda: list(
+                list_transactions_for_iban(
+                    iban, capped(max_items), before_id, reference, until=_utc(until), since=_utc(since)
+                )
+            )
+        )
         return rows  # type: ignore[return-value]  # rows, resolved as their type
+
+    @strawberry_django.field(
+        description="The balance of an iban after every change made at or before `at`, formatted like new_balance; "
+        "null before its first change."
+    )
+    async def balance_at(self, iban: str, at: Annotated[datetime, strawberry.argument(description=AT)]) -> str | None:
+        cents = await read(balance_at, iban, _utc(at))  # type: ignore[arg-type]  # `at` is never None here
+        return None if cents is None else format_euro(cents)
+
+    @strawberry_django.field(
+        description="The changes that make up the balance of an iban at `at` (now if left out), oldest first: "
+        "their amounts sum to it. At most `max_items`, the newest: before the first of them, the balance was "
+        "that step's balance less its amount."
+    )
+    async def explain_balance(
+        self,
+        iban: str,
+        at: Annotated[datetime | None, strawberry.argument(description=AT)] = None,
+        max_items: Annotated[int, strawberry.argument(description=f"at most {MAX_ITEMS}")] = MAX_ITEMS,
+    ) -> list[BalanceStep]:
+        rows = await read(balance_steps, iban, _utc(at), capped(max_items))
+        return [BalanceStep.of(row) for row in rows]
 
     @strawberry_django.field(description="Get last transaction of all active iban.")
     async def all_last_transactions(

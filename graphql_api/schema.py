@@ -11,6 +11,7 @@ from graphql_api.metrics import CountOperations
 from graphql_api.mutations import MutationRoot
 from graphql_api.queries import QueryRoot
 from graphql_api.subscriptions import SubscriptionRoot
+from graphql_api.types import LONG, Long
 
 
 class BankSchema(strawberry.Schema):
@@ -22,7 +23,7 @@ schema = BankSchema(
     query=QueryRoot,
     mutation=MutationRoot,
     subscription=SubscriptionRoot,
-    config=StrawberryConfig(auto_camel_case=False),  # the original's names are snake_case
+    config=StrawberryConfig(auto_camel_case=False, scalar_map={Long: LONG}),  # the original's names are snake_case
     extensions=[
         # Without the two caches graphql-core parses and validates every operation again (~5 ms each).
         # Factories, as strawberry asks: an extension per request; the caches themselves are shared.

@@ -8,6 +8,7 @@ here, at the edge, as the original showed it (`€10,00`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NewType
 
 import strawberry
 import strawberry_django
@@ -72,6 +73,48 @@ class TransactionType:
     @strawberry_django.field(description="Whether it's a DEBIT or CREDIT change.", only=["changed_by_cents"])
     def direction(self, root: Transaction | TransactionNotice) -> Direction | None:
         return Direction(root.direction)
+
+
+Long = NewType("Long", int)  # a GraphQL scalar of its own: see LONG
+LONG = strawberry.scalar(
+    name="Long",
+    serialize=int,
+    parse_value=int,
+    description="A 64-bit integer (GraphQL's Int has 32 bits): euro cents, offsets.",
+)
+
+
+@strawberry.type(description="One change that makes up a balance, and where its event sits in the log")
+class BalanceStep:
+    amount: str = strawberry.field(description="The change in euros, negative for a debit.")
+    amount_cents: Long = strawberry.field(description="The change in euro cents, negative for a debit.")
+    balance: str = strawberry.field(description="The balance in euros after it.")
+    balance_cents: Long = strawberry.field(description="The balance in euro cents after it.")
+    changed_at: datetime | None = strawberry.field(description="When the ledger made it.")
+    descr: str
+    from_to: str = strawberry.field(description="The iban or name of the counter party.")
+    command_id: str | None = strawberry.field(
+        description="The command that caused it (null for an event without our headers)."
+    )
+    topic: str
+    partition: int
+    offset: Long
+
+    @classmethod
+    def of(cls, row: Transaction) -> BalanceStep:
+        return cls(
+            amount=format_euro(row.changed_by_cents),
+            amount_cents=Long(row.changed_by_cents),
+            balance=format_euro(row.new_balance_cents),
+            balance_cents=Long(row.new_balance_cents),
+            changed_at=row.changed_at,
+            descr=row.description,
+            from_to=row.counterparty,
+            command_id=str(row.command_id) if row.command_id else None,
+            topic=row.source_topic,
+            partition=row.source_partition,
+            offset=Long(row.source_offset),
+        )
 
 
 @strawberry.type(description="The information needed to make transactions")

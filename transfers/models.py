@@ -62,10 +62,24 @@ class Transaction(models.Model):
                 name="one_transaction_per_command_event",
             ),
         ]
-        indexes = [models.Index(fields=["iban", "-id"], name="transaction_iban_newest")]
+        indexes = [
+            models.Index(fields=["iban", "-id"], name="transaction_iban_newest"),
+            # an account's changes, the last first: what `balance_at` reads one row of
+            models.Index(
+                "iban",
+                models.F("changed_at").desc(nulls_last=True),
+                models.F("source_offset").desc(),
+                name="transaction_iban_as_of",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.iban} {self.changed_by_cents:+d}"
+
+    @property
+    def source_topic(self) -> str:
+        """Where its event sits in the log: the projector takes transactions from this topic alone."""
+        return "balance_changed"
 
     @property
     def direction(self) -> str:
