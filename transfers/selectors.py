@@ -26,19 +26,18 @@ def list_transactions_for_iban(
 ) -> QuerySet[Transaction]:
     """The newest `limit` transactions of an account, newest first: older than `before_id`, whose payment reference
     contains `reference` (in any case), made at or before `until` and after `since`, each if given."""
-    rows = Transaction.objects.filter(iban=iban)
+    # Both orders are the ledger's; the second reads the as-of index from `until` back instead of every row after it.
+    rows = Transaction.objects.filter(iban=iban).order_by("-id") if until is None else changes_until(iban, until)
     if before_id is not None:
         rows = rows.filter(id__lt=before_id)
     if reference:
         rows = rows.filter(reference__icontains=reference)
-    if until is not None:
-        rows = rows.filter(changed_at__lte=until)
     if since is not None:
         rows = rows.filter(changed_at__gt=since)
-    return rows.order_by("-id")[: max(limit, 0)]
+    return rows[: max(limit, 0)]
 
 
-def _changes_until(iban: str, at: datetime | None) -> QuerySet[Transaction]:
+def changes_until(iban: str, at: datetime | None) -> QuerySet[Transaction]:
     """An account's changes made at or before `at` (all if None), the last first. An account's events are keyed by
     its owner, so they sit in one partition, in the order the ledger made them: the offset orders changes of one
     moment (a batch's changes share it)."""
@@ -50,12 +49,12 @@ def _changes_until(iban: str, at: datetime | None) -> QuerySet[Transaction]:
 
 def balance_at(iban: str, at: datetime) -> int | None:
     """The account's balance in cents after every change made at or before `at`; None before its first change."""
-    return _changes_until(iban, at).values_list("new_balance_cents", flat=True).first()
+    return changes_until(iban, at).values_list("new_balance_cents", flat=True).first()
 
 
 def balance_steps(iban: str, at: datetime | None, limit: int) -> list[Transaction]:
     """The newest `limit` changes that make up the account's balance at `at` (now if None), oldest first."""
-    return list(reversed(_changes_until(iban, at)[: max(limit, 0)]))
+    return list(reversed(changes_until(iban, at)[: max(limit, 0)]))
 
 
 def newest_notices(iban: str, limit: int) -> list[TransactionNotice]:
