@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from django.http import QueryDict
@@ -26,6 +27,7 @@ DEFAULT_FIELDS = ("direction", "amount", "counterparty", "description", "new_bal
 class FeedOptions:
     size: int = 10
     fields: tuple[str, ...] = DEFAULT_FIELDS
+    as_of: datetime | None = None  # the feed and the balance as they were then (UTC); live when None
 
     @classmethod
     def from_query(cls, query: QueryDict) -> FeedOptions:
@@ -34,10 +36,25 @@ class FeedOptions:
         except ValueError:
             size = 10
         fields = tuple(f for f in query.getlist("show") if f in FIELDS) or DEFAULT_FIELDS
-        return cls(size if size in SIZES else 10, fields)
+        return cls(size if size in SIZES else 10, fields, moment(query.get("as_of", "")))
 
     def query_string(self) -> str:
+        """The live feed's options (the moment left out)."""
         return urlencode([("n", self.size), *(("show", f) for f in self.fields)])
+
+    @property
+    def as_of_input(self) -> str:
+        """The moment as a datetime-local input shows it."""
+        return self.as_of.strftime("%Y-%m-%dT%H:%M:%S") if self.as_of else ""
+
+
+def moment(text: str) -> datetime | None:
+    """A moment from a datetime-local input or ISO 8601, UTC unless it says otherwise; None for anything else."""
+    try:
+        parsed = datetime.fromisoformat(text.strip()[:40])
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 def render_entry(notice: TransactionNotice, options: FeedOptions) -> str:

@@ -17,11 +17,11 @@ from alerts.selectors import alerts_fired_today
 from kernel.money import format_euro
 from kernel.rules import UUID_ALREADY_USED
 from pages.alerts import alerts_context
-from pages.feed import FIELDS, SIZES, FeedOptions
+from pages.feed import FIELDS, SIZES, FeedOptions, moment
 from pages.forms import CommandForm, HtmxHttpRequest, LoginForm, TransferForm, first_error
 from pages.session import FORM_IDS_KEY, OUTCOME_KEY, PENDING_KEY, SESSION_KEY, customer_required
 from transfers.commands import request_transfer
-from transfers.selectors import list_last_transaction_per_iban, newest_notices
+from transfers.selectors import balance_at, list_last_transaction_per_iban, newest_notices
 
 DEPOSITS = (1000, 2000, 5000, 10000, 20000, 50000)
 FORM_ALREADY_USED = (
@@ -30,15 +30,16 @@ FORM_ALREADY_USED = (
 
 
 def feed_context(request: HttpRequest, iban: str | None) -> dict:
+    """An account's newest transactions and its balance, live, or as they were at the moment `as_of` names."""
     options = FeedOptions.from_query(request.GET)
-    notices = newest_notices(iban, options.size) if iban else []
+    notices = newest_notices(iban, options.size, until=options.as_of) if iban else []
     return {
         "feed_iban": iban,
         "feed": notices,
         "options": options,
         "sizes": SIZES,
         "all_fields": FIELDS,
-        "balance_cents": notices[0].new_balance_cents if notices else 0,
+        "balance_cents": notices[0].new_balance_cents if notices else 0,  # the newest: the balance then
     }
 
 
@@ -64,12 +65,13 @@ ACCOUNTS_PER_PAGE = 20
 @require_GET
 def employee(request: HtmxHttpRequest) -> HttpResponse:
     """Every account's latest transaction, a page at a time by IBAN: no count and no offset over all of them."""
-    after = request.GET.get("after", "")
+    after, as_of = request.GET.get("after", ""), moment(request.GET.get("as_of", ""))
     rows = list(list_last_transaction_per_iban(after)[: ACCOUNTS_PER_PAGE + 1])
     accounts, more = rows[:ACCOUNTS_PER_PAGE], len(rows) > ACCOUNTS_PER_PAGE
     context = {
-        "accounts": accounts,
+        "accounts": [(row, balance_at(row.iban, as_of) if as_of else row.new_balance_cents) for row in accounts],
         "after": after,
+        "as_of": as_of,
         "next_after": accounts[-1].iban if more else None,
         "alerts_today": alerts_fired_today(),
     }

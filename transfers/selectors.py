@@ -57,12 +57,13 @@ def balance_steps(iban: str, at: datetime | None, limit: int) -> list[Transactio
     return list(reversed(changes_until(iban, at)[: max(limit, 0)]))
 
 
-def newest_notices(iban: str, limit: int) -> list[TransactionNotice]:
-    """The newest `limit` transactions of an account as notices, newest first: what a feed shows (none for
-    an IBAN no account can have: a page's address or a feed's query may hold anything)."""
+def newest_notices(iban: str, limit: int, until: datetime | None = None) -> list[TransactionNotice]:
+    """The newest `limit` transactions of an account (made at or before `until`, if given) as notices, newest
+    first: what a feed shows (none for an IBAN no account can have: a page's address or a feed's query may hold
+    anything)."""
     if not is_plain_text(iban, MAX_IBAN):
         return []
-    return [TransactionNotice.of(row) for row in list_transactions_for_iban(iban, limit)]
+    return [TransactionNotice.of(row) for row in list_transactions_for_iban(iban, limit, until=until)]
 
 
 def list_last_transaction_per_iban(after: str = "") -> QuerySet[Transaction]:
