@@ -49,12 +49,13 @@ class FeedOptions:
 
 
 def moment(text: str) -> datetime | None:
-    """A moment from a datetime-local input or ISO 8601, UTC unless it says otherwise; None for anything else."""
+    """A moment in UTC from a datetime-local input (UTC) or ISO 8601 (UTC unless it says otherwise); None for
+    anything else, and for a moment UTC cannot hold (year 1 at +05:00 is year 0 there)."""
     try:
         parsed = datetime.fromisoformat(text.strip()[:40])
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 def render_entry(notice: TransactionNotice, options: FeedOptions) -> str:

@@ -1,3 +1,6 @@
+import pytest
+
+
 def test_the_home_page_says_what_the_system_is(client, db):
     response = client.get("/")
 
@@ -104,3 +107,13 @@ def test_the_employee_page_as_of_a_moment_shows_each_accounts_balance_then(clien
     assert '<td class="balance">€1,00</td>' in then and "no account yet" in then
     assert '<td class="balance">€1,50</td>' in now and '<td class="balance">€2,00</td>' in now
     assert client.get("/employee/?as_of=not-a-moment").status_code == 200
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59.999999-05:00", "9" * 10_000])
+def test_a_moment_outside_what_utc_can_hold_or_none_at_all_is_the_live_page(client, db, at):
+    """Year 1 at +05:00 is year 0 in UTC: the page once failed (500) formatting it."""
+    for page in ("/accounts/NL07OPEN0689540112/", "/employee/"):
+        response = client.get(page, {"as_of": at})
+
+        assert response.status_code == 200, page
+        assert 'id="live"' not in response.content.decode()
