@@ -207,6 +207,8 @@ def snapshot():
             "description",
             "source_partition",
             "source_offset",
+            "changed_at",  # what the past is asked by: a rebuild must give the same answers
+            "reference",
         )
     )
 
