@@ -339,6 +339,7 @@ def test_a_rebuild_over_alerts_of_both_versions_gives_the_same_read_model(runnin
     )
     wait_for(lambda: Alert.objects.filter(iban=iban).count() == 4)
     projected = alert_rows(iban)
+    Alert.objects.filter(iban=iban).delete()  # the rebuild keeps alerts it finds: these it must read again
 
     call_command("rebuild_projections")
 
