@@ -1,6 +1,7 @@
 """Alert rules on the command side (the ledger keeps them), and rules and alerts on the read side."""
 
 from django.db import models
+from django.utils import timezone
 
 from alerts.rules import AlertKind
 from kernel.databases import LEDGER
@@ -77,7 +78,9 @@ class Alert(models.Model):
     kind = models.CharField(max_length=24, choices=KINDS)
     message = models.TextField()
     trigger = models.CharField(max_length=80, help_text="the balance change that triggered it")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(
+        default=timezone.now, db_index=True, help_text="when it fired: its record's time, so a rebuild keeps it"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["iban", "-created_at"], name="alert_iban_newest")]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.db import transaction
+from django.utils import timezone
 
 from alerts.models import Alert, AlertRule, ProjectedRuleSettings
 from alerts.rules import FiredAlert, Rule
@@ -40,29 +39,35 @@ def record_rule_settings(settings: RuleSettings) -> None:
 
 
 def record_alerts(fired: Sequence[FiredAlert]) -> list[Alert]:
-    """Store alerts not stored before; return the new ones, each queued to be mailed (alerts.tasks decides whether
-    its owner has a verified address)."""
+    """Store alerts not stored before, dated when they fired; return the new ones."""
     if not fired:
         return []
     known = set(Alert.objects.filter(id__in=[f.id for f in fired]).values_list("id", flat=True))
     new = {f.id: f for f in fired if f.id not in known}  # one per id, even within a batch
-    rows = Alert.objects.bulk_create(
+    return Alert.objects.bulk_create(
         [
-            Alert(id=f.id, iban=f.iban, rule_id=f.rule_id, kind=f.kind, message=f.message, trigger=str(f.trigger))
+            Alert(
+                id=f.id,
+                iban=f.iban,
+                rule_id=f.rule_id,
+                kind=f.kind,
+                message=f.message,
+                trigger=str(f.trigger),
+                created_at=f.fired_at or timezone.now(),
+            )
             for f in new.values()
         ],
         ignore_conflicts=True,
     )
-    for row in rows:
-        transaction.on_commit(functools.partial(_mail_later, row.id))
-    return rows
 
 
-def _mail_later(alert_id: UUID) -> None:
-    """Queue the mail; a broker that is away is logged and never holds up the alerts."""
+def mail_later(alerts: Sequence[Alert]) -> None:
+    """Queue each new alert's mail (alerts.tasks decides whether its owner has a verified address); a broker that
+    is away is logged and never holds up the alerts. Never for alerts read again from history."""
     from alerts.tasks import send_alert_email
 
-    try:
-        send_alert_email.delay(str(alert_id))
-    except Exception:  # noqa: BLE001
-        logger.exception("could not queue the e-mail of alert %s", alert_id)
+    for alert in alerts:
+        try:
+            send_alert_email.delay(str(alert.id))
+        except Exception:  # noqa: BLE001
+            logger.exception("could not queue the e-mail of alert %s", alert.id)

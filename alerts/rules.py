@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID, uuid5
 
@@ -84,6 +85,7 @@ class FiredAlert:
     kind: str
     message: str
     trigger: Trigger
+    fired_at: datetime | None = None  # known once it is on the wire: when its record was written
 
 
 def fired_alerts(rules: Sequence[Rule], change: BalanceChange, trigger: Trigger) -> list[FiredAlert]:

@@ -138,7 +138,7 @@ def balance_changed(change: BalanceChange) -> BalanceChanged:
 def balance_change_of(record: Any, event: BalanceChanged) -> BalanceChange:
     """The balance change an event records, owned by the username its key holds. An event written before
     `changed_at` existed (version 1) was made at about the time Kafka stamped its record."""
-    changed_at = event.changed_at or datetime.fromtimestamp(record.timestamp()[1] / 1000, UTC)
+    changed_at = event.changed_at or kafka_time(record)
     return BalanceChange(
         decode_key(record.key()) or "",
         event.iban,
@@ -149,6 +149,11 @@ def balance_change_of(record: Any, event: BalanceChanged) -> BalanceChange:
         changed_at,
         event.reference,
     )
+
+
+def kafka_time(record: Any) -> datetime:
+    """When the record's producer wrote it (the time Kafka keeps with it)."""
+    return datetime.fromtimestamp(record.timestamp()[1] / 1000, UTC)
 
 
 # -- outcomes: the records the handler produces for them ------------------------------------------------------
@@ -291,7 +296,7 @@ def read_model_input(items: Sequence[tuple[Any, Message]]) -> ReadModelInput:
         elif isinstance(message, AlertsSettingsUpdated):
             batch.settings.append(RuleSettings(message.iban, rules_of(message), identity.command_id))
         elif isinstance(message, AlertTriggeredV2):
-            batch.fired.append(fired_alert_of(message))
+            batch.fired.append(fired_alert_of(message, kafka_time(record)))
         else:
             command_id, answer = feedback_of(message)  # or an error: every other kind of record is above
             batch.feedback.append(Feedback(command_id, answer, identity.command_events))
@@ -307,8 +312,9 @@ def alert_triggered(alert: FiredAlert) -> AlertTriggeredV2:
     )
 
 
-def fired_alert_of(event: AlertTriggeredV2) -> FiredAlert:
-    return FiredAlert(event.id, event.iban, event.rule_id, event.kind, event.message, _trigger_of(event.trigger))
+def fired_alert_of(event: AlertTriggeredV2, fired_at: datetime | None = None) -> FiredAlert:
+    trigger = _trigger_of(event.trigger)
+    return FiredAlert(event.id, event.iban, event.rule_id, event.kind, event.message, trigger, fired_at)
 
 
 def _trigger_record(trigger: Trigger) -> CommandEvent | LogPosition:

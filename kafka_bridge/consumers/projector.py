@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from confluent_kafka import Message
 from django.db import close_old_connections
 
+from alerts.projections import mail_later
 from banking.read_model import Projected, project
 from kafka_bridge.batches import where
 from kafka_bridge.consumers.committer import Produced
@@ -62,6 +63,8 @@ class Projector(Work):
     dead_letter_topic = Topic.PROJECTOR_DEAD_LETTER.value
 
     def __init__(self, codec: Codec, *, notify: bool = True) -> None:
+        """`notify`: tell the living what a batch added (live notices, alert mails); a replay of history tells
+        nobody."""
         self.codec = codec
         self.notifier = Notifier() if notify else None
         self.counts = {"transactions": 0, "answers": 0, "refused": 0}
@@ -86,6 +89,7 @@ class Projector(Work):
                     logger.debug("answer told")
         if self.notifier:
             self.notifier.send(projected.notifications())
+            mail_later(projected.alerts)
         return Produced(dead_letters=refused)
 
     def _decode(self, records: list[Message]) -> tuple[list[Decoded], list[DeadLetter]]:

@@ -339,12 +339,14 @@ def test_a_rebuild_over_alerts_of_both_versions_gives_the_same_read_model(runnin
     )
     wait_for(lambda: Alert.objects.filter(iban=iban).count() == 4)
     projected = alert_rows(iban)
-    Alert.objects.filter(iban=iban).delete()  # the rebuild keeps alerts it finds: these it must read again
+    Alert.objects.filter(iban=iban).update(message="tampered")  # the rebuild must read them again
 
     call_command("rebuild_projections")
 
-    assert alert_rows(iban) == projected
-    assert projected == sorted((a.id, iban, a.rule_id, "CREDIT_ABOVE", a.message, str(a.trigger)) for a in fired)
+    assert alert_rows(iban) == projected  # dated as they fired, not when they were read again
+    assert [row[:6] for row in projected] == sorted(
+        (a.id, iban, a.rule_id, "CREDIT_ABOVE", a.message, str(a.trigger)) for a in fired
+    )
 
 
 def astuple_v1(alert: FiredAlert) -> tuple:
@@ -353,4 +355,22 @@ def astuple_v1(alert: FiredAlert) -> tuple:
 
 
 def alert_rows(iban):
-    return sorted(Alert.objects.filter(iban=iban).values_list("id", "iban", "rule_id", "kind", "message", "trigger"))
+    rows = Alert.objects.filter(iban=iban)
+    return sorted(rows.values_list("id", "iban", "rule_id", "kind", "message", "trigger", "created_at"))
+
+
+def test_a_rebuild_reads_alerts_again_and_mails_none_of_them(running_projector, monkeypatch):
+    """History fires nothing again: the rebuild once kept the alert rows it found, and one it made again was mailed."""
+    iban = f"NL{uuid.uuid4().hex[:6]}"
+    alert = FiredAlert(uuid.uuid4(), iban, uuid.uuid4(), "DEBIT_ABOVE", "history", EventOfCommand(uuid.uuid4(), 0))
+    mailed = []
+    monkeypatch.setattr("kafka_bridge.consumers.projector.mail_later", lambda alerts: mailed.extend(alerts))
+    produce([("alerts", iban, get_codec().encode("alerts", alert_triggered(alert)))])
+    wait_for(lambda: Alert.objects.filter(iban=iban).exists())
+    assert [row.id for row in mailed] == [alert.id]  # the live projector mails a new alert
+    Alert.objects.filter(iban=iban).delete()
+
+    call_command("rebuild_projections")
+
+    assert Alert.objects.filter(iban=iban).count() == 1  # read again...
+    assert [row.id for row in mailed] == [alert.id]  # ...and mailed to nobody

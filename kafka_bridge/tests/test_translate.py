@@ -161,9 +161,10 @@ def test_a_transfers_reference_travels_from_the_command_to_its_record_and_back()
 @pytest.mark.parametrize("trigger", [EventOfCommand(ID, 1), PlaceInLog("balance_changed", 23, 2**40)], ids=str)
 def test_an_alert_of_version_1_is_read_as_the_same_alert_of_version_2(trigger):
     """Version 2 made `trigger` a record (a breaking change, so a record of its own); version 1 had it as text."""
-    alert = FiredAlert(ID, "NL66OPEN0000000000", ID, "DEBIT_ABOVE", "Debit of €20,00", trigger)
+    fired_at = datetime(2026, 12, 7, 9, 0, 0, 123000, UTC)  # when its record was written, either version
+    alert = FiredAlert(ID, "NL66OPEN0000000000", ID, "DEBIT_ABOVE", "Debit of €20,00", trigger, fired_at)
     version_1 = AlertTriggered(alert.id, alert.iban, alert.rule_id, alert.kind, alert.message, str(trigger))
-    record = FakeRecord("alerts", 0, 1)
+    record = FakeRecord("alerts", 0, 1, timestamp_=int(fired_at.timestamp() * 1000))
 
     assert read_model_input([(record, version_1)]).fired == [alert]
     assert read_model_input([(record, alert_triggered(alert))]).fired == [alert]

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Customer
+from alerts.models import Alert
 from banking.models import PendingAnswer
 from kafka_bridge.consumers.loop import ConsumerLoop
 from kafka_bridge.consumers.projector import TOPICS, Projector
@@ -19,7 +20,7 @@ from transfers.models import LatestTransaction, Transaction
 
 
 class Command(BaseCommand):
-    help = "Delete the read model's transactions and rebuild them (and the accounts customers opened) from the topics."
+    help = "Delete the read model's transactions, accounts and alerts and rebuild them from the topics."
 
     def handle(self, *args, **options):
         ends = {(tp.topic, tp.partition): tp.offset for topic in TOPICS for tp in end_offsets(topic)}
@@ -28,6 +29,7 @@ class Command(BaseCommand):
             deleted, _ = Transaction.objects.all().delete()
             PendingAnswer.objects.all().delete()
             Customer.objects.all().delete()
+            Alert.objects.all().delete()  # read again from `alerts`, dated as they fired, mailed to nobody
         self.stdout.write(f"deleted {deleted} transactions; replaying {sum(ends.values())} records...")
         reader = reader_from([TopicPartition(topic, partition, 0) for topic, partition in ends])
         rebuild = Projector(get_codec(), notify=False)
