@@ -22,6 +22,7 @@ from alerts.notices import alerts_fired
 from alerts.projections import RuleSettings, record_alerts, record_rule_settings
 from alerts.rules import FiredAlert
 from banking.answers import Answer, answer_as_data, answer_from_data, answers_told
+from banking.copies import SERVING, writing_to
 from banking.models import PendingAnswer
 from kernel.databases import advisory_lock_key
 from kernel.live import Notification
@@ -61,9 +62,12 @@ def project(
     feedback: Sequence[Feedback],
     settings: Sequence[RuleSettings] = (),
     fired: Sequence[FiredAlert] = (),
+    copy: str = SERVING,
 ) -> Projected:
-    """Store a batch in one transaction: events, feedback, alert settings and alerts; return what to tell."""
+    """Store a batch in one transaction, in the serving copy of the read model or another (`banking.copies`):
+    events, feedback, alert settings and alerts; return what to tell."""
     with transaction.atomic():
+        writing_to(copy)
         for update in settings:
             record_rule_settings(update)
         alerts = record_alerts(fired)

@@ -21,6 +21,7 @@ from confluent_kafka import Message
 from django.db import close_old_connections
 
 from alerts.projections import mail_later
+from banking.copies import SERVING
 from banking.read_model import Projected, project
 from kafka_bridge.batches import where
 from kafka_bridge.consumers.committer import Produced
@@ -62,11 +63,12 @@ class Projector(Work):
     name = "projector"
     dead_letter_topic = Topic.PROJECTOR_DEAD_LETTER.value
 
-    def __init__(self, codec: Codec, *, notify: bool = True) -> None:
+    def __init__(self, codec: Codec, *, notify: bool = True, copy: str = SERVING) -> None:
         """`notify`: tell the living what a batch added (live notices, alert mails); a replay of history tells
-        nobody."""
+        nobody. `copy`: the read model's copy it writes (`banking.copies`)."""
         self.codec = codec
         self.notifier = Notifier() if notify else None
+        self.copy = copy
         self.counts = {"transactions": 0, "answers": 0, "refused": 0}
 
     def handle(self, records: list[Message]) -> Produced:
@@ -101,10 +103,9 @@ class Projector(Work):
                 dead.append(DeadLetter(record, str(error)))
         return decoded, dead
 
-    @staticmethod
-    def _write(items: list[Decoded]) -> Stored:
+    def _write(self, items: list[Decoded]) -> Stored:
         batch = read_model_input(items)
-        return Stored(project(batch.events, batch.feedback, batch.settings, batch.fired))
+        return Stored(project(batch.events, batch.feedback, batch.settings, batch.fired, self.copy))
 
     @staticmethod
     def _refused(item: Decoded, error: Exception) -> Stored:

@@ -1,0 +1,90 @@
+"""rebuild_projections on a bank that serves: customers deposit and read throughout, and notice nothing."""
+
+import threading
+import time
+import uuid
+
+import pytest
+from django.core.management import call_command
+
+from testing.graphql import new_user, transfer
+from testing.kafka import end_offsets
+from testing.live import post, running_app
+from transfers.models import Transaction
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
+
+HISTORY = "query ($iban: String!) { transactions_by_iban(iban: $iban, max_items: 100) { descr new_balance } }"
+
+
+@pytest.fixture(scope="module")
+def app(django_db_setup, django_db_blocker, tmp_path_factory):
+    with django_db_blocker.unblock(), running_app(tmp_path_factory.mktemp("live-rebuild-logs")) as running:
+        running.web = running.start_web("web")
+        yield running
+
+
+def deposit(app, user, account, cents, descr):
+    return transfer(app.web, user, account["token"], cents, "cash", account["iban"], descr, mutation=True)
+
+
+def history_of(app, iban):
+    status, body = post(app.web, HISTORY, {"iban": iban}, timeout=10)
+    assert status == 200 and "errors" not in body, body
+    return body["data"]["transactions_by_iban"]
+
+
+def test_a_rebuild_while_customers_deposit_and_read_loses_and_doubles_nothing(app, monkeypatch):
+    readers = [new_user(app.web) for _ in range(3)]
+    for user, account in readers:
+        for n in range(3):
+            assert deposit(app, user, account, 100 + n, f"before {n}")["success"]
+    known = {account["iban"]: history_of(app, account["iban"]) for _, account in readers}
+    assert all(len(rows) == 3 for rows in known.values())
+    depositor, depositor_account = new_user(app.web)
+    mailed = []
+    monkeypatch.setattr("kafka_bridge.consumers.projector.mail_later", lambda alerts: mailed.extend(alerts))
+    alerts_before = sum(tp.offset for tp in end_offsets("alerts"))
+    stop, problems, deposits = threading.Event(), [], []
+
+    def read_existing_accounts():
+        while not stop.is_set():
+            for iban, rows in known.items():
+                try:
+                    seen = history_of(app, iban)
+                except Exception as error:  # noqa: BLE001 - every failure is a finding
+                    problems.append(f"{iban}: {error!r}")
+                    continue
+                if seen != rows:
+                    problems.append(f"{iban}: {len(seen)} rows where {len(rows)} were")
+            time.sleep(0.2)
+
+    def deposit_and_look():
+        while not stop.is_set():
+            descr = f"during {uuid.uuid4().hex[:8]}"
+            started = time.monotonic()
+            answer = deposit(app, depositor, depositor_account, 1, descr)
+            deposits.append((descr, answer, time.monotonic() - started))
+            if answer["success"] and descr not in [t["descr"] for t in history_of(app, depositor_account["iban"])]:
+                problems.append(f"{descr} answered but not listed")
+            time.sleep(0.2)
+
+    threads = [threading.Thread(target=read_existing_accounts), threading.Thread(target=deposit_and_look)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1)
+        call_command("rebuild_projections")
+        time.sleep(1)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+
+    assert problems == []
+    assert len(deposits) >= 5 and all(answer["success"] for _, answer, _ in deposits), deposits
+    listed = [t["descr"] for t in history_of(app, depositor_account["iban"])]
+    assert sorted(listed) == sorted(descr for descr, _, _ in deposits)  # each once: none lost, none doubled
+    assert Transaction.objects.filter(iban=depositor_account["iban"]).count() == len(deposits)
+    assert sum(tp.offset for tp in end_offsets("alerts")) == alerts_before  # history fired no alert
+    assert mailed == []
