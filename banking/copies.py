@@ -8,9 +8,12 @@ write to the serving copy takes shared: no batch of the projector is half in the
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 
 from accounts.models import Customer
@@ -19,11 +22,38 @@ from banking.models import PendingAnswer
 from kernel.databases import advisory_lock_key
 from transfers.models import LatestTransaction, Transaction
 
+logger = logging.getLogger(__name__)
+
 READ_MODEL = (Transaction, LatestTransaction, Customer, PendingAnswer, AlertRule, ProjectedRuleSettings, Alert)
 SERVING = "public"
 NEXT = "read_model_next"  # the copy a rebuild builds
 RETIRED = "read_model_retired"  # the copy it replaced, until it is dropped
 SWITCH = advisory_lock_key(b"read model switch")
+PROGRESS = "read-model-rebuild"  # in the cache every process shares: what the Status page shows
+PROGRESS_KEPT = 600  # seconds: a rebuild reports every few; one that stopped reporting is forgotten
+REBUILDING = advisory_lock_key(b"read model rebuild")
+
+
+class AnotherRebuildRuns(Exception):
+    """Two rebuilds would build one copy: each would drop what the other wrote, and one would switch it half made."""
+
+
+@contextmanager
+def the_only_rebuild() -> Iterator[None]:
+    """Hold, on a connection of its own, the lock that says a rebuild runs; another one raises AnotherRebuildRuns.
+    A rebuild killed lets it go with its connection."""
+    holder = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [REBUILDING])
+            if not cursor.fetchone()[0]:
+                raise AnotherRebuildRuns("another rebuild_projections is running: let it finish, or stop it first")
+            try:
+                yield
+            finally:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [REBUILDING])
+    finally:
+        holder.close()
 
 
 def writing_to(copy: str) -> None:
@@ -84,3 +114,17 @@ def drop_retired_copies() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA IF EXISTS {RETIRED} CASCADE")
         cursor.execute(f"DROP SCHEMA IF EXISTS {NEXT} CASCADE")
+
+
+def report_progress(phase: str, replayed: int, behind: int) -> None:
+    """Say where a rebuild is, for the Status page (best effort: the cache being away never stops a rebuild)."""
+    try:
+        cache.set(PROGRESS, {"phase": phase, "replayed": replayed, "behind": behind, "at": time.time()}, PROGRESS_KEPT)
+    except Exception:  # noqa: BLE001
+        logger.warning("cannot report the rebuild's progress", exc_info=True)
+
+
+def rebuild_progress() -> dict[str, object] | None:
+    """The last report of the running (or last) rebuild, with its age in seconds; None if none lately."""
+    report = cache.get(PROGRESS)
+    return None if report is None else {**report, "seconds_ago": round(time.time() - report["at"], 1)}

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from health_check.views import HealthCheckView
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from banking.copies import rebuild_progress
 from operations.health import checks
 from operations.metrics import exposition, lag_now
 from operations.status import consumer_processes, describe, recent_samples, series
@@ -59,6 +60,7 @@ async def status_now(request: HttpRequest) -> HttpResponse:
         "processes": await sync_to_async(consumer_processes, thread_sensitive=False)(),
         "lag": [{"group": g, "topic": t, "records": n} for (g, t), n in sorted(lag.items())],
         "lag_error": lag_error,
+        "rebuild": await sync_to_async(rebuild_progress, thread_sensitive=False)(),
     }
     return render(request, "operations/_now.html", context)
 

@@ -2,6 +2,7 @@
 
 import threading
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -88,3 +89,6 @@ def test_a_rebuild_while_customers_deposit_and_read_loses_and_doubles_nothing(ap
     assert Transaction.objects.filter(iban=depositor_account["iban"]).count() == len(deposits)
     assert sum(tp.offset for tp in end_offsets("alerts")) == alerts_before  # history fired no alert
     assert mailed == []
+    with urllib.request.urlopen(app.web + "/status/now/", timeout=30) as response:
+        status = response.read().decode()
+    assert "Rebuild of the read model" in status and "which serves now" in status  # the Status page followed it

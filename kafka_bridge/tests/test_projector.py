@@ -374,3 +374,13 @@ def test_a_rebuild_reads_alerts_again_and_mails_none_of_them(running_projector, 
 
     assert Alert.objects.filter(iban=iban).count() == 1  # read again...
     assert [row.id for row in mailed] == [alert.id]  # ...and mailed to nobody
+
+
+def test_a_second_rebuild_while_one_runs_is_refused_and_changes_nothing():
+    """Two at once built one copy: each dropped what the other wrote, and one switched it half made."""
+    from django.core.management.base import CommandError
+
+    from banking.copies import the_only_rebuild
+
+    with the_only_rebuild(), pytest.raises(CommandError, match="another rebuild_projections is running"):
+        call_command("rebuild_projections")

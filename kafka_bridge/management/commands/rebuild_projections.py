@@ -8,9 +8,17 @@ import time
 from collections import Counter
 
 from confluent_kafka import TopicPartition
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from banking.copies import NEXT, drop_retired_copies, start_next_copy, switch
+from banking.copies import (
+    NEXT,
+    AnotherRebuildRuns,
+    drop_retired_copies,
+    report_progress,
+    start_next_copy,
+    switch,
+    the_only_rebuild,
+)
 from kafka_bridge.consumers.loop import ConsumerLoop
 from kafka_bridge.consumers.projector import TOPICS, Projector
 from kafka_bridge.tools.offsets import end_offsets, reader_from
@@ -34,6 +42,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, switch_within: int, **options):
+        try:
+            with the_only_rebuild():
+                self._rebuild(switch_within)
+        except AnotherRebuildRuns as error:
+            raise CommandError(str(error)) from error
+
+    def _rebuild(self, switch_within: int) -> None:
         started = time.monotonic()
         start_next_copy()
         self.stdout.write(f"building a new read model in schema {NEXT}; the one in place serves meanwhile")
@@ -41,13 +56,16 @@ class Command(BaseCommand):
         counts: Counter[str] = Counter()
         while (behind := _behind(positions, ends := _ends())) > switch_within:
             self.stdout.write(f"replaying {behind} records...")
+            report_progress("replaying", counts["transactions"], behind)
             positions = self._replay(positions, ends, counts)
         self.stdout.write(f"switching: the projector waits while the last {behind} records or so are replayed")
+        report_progress("switching", counts["transactions"], behind)
         waited = time.monotonic()
         with switch():
             self._replay(positions, _ends(), counts)
         self.stdout.write(f"switched; the projector waited {time.monotonic() - waited:.2f}s")
         drop_retired_copies()
+        report_progress("done", counts["transactions"], 0)
         summary = ", ".join(f"{value} {name}" for name, value in counts.items())
         self.stdout.write(self.style.SUCCESS(f"rebuilt in {time.monotonic() - started:.1f}s: {summary}"))
 
@@ -59,6 +77,13 @@ class Command(BaseCommand):
             return ends
         reader = reader_from([TopicPartition(topic, partition, at) for (topic, partition), at in ahead.items()])
         rebuild = Projector(get_codec(), notify=False, copy=NEXT)
+        so_far, to_read = counts["transactions"], _behind(ahead, ends)
+
+        def progress(records: int) -> None:
+            transactions, behind = so_far + rebuild.counts["transactions"], max(to_read - records, 0)
+            self.stdout.write(f"  {transactions} transactions so far, about {behind} records to go...")
+            report_progress("replaying", transactions, behind)
+
         ConsumerLoop(
             reader,
             rebuild,
@@ -66,9 +91,7 @@ class Command(BaseCommand):
             poll_timeout=1.0,
             watch_stalls=False,
             until={key: ends[key] for key in ahead},
-            progress=lambda records: self.stdout.write(
-                f"  {counts['transactions'] + rebuild.counts['transactions']} transactions so far..."
-            ),
+            progress=progress,
         ).run(threading.Event())
         counts.update(rebuild.counts)
         return ends
