@@ -4,6 +4,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
@@ -70,6 +71,7 @@ def test_a_rebuild_while_customers_deposit_and_read_loses_and_doubles_nothing(ap
                 problems.append(f"{descr} answered but not listed")
             time.sleep(0.2)
 
+    before, rebuilt_from = read_model(), datetime.now(UTC)
     threads = [threading.Thread(target=read_existing_accounts), threading.Thread(target=deposit_and_look)]
     for thread in threads:
         thread.start()
@@ -83,6 +85,10 @@ def test_a_rebuild_while_customers_deposit_and_read_loses_and_doubles_nothing(ap
             thread.join(60)
 
     assert problems == []
+    after = read_model()
+    assert set(before) <= set(after)  # the old copy's rows, each as it was
+    # and besides them the topics' older history (this test database began after it), and the deposits meanwhile
+    assert all(row[4] < rebuilt_from for row in set(after) - set(before) if row[0] != depositor_account["iban"])
     assert len(deposits) >= 5 and all(answer["success"] for _, answer, _ in deposits), deposits
     listed = [t["descr"] for t in history_of(app, depositor_account["iban"])]
     assert sorted(listed) == sorted(descr for descr, _, _ in deposits)  # each once: none lost, none doubled
@@ -92,3 +98,9 @@ def test_a_rebuild_while_customers_deposit_and_read_loses_and_doubles_nothing(ap
     with urllib.request.urlopen(app.web + "/status/now/", timeout=30) as response:
         status = response.read().decode()
     assert "Rebuild of the read model" in status and "which serves now" in status  # the Status page followed it
+
+
+def read_model():
+    """Every transaction as its event says it (the ids are the copy's own)."""
+    columns = ("iban", "new_balance_cents", "changed_by_cents", "description", "changed_at", "source_partition")
+    return sorted(Transaction.objects.values_list(*columns, "source_offset", "command_id", "event_index"))
