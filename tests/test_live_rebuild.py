@@ -1,5 +1,8 @@
 """rebuild_projections on a bank that serves: customers deposit and read throughout, and notice nothing."""
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -8,10 +11,12 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 
+from banking.copies import NEXT, RETIRED, SWITCH, rebuild_progress
 from testing.graphql import new_user, transfer
 from testing.kafka import end_offsets
-from testing.live import post, running_app
+from testing.live import PROJECT_ROOT, database_env, post, running_app
 from transfers.models import Transaction
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
@@ -104,3 +109,40 @@ def read_model():
     """Every transaction as its event says it (the ids are the copy's own)."""
     columns = ("iban", "new_balance_cents", "changed_by_cents", "description", "changed_at", "source_partition")
     return sorted(Transaction.objects.values_list(*columns, "source_offset", "command_id", "event_index"))
+
+
+def test_a_rebuild_killed_at_its_switch_changes_nothing_and_the_next_one_completes(app):
+    """The most delicate moment: the copy complete, the projector held off, the tables about to move."""
+    user, account = new_user(app.web)
+    assert deposit(app, user, account, 500, "before the kill")["success"]
+    before = read_model()
+    rebuild = subprocess.Popen(
+        [sys.executable, "manage.py", "rebuild_projections"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **database_env()},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [SWITCH])  # as a projector's batch in flight
+            deadline = time.monotonic() + 120
+            while (rebuild_progress() or {}).get("phase") != "switching":
+                assert time.monotonic() < deadline and rebuild.poll() is None, "the rebuild never came to its switch"
+                time.sleep(0.1)
+            time.sleep(1)  # its last records replayed; waiting for this batch to end
+            rebuild.kill()
+            rebuild.wait(30)
+    finally:
+        rebuild.kill()
+
+    assert read_model() == before
+    assert [t["descr"] for t in history_of(app, account["iban"])] == ["before the kill"]
+    assert deposit(app, user, account, 1, "after the kill")["success"]
+
+    call_command("rebuild_projections")
+
+    assert [t["descr"] for t in history_of(app, account["iban"])] == ["after the kill", "before the kill"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname IN (%s, %s)", [NEXT, RETIRED])
+        assert cursor.fetchone()[0] == 0  # what the killed one left is gone
