@@ -20,11 +20,20 @@ from accounts.models import Customer
 from alerts.models import Alert, AlertRule, ProjectedRuleSettings
 from banking.models import PendingAnswer
 from kernel.databases import advisory_lock_key
-from transfers.models import LatestTransaction, Transaction
+from transfers.models import DailyTotal, LatestTransaction, Transaction
 
 logger = logging.getLogger(__name__)
 
-READ_MODEL = (Transaction, LatestTransaction, Customer, PendingAnswer, AlertRule, ProjectedRuleSettings, Alert)
+READ_MODEL = (
+    Transaction,
+    LatestTransaction,
+    DailyTotal,
+    Customer,
+    PendingAnswer,
+    AlertRule,
+    ProjectedRuleSettings,
+    Alert,
+)
 SERVING = "public"
 NEXT = "read_model_next"  # the copy a rebuild builds
 RETIRED = "read_model_retired"  # the copy it replaced, until it is dropped

@@ -21,7 +21,7 @@ from pages.feed import FIELDS, SIZES, FeedOptions, moment
 from pages.forms import CommandForm, HtmxHttpRequest, LoginForm, TransferForm, first_error
 from pages.session import FORM_IDS_KEY, OUTCOME_KEY, PENDING_KEY, SESSION_KEY, customer_required
 from transfers.commands import request_transfer
-from transfers.selectors import balance_at, list_last_transaction_per_iban, newest_notices
+from transfers.selectors import balance_at, daily_totals, list_last_transaction_per_iban, newest_notices
 
 DEPOSITS = (1000, 2000, 5000, 10000, 20000, 50000)
 FORM_ALREADY_USED = (
@@ -80,7 +80,9 @@ def employee(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def account(request: HtmxHttpRequest, iban: str) -> HttpResponse:
-    return page_or_part(request, "pages/account.html", feed_context(request, iban), FEED)
+    context = feed_context(request, iban)
+    context["days"] = daily_totals(iban, 7, until=context["options"].as_of)
+    return page_or_part(request, "pages/account.html", context, FEED)
 
 
 async def client(request: HtmxHttpRequest) -> HttpResponse:

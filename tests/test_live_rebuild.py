@@ -17,7 +17,7 @@ from banking.copies import NEXT, RETIRED, SWITCH, rebuild_progress
 from testing.graphql import new_user, transfer
 from testing.kafka import end_offsets
 from testing.live import PROJECT_ROOT, database_env, post, running_app
-from transfers.models import Transaction
+from transfers.models import DailyTotal, Transaction
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
@@ -146,3 +146,28 @@ def test_a_rebuild_killed_at_its_switch_changes_nothing_and_the_next_one_complet
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname IN (%s, %s)", [NEXT, RETIRED])
         assert cursor.fetchone()[0] == 0  # what the killed one left is gone
+
+
+def test_a_projection_added_later_is_made_from_the_whole_history_by_a_rebuild(app):
+    """Each account's days (transfers.DailyTotal) came after the bank had run: empty, as a new table is, until a
+    rebuild makes it from the topics while the bank serves."""
+    user, account = new_user(app.web)
+    for cents in (100, 250):
+        assert deposit(app, user, account, cents, "a day's deposit")["success"]
+    DailyTotal.objects.all().delete()
+
+    call_command("rebuild_projections")
+
+    expected = {}
+    for iban, day, change, balance in (
+        Transaction.objects.filter(changed_at__isnull=False)
+        .order_by("changed_at", "source_offset")
+        .values_list("iban", "changed_at__date", "changed_by_cents", "new_balance_cents")
+    ):
+        credits, debits, changes, _ = expected.get((iban, day), (0, 0, 0, 0))
+        expected[(iban, day)] = (credits + max(change, 0), debits + max(-change, 0), changes + 1, balance)
+    made = DailyTotal.objects.values_list(
+        "iban", "day", "credits_cents", "debits_cents", "changes", "closing_balance_cents"
+    )
+    assert {(iban, day): tuple(rest) for iban, day, *rest in made} == expected
+    assert expected[(account["iban"], datetime.now(UTC).date())] == (350, 0, 2, 350)

@@ -100,3 +100,23 @@ class LatestTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.iban}: {self.transaction_id}"
+
+
+class DailyTotal(models.Model):
+    """An account's day (UTC): money in and out, how many changes, and the balance at its end. A projection added
+    after the bank had run: `rebuild_projections` made it from the whole history, live (docs/design.md)."""
+
+    iban = models.CharField(max_length=MAX_IBAN)
+    day = models.DateField()
+    credits_cents = models.BigIntegerField(default=0)
+    debits_cents = models.BigIntegerField(default=0, help_text="money out, as a positive number")
+    changes = models.IntegerField(default=0)
+    closing_balance_cents = models.BigIntegerField(help_text="after the day's last change")
+    last_changed_at = models.DateTimeField(help_text="when the day's last change was made")
+    last_offset = models.BigIntegerField(help_text="its offset: changes of one moment are ordered by it")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["iban", "day"], name="one_total_per_account_and_day")]
+
+    def __str__(self) -> str:
+        return f"{self.iban} {self.day}"

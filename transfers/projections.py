@@ -11,7 +11,7 @@ from uuid import UUID
 from django.db import connection
 
 from kernel.balances import BalanceChange
-from transfers.models import LatestTransaction, Transaction
+from transfers.models import DailyTotal, LatestTransaction, Transaction
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transa
         "id, iban, new_balance_cents, changed_by_cents, counterparty, description, source_partition, source_offset, "
         "changed_at, reference"
     )
-    transactions, latest = Transaction._meta.db_table, LatestTransaction._meta.db_table
+    transactions, latest, daily = (m._meta.db_table for m in (Transaction, LatestTransaction, DailyTotal))
     sql = f"""
         WITH event AS (
             SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::int[],
@@ -59,6 +59,25 @@ def record_balance_changes(events: Sequence[BalanceChangedEvent]) -> list[Transa
             SELECT iban, max(id) FROM new GROUP BY iban ORDER BY iban
             ON CONFLICT (iban) DO UPDATE SET transaction_id = excluded.transaction_id
             WHERE l.transaction_id < excluded.transaction_id
+        ), days AS (
+            INSERT INTO {daily} AS d (iban, day, credits_cents, debits_cents, changes, closing_balance_cents,
+                                      last_changed_at, last_offset)
+            SELECT iban, (changed_at AT TIME ZONE 'UTC')::date, sum(greatest(changed_by_cents, 0)),
+                   sum(greatest(-changed_by_cents, 0)), count(*),
+                   (array_agg(new_balance_cents ORDER BY changed_at DESC, source_offset DESC))[1],
+                   max(changed_at), (array_agg(source_offset ORDER BY changed_at DESC, source_offset DESC))[1]
+            FROM new WHERE changed_at IS NOT NULL
+            GROUP BY 1, 2 ORDER BY 1, 2
+            ON CONFLICT (iban, day) DO UPDATE SET
+                credits_cents = d.credits_cents + excluded.credits_cents,
+                debits_cents = d.debits_cents + excluded.debits_cents,
+                changes = d.changes + excluded.changes,
+                closing_balance_cents = CASE WHEN (excluded.last_changed_at, excluded.last_offset)
+                    > (d.last_changed_at, d.last_offset) THEN excluded.closing_balance_cents
+                    ELSE d.closing_balance_cents END,
+                last_changed_at = greatest(d.last_changed_at, excluded.last_changed_at),
+                last_offset = CASE WHEN (excluded.last_changed_at, excluded.last_offset)
+                    > (d.last_changed_at, d.last_offset) THEN excluded.last_offset ELSE d.last_offset END
         ), stored AS (
             SELECT {columns} FROM new
             UNION ALL

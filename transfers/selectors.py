@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db.models import F, QuerySet
 
 from kernel.rules import MAX_IBAN, is_plain_text
-from transfers.models import Transaction
+from transfers.models import DailyTotal, Transaction
 from transfers.notices import TransactionNotice
 
 
@@ -71,3 +71,13 @@ def list_last_transaction_per_iban(after: str = "") -> QuerySet[Transaction]:
     text no IBAN can be); slice it to page it."""
     latest = Transaction.objects.filter(latest_of__isnull=False).order_by("latest_of__iban")
     return latest.filter(latest_of__iban__gt=after) if after and is_plain_text(after, MAX_IBAN) else latest
+
+
+def daily_totals(iban: str, limit: int, until: datetime | None = None) -> list[DailyTotal]:
+    """An account's last `limit` days with changes (up to `until`'s day, if given), the latest first."""
+    if not is_plain_text(iban, MAX_IBAN):
+        return []
+    days = DailyTotal.objects.filter(iban=iban)
+    if until is not None:
+        days = days.filter(day__lte=until.date())
+    return list(days.order_by("-day")[: max(limit, 0)])

@@ -132,3 +132,29 @@ def test_a_rule_change_is_answered_once_the_accounts_new_rules_are_stored(comman
     assert first.answers == {} and second.answers == {command_id: RuleAnswer()}
     assert list(AlertRule.objects.values_list("iban", "threshold_cents")) == [("NL1", 1_000)]
     assert not PendingAnswer.objects.exists()
+
+
+# -- a projection added later: each account's days ---------------------------------------------------------
+
+
+def dated(offset, at, change, balance, iban="NL1"):
+    from datetime import UTC, datetime
+
+    when = datetime.fromisoformat(at).replace(tzinfo=UTC)
+    return BalanceChangedEvent(BalanceChange("", iban, balance, change, "cash", "d", when), 0, offset)
+
+
+def test_each_day_of_an_account_sums_its_changes_once_and_ends_at_its_last_balance():
+    from transfers.models import DailyTotal
+
+    record_balance_changes([dated(1, "2026-12-06T23:59:59", 1000, 1000), dated(2, "2026-12-07T08:00:00", -300, 700)])
+    record_balance_changes([dated(2, "2026-12-07T08:00:00", -300, 700), dated(3, "2026-12-07T09:00:00", 50, 750)])
+    record_balance_changes([dated(4, "2026-12-07T09:00:00", 25, 775)])  # the same moment: the offset orders them
+
+    days = DailyTotal.objects.order_by("day").values_list(
+        "day", "credits_cents", "debits_cents", "changes", "closing_balance_cents"
+    )
+    assert [(str(day), *rest) for day, *rest in days] == [
+        ("2026-12-06", 1000, 0, 1, 1000),
+        ("2026-12-07", 75, 300, 3, 775),  # the event read twice counts once
+    ]
