@@ -35,6 +35,7 @@ from kafka_bridge.wire.messages import Message as Record
 from kafka_bridge.wire.topology import Topic
 from kernel.live import Notifier
 from kernel.logs import about_command
+from transfers.selectors import count_undated_transactions
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,14 @@ class Projector(Work):
         self.notifier = Notifier() if notify else None
         self.copy = copy
         self.counts = {"transactions": 0, "answers": 0, "refused": 0}
+
+    def start(self) -> None:
+        if self.copy == SERVING and (undated := count_undated_transactions()):
+            logger.warning(
+                "%d transactions have no changed_at (projected before the bank kept it): answers about the past "
+                "leave them out until `manage.py rebuild_projections`",
+                undated,
+            )
 
     def handle(self, records: list[Message]) -> Produced:
         close_old_connections()

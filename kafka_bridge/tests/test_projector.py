@@ -384,3 +384,15 @@ def test_a_second_rebuild_while_one_runs_is_refused_and_changes_nothing():
 
     with the_only_rebuild(), pytest.raises(CommandError, match="another rebuild_projections is running"):
         call_command("rebuild_projections")
+
+
+def test_a_projector_starting_on_rows_without_their_time_says_what_to_do(caplog):
+    """Rows projected before changed_at was kept are missing from every answer about the past, silently."""
+    from kernel.balances import BalanceChange
+    from transfers.projections import BalanceChangedEvent, record_balance_changes
+
+    record_balance_changes([BalanceChangedEvent(BalanceChange("", "NL1", 1, 1, "cash", "old"), 0, 1)])
+
+    Projector(get_codec()).start()
+
+    assert "1 transactions have no changed_at" in caplog.text and "rebuild_projections" in caplog.text
