@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from confluent_kafka import Message
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from alerts.projections import mail_later
 from banking.copies import SERVING
@@ -60,6 +60,21 @@ class Stored:
     refused: list[DeadLetter] = field(default_factory=list)
 
 
+def warn_of_undated_transactions() -> None:
+    """Rows projected before the bank kept changed_at are missing from every answer about the past: say so, and
+    what to do, when the projector starts (a database that is away is the loop's to wait for, not this)."""
+    try:
+        undated = count_undated_transactions()
+    except DatabaseError:
+        return
+    if undated:
+        logger.warning(
+            "%d transactions have no changed_at (projected before the bank kept it): answers about the past leave "
+            "them out until `manage.py rebuild_projections`",
+            undated,
+        )
+
+
 class Projector(Work):
     name = "projector"
     dead_letter_topic = Topic.PROJECTOR_DEAD_LETTER.value
@@ -71,14 +86,6 @@ class Projector(Work):
         self.notifier = Notifier() if notify else None
         self.copy = copy
         self.counts = {"transactions": 0, "answers": 0, "refused": 0}
-
-    def start(self) -> None:
-        if self.copy == SERVING and (undated := count_undated_transactions()):
-            logger.warning(
-                "%d transactions have no changed_at (projected before the bank kept it): answers about the past "
-                "leave them out until `manage.py rebuild_projections`",
-                undated,
-            )
 
     def handle(self, records: list[Message]) -> Produced:
         close_old_connections()

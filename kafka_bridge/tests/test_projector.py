@@ -18,7 +18,7 @@ from alerts.rules import EventOfCommand, FiredAlert, PlaceInLog
 from banking.answers import COMMAND_ANSWERS, answer_from_data
 from kafka_bridge import clients
 from kafka_bridge.consumers.loop import ConsumerLoop
-from kafka_bridge.consumers.projector import TOPICS, Projector
+from kafka_bridge.consumers.projector import TOPICS, Projector, warn_of_undated_transactions
 from kafka_bridge.tools.offsets import end_offsets, new_group_at_end
 from kafka_bridge.translate import alert_triggered
 from kafka_bridge.wire.codecs import SERIALIZER_CONF, get_codec, message_to_avro, registry_client
@@ -393,6 +393,6 @@ def test_a_projector_starting_on_rows_without_their_time_says_what_to_do(caplog)
 
     record_balance_changes([BalanceChangedEvent(BalanceChange("", "NL1", 1, 1, "cash", "old"), 0, 1)])
 
-    Projector(get_codec()).start()
+    warn_of_undated_transactions()
 
     assert "1 transactions have no changed_at" in caplog.text and "rebuild_projections" in caplog.text

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 
 from kafka_bridge import clients
 from kafka_bridge.consumers.loop import ConsumerLoop
-from kafka_bridge.consumers.projector import GROUP_ID, TOPICS, Projector
+from kafka_bridge.consumers.projector import GROUP_ID, TOPICS, Projector, warn_of_undated_transactions
 from kafka_bridge.heartbeats import Heartbeat
 from kafka_bridge.shutdown import add_retry_deadline, stop_on_signals
 from kafka_bridge.wire.codecs import get_codec
@@ -23,6 +23,7 @@ class Command(BaseCommand):
         add_retry_deadline(parser)
 
     def handle(self, *args, group: str, retry_deadline: float, **options):
+        warn_of_undated_transactions()
         consumer = clients.consumer(group, **{"session.timeout.ms": 10_000})
         heartbeat = Heartbeat(group, os.environ.get("PROCESS_NAME", f"projector-{socket.gethostname()}-{os.getpid()}"))
         loop = ConsumerLoop(
