@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
@@ -51,16 +52,22 @@ class AnotherRebuildRuns(Exception):
 def the_only_rebuild() -> Iterator[None]:
     """Hold, on a connection of its own, the lock that says a rebuild runs; another one raises AnotherRebuildRuns.
     A rebuild killed lets it go with its connection."""
+    with _connection_of_its_own() as holder, holder.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [REBUILDING])
+        if not cursor.fetchone()[0]:
+            raise AnotherRebuildRuns("another rebuild_projections is running: let it finish, or stop it first")
+        try:
+            yield
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [REBUILDING])
+
+
+@contextmanager
+def _connection_of_its_own() -> Iterator[Any]:
+    """A database connection apart from the thread's: its locks and transaction are nobody else's."""
     holder = connections.create_connection(DEFAULT_DB_ALIAS)
     try:
-        with holder.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [REBUILDING])
-            if not cursor.fetchone()[0]:
-                raise AnotherRebuildRuns("another rebuild_projections is running: let it finish, or stop it first")
-            try:
-                yield
-            finally:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [REBUILDING])
+        yield holder
     finally:
         holder.close()
 
@@ -100,23 +107,21 @@ def switch() -> Iterator[None]:
     """Hold off the serving copy's writes (once those in flight are done) while the caller brings the next copy up
     to date, then put it in place: one transaction, on a connection of its own; killed before its end, nothing
     has changed. Readers wait only for the tables to move."""
-    holder = connections.create_connection(DEFAULT_DB_ALIAS)
-    try:
+    with _connection_of_its_own() as holder:
         holder.set_autocommit(False)
-        with holder.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SWITCH])
-            yield
-            cursor.execute(f"CREATE SCHEMA {RETIRED}")
-            for model in READ_MODEL:
-                table = model._meta.db_table
-                cursor.execute(f"ALTER TABLE {SERVING}.{table} SET SCHEMA {RETIRED}")
-                cursor.execute(f"ALTER TABLE {NEXT}.{table} SET SCHEMA {SERVING}")
-        holder.commit()
-    except BaseException:
-        holder.rollback()
-        raise
-    finally:
-        holder.close()
+        try:
+            with holder.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SWITCH])
+                yield
+                cursor.execute(f"CREATE SCHEMA {RETIRED}")
+                for model in READ_MODEL:
+                    table = model._meta.db_table
+                    cursor.execute(f"ALTER TABLE {SERVING}.{table} SET SCHEMA {RETIRED}")
+                    cursor.execute(f"ALTER TABLE {NEXT}.{table} SET SCHEMA {SERVING}")
+            holder.commit()
+        except BaseException:
+            holder.rollback()
+            raise
 
 
 def drop_retired_copies() -> None:
