@@ -191,7 +191,7 @@ def test_another_banks_iban_must_have_the_right_check_digits_and_a_name_is_free_
     assert pay("DE89 3704 0044 0532 0130 01")["reason"] == "to is invalid"  # one digit off
     assert pay("GB29OPEN60161331926819")["reason"] == "to is invalid"  # our bank code, but not one of ours
     assert pay("DE89 3704 0044 0532 0130 00")["success"] is True  # leaves the bank, as the original did
-    assert pay("Albert Heijn BV")["success"] is True  # another bank's customer by name (see the README)
+    assert pay("Albert Heijn BV")["success"] is True  # another bank's customer by name (see docs/design.md)
 
 
 def test_two_waits_for_one_command_both_get_its_answer(app, customer):
