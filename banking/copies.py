@@ -118,10 +118,22 @@ def switch() -> Iterator[None]:
                     table = model._meta.db_table
                     cursor.execute(f"ALTER TABLE {SERVING}.{table} SET SCHEMA {RETIRED}")
                     cursor.execute(f"ALTER TABLE {NEXT}.{table} SET SCHEMA {SERVING}")
+                    _grant_as_before(cursor, f"{RETIRED}.{table}", f"{SERVING}.{table}")
             holder.commit()
         except BaseException:
             holder.rollback()
             raise
+
+
+def _grant_as_before(cursor: Any, old: str, new: str) -> None:
+    """Give the roles that had rights on the table `old` the same on `new` (made by whoever rebuilt it)."""
+    cursor.execute(
+        "SELECT a.grantee::regrole::text, a.privilege_type FROM pg_class c, aclexplode(c.relacl) a"
+        " WHERE c.oid = %s::regclass AND a.grantee NOT IN (0, c.relowner)",
+        [old],
+    )
+    for grantee, privilege in cursor.fetchall():
+        cursor.execute(f"GRANT {privilege} ON {new} TO {grantee}")
 
 
 def drop_retired_copies() -> None:

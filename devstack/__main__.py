@@ -21,7 +21,7 @@ from pathlib import Path
 
 from prometheus_client import multiprocess
 
-from devstack import control, kafka, tls
+from devstack import control, kafka, postgres, tls
 from devstack.processes import ProcessSpec, StackError, Supervisor, claim, die_with_parent
 from devstack.profiles import PROFILES, PROJECT_ROOT, STACK_ENV_FILE, STACK_ROOT, Profile, get_profile, read_procfile
 from devstack.stack import READY_TIMEOUT, connection_settings, start_services, write_stack_env
@@ -83,7 +83,8 @@ def listening_socket(port: int) -> socket.socket:
 def application_specs(profile: Profile, env: dict[str, str], web: socket.socket) -> list[ProcessSpec]:
     """Every Procfile process, as many instances as the profile asks: `web-1`, `command-handler-1`, ...
 
-    Each talks to Kafka as its own principal (the worker, which runs load tests, as the load test's).
+    Each talks to Kafka as its own principal (the worker, which runs load tests, as the load test's), and to
+    PostgreSQL as its own role.
     """
     return [
         ProcessSpec(
@@ -93,6 +94,8 @@ def application_specs(profile: Profile, env: dict[str, str], web: socket.socket)
             env={
                 **env,
                 **kafka.client_settings(profile, PRINCIPALS.get(name, "loadtest")),
+                "DATABASE_URL": postgres.url(profile, "bank", postgres.ROLES[name]),
+                "LEDGER_DATABASE_URL": postgres.url(profile, "ledger", postgres.ROLES[name]),
                 "INSTANCE": str(instance),
                 "PROCESS_NAME": f"{name}-{instance}",
                 "WEB_FD": str(web.fileno()),

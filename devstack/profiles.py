@@ -33,6 +33,7 @@ class Profile:
     instances: dict[str, int] = field(default_factory=dict)  # Procfile process -> how many (1 if not named)
     brokers: int = 1  # Kafka nodes, each a broker and a controller
     tls: bool = False  # mutual TLS on every Kafka listener, and ACLs per principal
+    passwords: bool = False  # PostgreSQL asks every connection over TCP for its role's password
     fresh_data: bool = False  # every start begins with empty Kafka, registry, PostgreSQL and Redis
 
     def kafka_port(self, node: int) -> int:
@@ -86,6 +87,7 @@ PROFILES = {
         instances=CLUSTER_INSTANCES,
         brokers=3,
         tls=True,
+        passwords=True,
     ),
     "cluster-test": Profile(
         "cluster-test",
@@ -94,6 +96,7 @@ PROFILES = {
         instances=CLUSTER_INSTANCES,
         brokers=3,
         tls=True,
+        passwords=True,
     ),
 }
 

@@ -35,6 +35,8 @@ def connection_settings(profile: Profile) -> dict[str, str]:
 def write_stack_env(profile: Profile) -> None:
     lines = [f"{key}={value}" for key, value in connection_settings(profile).items()]
     header = f"# Written by `python -m devstack run` (profile {profile.name}): how to reach the running stack.\n"
+    STACK_ENV_FILE.unlink(missing_ok=True)
+    STACK_ENV_FILE.touch(mode=0o600)  # it holds the superuser's password
     STACK_ENV_FILE.write_text(header + "\n".join(lines) + "\n")
 
 

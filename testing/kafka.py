@@ -95,7 +95,7 @@ class HandlerProcess:
     def __init__(
         self, group: str, instance: str, log: Path, batch_size: int = 500, *args: str, **env_overrides: str
     ) -> None:
-        env = {**os.environ, **database_env(), **env_overrides}
+        env = {**os.environ, **database_env("command-handler"), **env_overrides}
         self.log = log
         with open(log, "ab") as output:  # the child keeps its own copy of the descriptor
             self.process = self._spawn(group, instance, batch_size, args, env, output)

@@ -23,8 +23,9 @@ import pytest
 from django.db import connections
 from websockets.sync.client import connect
 
+from devstack import postgres
 from devstack.processes import die_with_parent
-from devstack.profiles import read_procfile
+from devstack.profiles import get_profile, read_procfile
 from kafka_bridge import clients
 from kafka_bridge.consumers.projector import TOPICS as PROJECTOR_TOPICS
 from kafka_bridge.tools.offsets import end_offsets, new_group_at_end
@@ -38,10 +39,16 @@ def web_command(fd: int) -> list[str]:
     return [sys.executable if python == "python" else python, *(str(fd) if a == "$WEB_FD" else a for a in args)]
 
 
-def database_env() -> dict[str, str]:
+def database_env(process: str | None = None) -> dict[str, str]:
+    """The test databases, as the role of the Procfile's `process` (as the tests' own user without one)."""
+
     def url(alias: str) -> str:
         s = connections[alias].settings_dict
-        return f"postgres://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+        if process is None:
+            return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+        role = postgres.ROLES[process]
+        password = postgres.passwords(get_profile(os.environ.get("DEVSTACK_PROFILE", "test")))[role]
+        return f"postgres://{role}:{password}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
 
     return {"DATABASE_URL": url("default"), "LEDGER_DATABASE_URL": url("ledger"), "PYTHONUNBUFFERED": "1"}
 
@@ -70,15 +77,18 @@ class App:
         self.handler_group: str | None = None
         self.alerts_group: str | None = None
 
-    def start(self, name: str, argv: list[str], pass_fds: tuple[int, ...] = (), **env: str) -> subprocess.Popen:
-        self.how[name] = (argv, env)
+    def start(
+        self, name: str, argv: list[str], pass_fds: tuple[int, ...] = (), process: str | None = None, **env: str
+    ) -> subprocess.Popen:
+        """Start `argv` as `name`; as the Procfile's `process` (its database role) if given."""
+        self.how[name] = (argv, process, env)
         log = self.logs / f"{name}.log"
         self.log_start[name] = log.stat().st_size if log.exists() else 0
         with open(self.logs / f"{name}.log", "ab") as output:
             process = subprocess.Popen(
                 argv,
                 cwd=PROJECT_ROOT,
-                env={**os.environ, **database_env(), **self.env, **env},
+                env={**os.environ, **database_env(process), **self.env, **env},
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 pass_fds=pass_fds,
@@ -90,13 +100,16 @@ class App:
     def start_handler(self) -> None:
         group = self.handler_group = new_group_at_end("commands", prefix="test-live-handler")
         self.start(
-            "handler", [sys.executable, "manage.py", "run_command_handler", f"--group={group}", f"--instance={group}"]
+            "handler",
+            [sys.executable, "manage.py", "run_command_handler", f"--group={group}", f"--instance={group}"],
+            process="command-handler",
         )
 
     def start_alerts(self, name: str = "alerts") -> None:
         """run_alerts in a group of its own, from the end of balance_changed."""
         group = self.alerts_group = self.alerts_group or new_group_at_end("balance_changed", prefix="test-live-alerts")
-        self.start(name, [sys.executable, "manage.py", "run_alerts", f"--group={group}", f"--instance={group}-{name}"])
+        argv = [sys.executable, "manage.py", "run_alerts", f"--group={group}", f"--instance={group}-{name}"]
+        self.start(name, argv, process="alerts")
 
     def start_projector(self, name: str = "projector") -> None:
         """A projector; a second one joins the first one's group and takes half of the partitions."""
@@ -108,14 +121,20 @@ class App:
                 consumer.commit(offsets=offsets, asynchronous=False)
             finally:
                 consumer.close()
-        self.start(name, [sys.executable, "manage.py", "run_projector", f"--group={self.projector_group}"])
+        argv = [sys.executable, "manage.py", "run_projector", f"--group={self.projector_group}"]
+        self.start(name, argv, process="projector")
+
+    def start_worker(self, name: str = "worker") -> None:
+        """The Procfile's Celery worker (it mails), as the worker's role."""
+        python, *args = shlex.split(read_procfile()["worker"])
+        self.start(name, [sys.executable, "-m", python, *args], process="worker")
 
     def start_web(self, name: str, **env: str) -> str:
         # Every test logs in from 127.0.0.1, and the count is shared through Redis by every web of the run.
         env = {"LOGINS_PER_MINUTE_PER_ADDRESS": "100000", **env}
         with listening_socket() as listener:
             fd = listener.fileno()
-            self.start(name, web_command(fd), (fd,), **env)
+            self.start(name, web_command(fd), (fd,), process="web", **env)
             url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         deadline = time.monotonic() + 30
         while True:
@@ -132,8 +151,8 @@ class App:
         """Stop a handler or a projector (SIGTERM) and start it again as it was."""
         self.processes[name].terminate()
         self.processes[name].wait(30)
-        argv, env = self.how[name]
-        self.start(name, argv, **env)
+        argv, process, env = self.how[name]
+        self.start(name, argv, process=process, **env)
 
     def wait_for_log(self, name: str, text: str, timeout: float = 60) -> None:
         """Wait until the process's log says `text` (after its latest start)."""

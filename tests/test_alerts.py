@@ -43,12 +43,12 @@ def app(django_db_setup, django_db_blocker, tmp_path_factory):
     logs = tmp_path_factory.mktemp("alerts-logs")
     mail = tmp_path_factory.mktemp("mail")
     env = {
-        "CELERY_TASK_ALWAYS_EAGER": "true",  # the projector mails at once; no worker runs in the tests
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail),
     }
     with django_db_blocker.unblock(), running_app(logs, **env) as running:
         running.start_alerts()
+        running.start_worker()  # it mails, as the worker's role, which alone may read the owners' addresses
         running.web = running.start_web("web")
         running.mail = mail
         yield running
@@ -127,8 +127,8 @@ def test_run_alerts_killed_mid_stream_still_gives_exactly_one_alert_per_matching
     alerts_topic.until(lambda r: len(r) >= 80, timeout=60)
     app.processes["alerts"].send_signal(signal.SIGKILL)
     app.processes["alerts"].wait(10)
-    argv, env = app.how["alerts"]
-    app.start("alerts", argv, **env)
+    argv, process, env = app.how["alerts"]
+    app.start("alerts", argv, process=process, **env)
 
     alerts_topic.until(lambda r: sum(m.iban in ibans for _, m in r) >= 500, timeout=120)
     triggers = Counter(m.trigger for _, m in alerts_topic.settle(3) if m.iban in ibans)
@@ -232,8 +232,8 @@ def test_run_alerts_whose_group_lost_its_offsets_resumes_where_its_transactions_
     app.processes["alerts"].terminate()
     assert app.processes["alerts"].wait(30) == 0
     admin.delete_consumer_groups([app.alerts_group])[app.alerts_group].result(30)
-    argv, env = app.how["alerts"]
-    app.start("alerts", argv, **env)
+    argv, process, env = app.how["alerts"]
+    app.start("alerts", argv, process=process, **env)
 
     assert transfer(app.web, username, account["token"], 100, "cash", account["iban"])["success"] is True
 

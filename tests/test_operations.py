@@ -92,8 +92,8 @@ def test_lag_rises_while_the_handler_is_down_and_falls_to_zero_once_it_is_back(a
 
     assert eventually(lambda: metric(app, "bank_consumer_lag", group=group, topic="commands") == 7)
     assert eventually(lambda: get(app, "/health/?format=json")[0] == 503)  # its heartbeat went stale
-    argv, env = app.how["handler"]
-    app.start("handler", argv, **env)
+    argv, process, env = app.how["handler"]
+    app.start("handler", argv, process=process, **env)
     assert eventually(lambda: metric(app, "bank_consumer_lag", group=group, topic="commands") == 0)
     eventually(lambda: get(app, "/health/?format=json")[0] == 200)
 

@@ -1,0 +1,64 @@
+"""Each process's database role may do what it needs and nothing more (the grants `migrate` gives, on the test
+databases, as the roles devstack makes)."""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+import pytest
+from django.db import connections
+
+from devstack import postgres
+from devstack.profiles import get_profile
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def run_as(process: str, alias: str, statement: str) -> None:
+    settings = connections[alias].settings_dict
+    role = postgres.ROLES[process]
+    password = postgres.passwords(get_profile(os.environ.get("DEVSTACK_PROFILE", "test")))[role]
+    with psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"], dbname=settings["NAME"], user=role, password=password
+    ) as connection:
+        connection.execute(statement)
+
+
+@pytest.mark.parametrize(
+    ("process", "alias", "statement"),
+    [
+        ("web", "ledger", "UPDATE accounts_ledgeraccount SET balance_cents = balance_cents + 1"),
+        ("web", "ledger", "DELETE FROM transfers_processedtransfer"),
+        ("web", "ledger", "DELETE FROM banking_inputposition"),
+        ("web", "default", "UPDATE transfers_transaction SET iban = iban"),
+        ("web", "default", "DELETE FROM accounts_customer"),
+        ("command-handler", "default", "SELECT count(*) FROM transfers_transaction"),
+        ("projector", "ledger", "SELECT count(*) FROM accounts_ledgeraccount"),
+        ("projector", "default", "DELETE FROM django_session"),
+        ("alerts", "ledger", "SELECT count(*) FROM accounts_login"),
+        ("alerts", "default", "SELECT count(*) FROM alerts_alert"),
+        ("worker", "ledger", "SELECT count(*) FROM transfers_processedtransfer"),
+        ("worker", "default", "UPDATE alerts_alert SET message = ''"),
+    ],
+)
+def test_a_process_may_not_touch_what_is_not_its_own(process, alias, statement):
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        run_as(process, alias, statement)
+
+
+@pytest.mark.parametrize(
+    ("process", "alias", "statement"),
+    [
+        ("web", "ledger", "UPDATE accounts_login SET alert_email = alert_email"),
+        ("web", "ledger", "SELECT count(*) FROM accounts_ledgeraccount"),
+        ("web", "default", "SELECT count(*) FROM transfers_transaction"),
+        ("web", "default", "DELETE FROM django_session WHERE false"),
+        ("command-handler", "ledger", "UPDATE accounts_ledgeraccount SET balance_cents = balance_cents WHERE false"),
+        ("projector", "default", "UPDATE transfers_transaction SET iban = iban WHERE false"),
+        ("projector", "default", "DELETE FROM banking_pendinganswer WHERE false"),
+        ("worker", "ledger", "SELECT alert_email FROM accounts_login"),
+    ],
+)
+def test_a_process_may_do_what_it_needs(process, alias, statement):
+    run_as(process, alias, statement)
