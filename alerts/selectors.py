@@ -5,13 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import Customer
 from alerts.models import Alert, AlertRule
-
-
-def is_owner(iban: str, token: str) -> bool:
-    """True when `token` is the account's token, as the read side knows it."""
-    return bool(iban) and bool(token) and Customer.objects.filter(iban=iban, token=token).exists()
 
 
 def rules_of(iban: str) -> QuerySet[AlertRule]:

@@ -31,6 +31,9 @@ class NoSuchWebsocket(AsyncWebsocketConsumer):
         await self.close()
 
 
+graphql_over_http = BankGraphQLHTTPConsumer.as_asgi(schema=schema, graphql_ide="graphiql")
+feed = SessionMiddlewareStack(TransactionFeedConsumer.as_asgi())
+
 application = KnowClientAddress(
     ProtocolTypeRouter(
         {
@@ -38,7 +41,8 @@ application = KnowClientAddress(
                 [
                     re_path(
                         r"^graphql/?$",
-                        GraphQLCors(BankGraphQLHTTPConsumer.as_asgi(schema=schema, graphql_ide="graphiql")),
+                        # The session (read only when PRIVATE_READS asks who is staff).
+                        GraphQLCors(SessionMiddlewareStack(graphql_over_http)),
                     ),
                     re_path(r"", django_application),
                 ]
@@ -51,13 +55,15 @@ application = KnowClientAddress(
                                 # /graphql-ws is the original's; /graphql is where GraphiQL and most clients look.
                                 re_path(
                                     r"^graphql(-ws)?/?$",
-                                    BankGraphQLWSConsumer.as_asgi(
-                                        schema=schema,
-                                        allowed_origins=settings.CORS_ALLOWED_ORIGINS,
-                                        max_subscriptions_per_connection=settings.GRAPHQL_OPERATIONS_PER_WEBSOCKET,
+                                    SessionMiddlewareStack(
+                                        BankGraphQLWSConsumer.as_asgi(
+                                            schema=schema,
+                                            allowed_origins=settings.CORS_ALLOWED_ORIGINS,
+                                            max_subscriptions_per_connection=settings.GRAPHQL_OPERATIONS_PER_WEBSOCKET,
+                                        )
                                     ),
                                 ),
-                                re_path(r"^ws/transactions/$", TransactionFeedConsumer.as_asgi()),
+                                re_path(r"^ws/transactions/$", feed),
                                 re_path(r"^ws/alerts/$", SessionMiddlewareStack(AlertFeedConsumer.as_asgi())),
                                 re_path(r"", NoSuchWebsocket.as_asgi()),
                             ]

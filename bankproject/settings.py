@@ -141,6 +141,9 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default="")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alerts@openbank.example")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Who may read accounts (accounts.access): anyone, as in the original; or, private, an account its owner (its token
+# or session) and staff, every account at once staff only.
+PRIVATE_READS = env.bool("PRIVATE_READS", default=False)
 ALERT_MAILS_PER_HOUR = env.int("ALERT_MAILS_PER_HOUR", default=20)  # per account; beyond it alerts are not mailed
 
 # How the domain's commands reach the bank (kernel.bus), and how long they wait for its answer.

@@ -8,10 +8,11 @@ from typing import Annotated
 
 import strawberry
 
+from accounts.access import is_owner
 from alerts.commands import add_alert_rule, remove_alert_rule
 from alerts.notices import ALERT_FIRED, AlertNotice, alerts_group
 from alerts.rules import AlertKind
-from alerts.selectors import is_owner, latest_alerts, rules_of
+from alerts.selectors import latest_alerts, rules_of
 from graphql_api.errors import ClientError
 from graphql_api.limits import capped, refuse_hostile_text
 from graphql_api.types import AlertRuleResult, AlertRuleType, AlertType

@@ -5,9 +5,11 @@ from typing import Annotated
 
 import strawberry
 import strawberry_django
+from strawberry.types import Info
 
 from graphql_api.alerts import AlertQueries
 from graphql_api.limits import MAX_ITEMS, capped
+from graphql_api.privacy import Token, refuse_unless_readable, refuse_unless_staff
 from graphql_api.types import BalanceStep, TransactionType
 from kernel.money import format_euro
 from kernel.reads import read
@@ -29,12 +31,16 @@ def _utc(moment: datetime | None) -> datetime | None:
 @strawberry.type(name="QueryRoot", description="Root of all queries.")
 class QueryRoot(AlertQueries):
     @strawberry_django.field(description="Select a transaction by its unique id, if it exists.")
-    async def transaction_by_id(self, id: int) -> TransactionType | None:
-        return await read(get_transaction, id)  # type: ignore[arg-type]  # a row, resolved as its type
+    async def transaction_by_id(self, info: Info, id: int, token: Token = None) -> TransactionType | None:
+        row = await read(get_transaction, id)
+        if row is not None:
+            await refuse_unless_readable(info, row.iban, token)
+        return row  # type: ignore[return-value]  # a row, resolved as its type
 
     @strawberry_django.field(description="Get all the transactions of a iban.")
     async def transactions_by_iban(
         self,
+        info: Info,
         iban: str,
         max_items: int,
         before_id: Annotated[
@@ -49,7 +55,9 @@ class QueryRoot(AlertQueries):
         since: Annotated[
             datetime | None, strawberry.argument(description=f"only transactions made after it ({AT})")
         ] = None,
+        token: Token = None,
     ) -> list[TransactionType | None] | None:
+        await refuse_unless_readable(info, iban, token)
         rows = await read(
             lambda: list(
                 list_transactions_for_iban(
@@ -63,7 +71,10 @@ class QueryRoot(AlertQueries):
         description="The balance of an iban after every change made at or before `at`, formatted like new_balance; "
         "null before its first change."
     )
-    async def balance_at(self, iban: str, at: Annotated[datetime, strawberry.argument(description=AT)]) -> str | None:
+    async def balance_at(
+        self, info: Info, iban: str, at: Annotated[datetime, strawberry.argument(description=AT)], token: Token = None
+    ) -> str | None:
+        await refuse_unless_readable(info, iban, token)
         cents = await read(balance_at, iban, _utc(at))  # type: ignore[arg-type]  # `at` is never None here
         return None if cents is None else format_euro(cents)
 
@@ -74,20 +85,25 @@ class QueryRoot(AlertQueries):
     )
     async def explain_balance(
         self,
+        info: Info,
         iban: str,
         at: Annotated[datetime | None, strawberry.argument(description=AT)] = None,
         max_items: Annotated[int, strawberry.argument(description=f"at most {MAX_ITEMS}")] = MAX_ITEMS,
+        token: Token = None,
     ) -> list[BalanceStep]:
+        await refuse_unless_readable(info, iban, token)
         rows = await read(balance_steps, iban, _utc(at), capped(max_items))
         return [BalanceStep.of(row) for row in rows]
 
     @strawberry_django.field(description="Get last transaction of all active iban.")
     async def all_last_transactions(
         self,
+        info: Info,
         max_items: Annotated[int, strawberry.argument(description=f"at most {MAX_ITEMS}, by IBAN")] = MAX_ITEMS,
         after_iban: Annotated[
             str | None, strawberry.argument(description="only accounts after this IBAN: the next page")
         ] = None,
     ) -> list[TransactionType | None] | None:
+        await refuse_unless_staff(info)
         rows = await read(lambda: list(list_last_transaction_per_iban(after_iban or "")[: capped(max_items)]))
         return rows  # type: ignore[return-value]  # rows, resolved as their type

@@ -4,11 +4,13 @@ from collections.abc import AsyncGenerator
 from typing import Annotated
 
 import strawberry
+from strawberry.types import Info
 
 from graphql_api import operations
 from graphql_api.alerts import AlertSubscriptions
 from graphql_api.limits import refuse_hostile_text
 from graphql_api.metrics import SUBSCRIPTIONS
+from graphql_api.privacy import Token, refuse_unless_readable, refuse_unless_staff
 from graphql_api.types import AccountResult, Direction, MoneyTransferResult, TransactionType
 from kernel.live import listening
 from transfers.notices import ALL_TRANSACTIONS, TRANSACTION_CREATED, TransactionNotice, transactions_group
@@ -30,6 +32,7 @@ class SubscriptionRoot(AlertSubscriptions):
     @strawberry.subscription(description="Get transactions as they happen, with optional filtering")
     async def stream_transactions(
         self,
+        info: Info,
         direction: Annotated[
             Direction | None, strawberry.argument(description="optional filter on DEBIT or CREDIT")
         ] = None,
@@ -43,8 +46,10 @@ class SubscriptionRoot(AlertSubscriptions):
         descr_includes: Annotated[
             str | None, strawberry.argument(description="optional filter based on description")
         ] = None,
+        token: Token = None,
     ) -> AsyncGenerator[TransactionType | None, None]:
         refuse_hostile_text(iban=iban, descr_includes=descr_includes)
+        await (refuse_unless_readable(info, iban, token) if iban else refuse_unless_staff(info))
         group = transactions_group(iban) if iban else ALL_TRANSACTIONS
         with SUBSCRIPTIONS.track_inprogress():
             async with listening(group) as receive:

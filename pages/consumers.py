@@ -8,14 +8,20 @@ from django.http import QueryDict
 from kernel.consumers import NoConnectionSweepPerMessage
 from kernel.reads import read
 from pages.feed import FeedOptions, render_entries, render_entry
+from pages.privacy import may_listen
 from transfers.notices import ALL_TRANSACTIONS, TransactionNotice, transactions_group
 from transfers.selectors import newest_notices
+
+FORBIDDEN = 4403  # a websocket's 403: reads are private and this visitor may not follow that feed
 
 
 class TransactionFeedConsumer(NoConnectionSweepPerMessage, AsyncWebsocketConsumer):
     async def connect(self) -> None:
         query = QueryDict(self.scope.get("query_string", b"").decode(), mutable=False)
         iban = query.get("iban")
+        if not await may_listen(self.scope, iban):
+            await self.close(code=FORBIDDEN)
+            return
         self.options = FeedOptions.from_query(query)
         self.group = transactions_group(iban) if iban else ALL_TRANSACTIONS
         self.shown: set[int] = set()
@@ -38,7 +44,8 @@ class TransactionFeedConsumer(NoConnectionSweepPerMessage, AsyncWebsocketConsume
         await self.send(text_data=f'<div id="transactions" hx-swap-oob="innerHTML">{html}</div>')
 
     async def disconnect(self, code: int) -> None:
-        await self.channel_layer.group_discard(self.group, self.channel_name)
+        if hasattr(self, "group"):  # refused, it never joined
+            await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def transaction_created(self, event: dict) -> None:
         """Newest first: the entry goes to the top of #transactions."""

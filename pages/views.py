@@ -19,6 +19,7 @@ from kernel.rules import UUID_ALREADY_USED
 from pages.alerts import alerts_context
 from pages.feed import FIELDS, SIZES, FeedOptions, moment
 from pages.forms import CommandForm, HtmxHttpRequest, LoginForm, TransferForm, first_error
+from pages.privacy import account_readers_only, may_read, staff_only
 from pages.session import FORM_IDS_KEY, OUTCOME_KEY, PENDING_KEY, SESSION_KEY, customer_required
 from transfers.commands import request_transfer
 from transfers.selectors import balance_at, daily_totals, list_last_transaction_per_iban, newest_notices
@@ -55,7 +56,8 @@ FEED = {"feed": "pages/_feed.html"}
 
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    context = {**feed_context(request, COMPANY_IBAN), "company_iban": COMPANY_IBAN}
+    readable = may_read(request, COMPANY_IBAN)
+    context = {**feed_context(request, COMPANY_IBAN if readable else None), "company_iban": COMPANY_IBAN}
     return page_or_part(request, "pages/home.html", context, FEED)
 
 
@@ -63,6 +65,7 @@ ACCOUNTS_PER_PAGE = 20
 
 
 @require_GET
+@staff_only
 def employee(request: HtmxHttpRequest) -> HttpResponse:
     """Every account's latest transaction, a page at a time by IBAN: no count and no offset over all of them."""
     after, as_of = request.GET.get("after", ""), moment(request.GET.get("as_of", ""))
@@ -79,6 +82,7 @@ def employee(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
+@account_readers_only
 def account(request: HtmxHttpRequest, iban: str) -> HttpResponse:
     context = feed_context(request, iban)
     context["days"] = daily_totals(iban, 7, until=context["options"].as_of)

@@ -197,17 +197,22 @@ def running_app(logs: Path, **env: str) -> Iterator[App]:
 
 
 def post(
-    url: str, query: str, variables: dict | None = None, timeout: float = 30, source: str | None = None
+    url: str,
+    query: str,
+    variables: dict | None = None,
+    timeout: float = 30,
+    source: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, dict]:
     """POST a GraphQL operation, from the loopback address `source` if given (another client, as the web sees
-    it); return the HTTP status and the JSON body."""
+    it), with more `headers` if given; return the HTTP status and the JSON body."""
     body = json.dumps({"query": query, "variables": variables or {}}).encode()
     web = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(
         web.hostname or "", web.port, timeout=timeout, source_address=(source, 0) if source else None
     )
     try:
-        connection.request("POST", web.path + "/graphql", body, {"Content-Type": "application/json"})
+        connection.request("POST", web.path + "/graphql", body, {"Content-Type": "application/json", **(headers or {})})
         response = connection.getresponse()
         return response.status, json.loads(response.read() or b"{}")
     finally:

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from accounts.access import PRIVATE_ACCOUNT
 from accounts.models import Login
 from testing.graphql import GET_ACCOUNT, MONEY_TRANSFER, STREAM, TRANSFER_MUTATION, new_user, transfer
 from testing.live import post, running_app, subscription
@@ -287,3 +288,34 @@ def test_a_payment_reference_is_set_shown_live_and_searched_and_each_transaction
     times = [datetime.fromisoformat(t["changed_at"]) for t in rows]
     assert started - timedelta(seconds=5) < times[1] <= times[0] < datetime.now(UTC) + timedelta(seconds=5)
     assert datetime.fromisoformat(live["changed_at"]) == times[1]
+
+
+def test_with_private_reads_a_stranger_is_refused_and_the_owner_and_staff_are_answered(app):
+    """PRIVATE_READS on one web process: an anonymous transactions_by_iban is refused, the account's token and an
+    admin's session cookie are answered; the other web processes still answer anyone, as the original did."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    private_web = app.start_web("web-private", PRIVATE_READS="true")
+    username, account = new_user(private_web)
+    iban, token = account["iban"], account["token"]
+    assert transfer(private_web, username, token, 1000, "cash", iban)["success"] is True
+    query = """query ($iban: String!, $token: String) {
+      transactions_by_iban(iban: $iban, max_items: 5, token: $token) { changed_by } }"""
+    staff = Client()
+    staff.force_login(User.objects.create_user(f"operator-{uuid.uuid4().hex[:8]}", is_staff=True))
+    cookie = {"Cookie": f"sessionid={staff.cookies['sessionid'].value}"}
+
+    status, stranger = post(private_web, query, {"iban": iban})
+    assert (status, stranger["data"], stranger["errors"][0]["message"]) == (
+        200,
+        {"transactions_by_iban": None},
+        PRIVATE_ACCOUNT,
+    )
+    for _ in range(50):
+        owner = post(private_web, query, {"iban": iban, "token": token})[1]["data"]["transactions_by_iban"]
+        if owner:
+            break
+    assert owner == [{"changed_by": "€10,00"}]
+    assert post(private_web, query, {"iban": iban}, headers=cookie)[1]["data"]["transactions_by_iban"] == owner
+    assert post(app.web, query, {"iban": iban})[1]["data"]["transactions_by_iban"] == owner
