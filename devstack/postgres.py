@@ -7,10 +7,8 @@ the cluster profile asks for them (scram-sha-256), the others trust this machine
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
-import secrets
 import signal
 import subprocess
 import warnings
@@ -18,6 +16,7 @@ import warnings
 import psycopg
 from psycopg import sql
 
+from devstack.passwords import password
 from devstack.processes import ProcessSpec
 from devstack.profiles import Profile
 
@@ -46,20 +45,11 @@ SYSTEM_USER = "embedded_postgres"
 
 
 def url(profile: Profile, database: str, role: str = SUPERUSER) -> str:
-    return f"postgres://{role}:{passwords(profile)[role]}@127.0.0.1:{profile.ports.postgres}/{database}"
+    return f"postgres://{role}:{role_password(profile, role)}@127.0.0.1:{profile.ports.postgres}/{database}"
 
 
-def passwords(profile: Profile) -> dict[str, str]:
-    """Every role's password, made on first use and kept (readable by this user only) in the profile's state."""
-    path = profile.state / "postgres-passwords.json"
-    known = json.loads(path.read_text()) if path.exists() else {}
-    wanted = (SUPERUSER, *ROLES.values())
-    if any(role not in known for role in wanted):
-        known = {role: known.get(role) or secrets.token_urlsafe(24) for role in wanted}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(json.dumps(known, indent=2))
-    return known
+def role_password(profile: Profile, role: str) -> str:
+    return password(profile, f"postgres:{role}")
 
 
 def _admin_url(profile: Profile, database: str) -> str:
@@ -169,6 +159,7 @@ def create_databases(profile: Profile) -> None:
             if database not in existing:
                 connection.execute(f'CREATE DATABASE "{database}"')
         roles = {row[0] for row in connection.execute("SELECT rolname FROM pg_roles")}
-        for role, password in passwords(profile).items():
+        for role in (SUPERUSER, *ROLES.values()):
             verb = "ALTER" if role in roles else "CREATE"
-            connection.execute(sql.SQL(f"{verb} ROLE {{}} LOGIN PASSWORD {{}}").format(sql.Identifier(role), password))
+            statement = sql.SQL(f"{verb} ROLE {{}} LOGIN PASSWORD {{}}")
+            connection.execute(statement.format(sql.Identifier(role), role_password(profile, role)))

@@ -47,7 +47,7 @@ def database_env(process: str | None = None) -> dict[str, str]:
         if process is None:
             return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
         role = postgres.ROLES[process]
-        password = postgres.passwords(get_profile(os.environ.get("DEVSTACK_PROFILE", "test")))[role]
+        password = postgres.role_password(get_profile(os.environ.get("DEVSTACK_PROFILE", "test")), role)
         return f"postgres://{role}:{password}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
 
     return {"DATABASE_URL": url("default"), "LEDGER_DATABASE_URL": url("ledger"), "PYTHONUNBUFFERED": "1"}

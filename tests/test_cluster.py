@@ -22,11 +22,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from confluent_kafka import KafkaError, Producer
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
-from devstack import control
+from devstack import control, postgres
+from devstack import redis as devstack_redis
 from devstack.kafka import active_controller, librdkafka_settings, node_name
 from devstack.profiles import get_profile
 from devstack.tls import issue, make_authority
@@ -339,3 +341,24 @@ def test_the_web_may_not_forge_events_and_strangers_may_not_connect(profile, tmp
     )
     with pytest.raises(Exception):  # noqa: B017, PT011 - the TLS handshake refuses it
         stranger.list_topics(timeout=5)
+
+
+def test_postgresql_and_redis_ask_every_client_for_its_password_and_each_role_keeps_to_its_work(profile):
+    """The processes log in as roles of their own, by password: the web's may read the ledger, never change a
+    balance; without the password, or with a wrong one, neither PostgreSQL nor Redis lets anyone in."""
+    with psycopg.connect(postgres.url(profile, "ledger", postgres.ROLES["web"])) as web:
+        assert web.execute("SELECT count(*) FROM accounts_ledgeraccount").fetchone()[0] > 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            web.execute("UPDATE accounts_ledgeraccount SET balance_cents = balance_cents + 1")
+    projector = psycopg.connect(postgres.url(profile, "ledger", postgres.ROLES["projector"]))
+    with projector, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        projector.execute("SELECT count(*) FROM accounts_ledgeraccount")
+    for role in (postgres.ROLES["web"], postgres.SUPERUSER):
+        for login in (role, f"{role}:wrong"):
+            with pytest.raises(psycopg.OperationalError, match="password"):
+                psycopg.connect(f"postgres://{login}@127.0.0.1:{profile.ports.postgres}/ledger", connect_timeout=5)
+
+    for password in (None, "wrong"):
+        with pytest.raises(redis.exceptions.AuthenticationError):
+            redis.Redis(host="127.0.0.1", port=profile.ports.redis, password=password, socket_timeout=5).ping()
+    assert redis.Redis.from_url(devstack_redis.url(profile), socket_timeout=5).ping()

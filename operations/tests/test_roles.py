@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 def run_as(process: str, alias: str, statement: str) -> None:
     settings = connections[alias].settings_dict
     role = postgres.ROLES[process]
-    password = postgres.passwords(get_profile(os.environ.get("DEVSTACK_PROFILE", "test")))[role]
+    password = postgres.role_password(get_profile(os.environ.get("DEVSTACK_PROFILE", "test")), role)
     with psycopg.connect(
         host=settings["HOST"], port=settings["PORT"], dbname=settings["NAME"], user=role, password=password
     ) as connection:
