@@ -114,7 +114,9 @@ CHANNEL_LAYERS = {
         # Redis pub/sub: a group send is one PUBLISH, and a group's members live in their process, so they
         # leave with it (see docs/decisions.md). Live notifications are best effort either way.
         "BACKEND": "bankproject.channel_layers.PubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        # Sealed with a key derived from SECRET_KEY (Fernet): whoever reaches Redis can neither read an answer's
+        # token nor send an answer of their own.
+        "CONFIG": {"hosts": [REDIS_URL], "symmetric_encryption_keys": [SECRET_KEY]},
     },
 }
 CACHES = {

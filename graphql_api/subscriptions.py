@@ -48,7 +48,7 @@ class SubscriptionRoot(AlertSubscriptions):
         ] = None,
         token: Token = None,
     ) -> AsyncGenerator[TransactionType | None, None]:
-        refuse_hostile_text(iban=iban, descr_includes=descr_includes)
+        refuse_hostile_text(iban=iban, descr_includes=descr_includes, token=token)
         await (refuse_unless_readable(info, iban, token) if iban else refuse_unless_staff(info))
         group = transactions_group(iban) if iban else ALL_TRANSACTIONS
         with SUBSCRIPTIONS.track_inprogress():

@@ -14,16 +14,17 @@ from testing.graphql import GET_ACCOUNT, MONEY_TRANSFER, STREAM, TRANSFER_MUTATI
 from testing.live import post, running_app, subscription
 from transfers.models import Transaction
 
+SECRET_KEY = "a-secret-for-the-tests"
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, databases="__all__")]
 
 
 @pytest.fixture(scope="module")
 def app(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock(), running_app(tmp_path_factory.mktemp("app-logs")) as running:
+    # Every process of a deployment shares its secret key (sessions, signed links, sealed answers), as here.
+    logs = tmp_path_factory.mktemp("app-logs")
+    with django_db_blocker.unblock(), running_app(logs, DJANGO_SECRET_KEY=SECRET_KEY) as running:
         running.web = running.start_web("web-1")
-        running.other_web = running.start_web(
-            "web-2", DJANGO_DEBUG="false", DJANGO_SECRET_KEY="a-secret-for-the-tests"
-        )  # as in production
+        running.other_web = running.start_web("web-2", DJANGO_DEBUG="false")  # as in production
         running.impatient_web = running.start_web("web-3", COMMAND_ANSWER_TIMEOUT="1")
         yield running
 
@@ -290,7 +291,7 @@ def test_a_payment_reference_is_set_shown_live_and_searched_and_each_transaction
     assert datetime.fromisoformat(live["changed_at"]) == times[1]
 
 
-def test_with_private_reads_a_stranger_is_refused_and_the_owner_and_staff_are_answered(app):
+def test_with_private_reads_a_stranger_is_refused_and_the_owner_and_staff_are_answered(app, settings):
     """PRIVATE_READS on one web process: an anonymous transactions_by_iban is refused, the account's token and an
     admin's session cookie are answered; the other web processes still answer anyone, as the original did."""
     from django.contrib.auth.models import User
@@ -302,6 +303,7 @@ def test_with_private_reads_a_stranger_is_refused_and_the_owner_and_staff_are_an
     assert transfer(private_web, username, token, 1000, "cash", iban)["success"] is True
     query = """query ($iban: String!, $token: String) {
       transactions_by_iban(iban: $iban, max_items: 5, token: $token) { changed_by } }"""
+    settings.SECRET_KEY = SECRET_KEY  # the web's, which reads the session this test writes
     staff = Client()
     staff.force_login(User.objects.create_user(f"operator-{uuid.uuid4().hex[:8]}", is_staff=True))
     cookie = {"Cookie": f"sessionid={staff.cookies['sessionid'].value}"}
