@@ -91,10 +91,9 @@ def client_settings(profile: Profile, principal: str = tls.ADMIN) -> dict[str, s
     """The environment variables that make a process of ours talk to this profile's Kafka as `principal`."""
     if not profile.tls:
         return {}
-    folder = profile.tls_dir
+    folder = tls.own_folder(profile.tls_dir, principal)  # nothing of another principal's, nor the authority's key
     return {
         "KAFKA_SECURITY_PROTOCOL": "SSL",
-        "KAFKA_TLS_DIR": str(folder),
         "KAFKA_SSL_CA_LOCATION": str(folder / "ca.crt"),
         "KAFKA_SSL_CERTIFICATE_LOCATION": str(folder / f"{principal}.crt"),
         "KAFKA_SSL_KEY_LOCATION": str(folder / f"{principal}.key"),
@@ -104,7 +103,7 @@ def client_settings(profile: Profile, principal: str = tls.ADMIN) -> dict[str, s
 def librdkafka_settings(profile: Profile, principal: str = tls.ADMIN) -> dict[str, str]:
     if not profile.tls:
         return {"bootstrap.servers": bootstrap_servers(profile)}
-    folder = profile.tls_dir
+    folder = tls.own_folder(profile.tls_dir, principal)
     return {
         "bootstrap.servers": bootstrap_servers(profile),
         "security.protocol": "SSL",
@@ -158,7 +157,7 @@ def _node_spec(profile: Profile, node: int, java: Path, lib: Path, cluster_id: s
         min_isr=min(2, replication),
     )
     if profile.tls:
-        text += TLS_PROPERTIES.format(tls=profile.tls_dir)
+        text += TLS_PROPERTIES.format(tls=tls.own_folder(profile.tls_dir, tls.BROKER))
     properties.write_text(text)
     if not (data / "meta.properties").exists():
         format_storage(java, lib, properties, cluster_id, standalone=profile.brokers == 1)
@@ -325,7 +324,7 @@ def grant_acls_with(settings: dict[str, str]) -> None:
 
 def active_controller(profile: Profile) -> int:
     """The node that leads the KRaft quorum now (asked with Kafka's own MetadataQuorumCommand, as the admin)."""
-    config = profile.tls_dir / "admin-client.properties"
+    config = tls.own_folder(profile.tls_dir, tls.ADMIN) / "client.properties"
     if not profile.tls:
         config = profile.state / "plaintext-client.properties"
         config.write_text("\n")

@@ -335,8 +335,8 @@ def test_the_web_may_not_forge_events_and_strangers_may_not_connect(profile, tmp
     stranger = clients.admin(
         **{
             "ssl.ca.location": str(profile.tls_dir / "ca.crt"),
-            "ssl.certificate.location": str(tmp_path / "admin.crt"),
-            "ssl.key.location": str(tmp_path / "admin.key"),
+            "ssl.certificate.location": str(tmp_path / "admin" / "admin.crt"),
+            "ssl.key.location": str(tmp_path / "admin" / "admin.key"),
         }
     )
     with pytest.raises(Exception):  # noqa: B017, PT011 - the TLS handshake refuses it

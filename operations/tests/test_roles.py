@@ -3,25 +3,18 @@ databases, as the roles devstack makes)."""
 
 from __future__ import annotations
 
-import os
-
 import psycopg
 import pytest
-from django.db import connections
 
-from devstack import postgres
-from devstack.profiles import get_profile
+from testing.live import database_env
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 
 def run_as(process: str, alias: str, statement: str) -> None:
-    settings = connections[alias].settings_dict
-    role = postgres.ROLES[process]
-    password = postgres.role_password(get_profile(os.environ.get("DEVSTACK_PROFILE", "test")), role)
-    with psycopg.connect(
-        host=settings["HOST"], port=settings["PORT"], dbname=settings["NAME"], user=role, password=password
-    ) as connection:
+    """Run `statement` on the test database `alias` as the Procfile's `process` logs in to it."""
+    url = database_env(process)["LEDGER_DATABASE_URL" if alias == "ledger" else "DATABASE_URL"]
+    with psycopg.connect(url) as connection:
         connection.execute(statement)
 
 
