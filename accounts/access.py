@@ -18,6 +18,11 @@ def reads_are_private() -> bool:
     return bool(settings.PRIVATE_READS)
 
 
+def is_staff(user: object) -> bool:
+    """Whether a Django user (or None, or an anonymous one) is staff who may read every account."""
+    return bool(getattr(user, "is_active", False) and getattr(user, "is_staff", False))
+
+
 def is_owner(iban: str, token: str | None) -> bool:
     """True when `token` is the account's token, as the read side knows it."""
     return bool(iban) and bool(token) and Customer.objects.filter(iban=iban, token=token).exists()

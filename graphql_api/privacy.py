@@ -9,7 +9,7 @@ import strawberry
 from channels.auth import get_user
 from strawberry.types import Info
 
-from accounts.access import PRIVATE_ACCOUNT, STAFF_ONLY, may_read_account, reads_are_private
+from accounts.access import PRIVATE_ACCOUNT, STAFF_ONLY, is_staff, may_read_account, reads_are_private
 from graphql_api.errors import ClientError
 from kernel.reads import read
 
@@ -27,10 +27,7 @@ def _scope(info: Info) -> dict:
 
 async def _is_staff(info: Info) -> bool:
     scope = _scope(info)
-    if "session" not in scope:
-        return False
-    user = await get_user(scope)
-    return bool(user.is_active and user.is_staff)
+    return "session" in scope and is_staff(await get_user(scope))
 
 
 async def refuse_unless_readable(info: Info, iban: str, token: str | None) -> None:

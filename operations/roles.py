@@ -6,7 +6,6 @@ not exist is left out, so a database without them works as before. Tools, tests 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -19,8 +18,6 @@ from accounts.models import LedgerAccount, Login
 from banking.copies import READ_MODEL
 from kernel.databases import LEDGER
 
-logger = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True)
 class Role:
@@ -30,19 +27,19 @@ class Role:
 
     def tables(self, alias: str) -> tuple[list[str], list[str]]:
         """The tables of `alias` this role reads, and those it writes."""
-        writes = [m._meta.db_table for m in _with_their_links(self.writes) if database_of(m) == alias]
+        writes = [m._meta.db_table for m in _with_their_links(self.writes) if _database_of(m) == alias]
         if alias in self.reads:
             return [m._meta.db_table for m in _models_of(alias)], writes
-        reads = [m._meta.db_table for m in self.reads if not isinstance(m, str) and database_of(m) == alias]
+        reads = [m._meta.db_table for m in self.reads if not isinstance(m, str) and _database_of(m) == alias]
         return reads, writes
 
 
-def database_of(model: type[models.Model]) -> str:
+def _database_of(model: type[models.Model]) -> str:
     return router.db_for_write(model)
 
 
 def _models_of(alias: str) -> list[type[models.Model]]:
-    return [m for m in apps.get_models(include_auto_created=True) if database_of(m) == alias]
+    return [m for m in apps.get_models(include_auto_created=True) if _database_of(m) == alias]
 
 
 def _with_their_links(written: tuple[type[models.Model], ...]) -> list[type[models.Model]]:

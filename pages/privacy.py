@@ -12,20 +12,16 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.access import PRIVATE_ACCOUNT, may_read_account, may_read_every_account
+from accounts.access import PRIVATE_ACCOUNT, is_staff, may_read_account, may_read_every_account
 from kernel.reads import read
 from pages.session import SESSION_KEY
 
 View = Callable[..., HttpResponse]
 
 
-def is_staff(request: HttpRequest) -> bool:
-    return bool(request.user.is_active and request.user.is_staff)
-
-
 def may_read(request: HttpRequest, iban: str) -> bool:
     own_iban = (request.session.get(SESSION_KEY) or {}).get("iban")
-    return may_read_account(iban, own_iban=own_iban, staff=is_staff(request))
+    return may_read_account(iban, own_iban=own_iban, staff=is_staff(request.user))
 
 
 def account_readers_only(view: View) -> View:
@@ -45,7 +41,7 @@ def staff_only(view: View) -> View:
 
     @functools.wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if may_read_every_account(staff=is_staff(request)):
+        if may_read_every_account(staff=is_staff(request.user)):
             return view(request, *args, **kwargs)
         return redirect_to_login(request.get_full_path(), "admin:login")
 
@@ -56,8 +52,7 @@ async def may_listen(scope: dict, iban: str | None) -> bool:
     """Whether a websocket (its scope, with the session) may follow the account `iban`, or every account."""
     if may_read_every_account(staff=False):
         return True
-    user = await get_user(scope) if "session" in scope else None
-    staff = bool(user and user.is_active and user.is_staff)
+    staff = "session" in scope and is_staff(await get_user(scope))
     if iban is None:
         return may_read_every_account(staff=staff)
     own_iban = ((await scope["session"].aget(SESSION_KEY)) or {}).get("iban") if "session" in scope else None
