@@ -1,5 +1,6 @@
 """The GraphQL API end to end: real web servers, command handler and projector on the test stack."""
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -177,6 +178,7 @@ def test_a_stream_opened_on_one_web_process_hears_a_transfer_made_on_another(app
     username, account = new_user(app.web)
 
     with subscription(app.web, STREAM, {"iban": account["iban"]}) as receive:
+        time.sleep(0.5)  # a stream tells what happens once it listens; the protocol has no "listening" answer
         transfer(app.other_web, username, account["token"], 777, "cash", account["iban"], mutation=True)
         event = receive()["data"]["stream_transactions"]
 

@@ -6,7 +6,6 @@ import uuid
 
 import pytest
 from channels.layers import get_channel_layer
-from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from django.core.management import call_command
 from django.db import connections
@@ -21,7 +20,7 @@ from kafka_bridge.consumers.loop import ConsumerLoop
 from kafka_bridge.consumers.projector import TOPICS, Projector, warn_of_undated_transactions
 from kafka_bridge.tools.offsets import end_offsets, new_group_at_end
 from kafka_bridge.translate import alert_triggered
-from kafka_bridge.wire.codecs import SERIALIZER_CONF, get_codec, message_to_avro, registry_client
+from kafka_bridge.wire.codecs import get_codec, registry_client
 from kafka_bridge.wire.headers import event_headers
 from kafka_bridge.wire.messages import (
     AccountCreationConfirmed,
@@ -31,6 +30,7 @@ from kafka_bridge.wire.messages import (
     MoneyTransferFailed,
 )
 from kafka_bridge.wire.topology import get_topology
+from testing.confluent import confluent_serializer
 from testing.kafka import Collector, produce, produce_large
 from transfers.commands import TransferAnswer
 from transfers.models import Transaction
@@ -330,7 +330,7 @@ def test_a_rebuild_over_alerts_of_both_versions_gives_the_same_read_model(runnin
         )
     ]
     old_schema = next(r for r in get_topology().topic("alerts").retired if r.short_name == "AlertTriggered")
-    version_1 = AvroSerializer(registry_client(), old_schema.schema_str, message_to_avro, conf=SERIALIZER_CONF)
+    version_1 = confluent_serializer(registry_client(), old_schema.schema_str)
     context = SerializationContext("alerts", MessageField.VALUE)
 
     produce(

@@ -11,15 +11,15 @@ import uuid
 
 import pytest
 from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
-from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from kafka_bridge.wire.codecs import SERIALIZER_CONF, Codec, message_to_avro
+from kafka_bridge.wire.codecs import Codec, message_to_avro
 from kafka_bridge.wire.messages import ConfirmMoneyTransfer
 from kafka_bridge.wire.sync import TopologySync
 from kafka_bridge.wire.topology import SCHEMAS_DIR, get_topology, parse_topology
+from testing.confluent import confluent_deserializer, confluent_serializer
 
 pytestmark = pytest.mark.integration
 
@@ -271,8 +271,8 @@ def test_the_compatible_drill(registry, prefix, topology_file, capsys):
     topic = f"{prefix}commands"
     context = SerializationContext(topic, MessageField.VALUE)
     command = ConfirmMoneyTransfer(uuid.uuid4(), "1" * 20, 100, "cash", "NL66OPEN0000000000", "drill", "R-1")
-    write_next = AvroSerializer(registry, json.dumps(schema), conf=SERIALIZER_CONF)
-    read_next = AvroDeserializer(registry, json.dumps(schema))
+    write_next = confluent_serializer(registry, json.dumps(schema))
+    read_next = confluent_deserializer(registry, json.dumps(schema))
 
     assert this_version.decode(topic, write_next({**message_to_avro(command), "channel": "app"}, context)) == command
     assert read_next(this_version.encode(topic, command), context) == {**message_to_avro(command), "channel": None}

@@ -1,8 +1,10 @@
 """Avro bytes to typed messages and back, with the schema registry and the Confluent framing.
 
-Values use confluent-kafka's AvroSerializer/AvroDeserializer with TopicRecordNameStrategy set
-explicitly; producers never register schemas (`manage.py sync_topology` does). Keys are usernames
-as UTF-8 strings.
+Values are Confluent-framed Avro (a zero byte, the schema's id in four bytes, the record), written and read with
+fastavro directly: the same bytes as confluent-kafka's AvroSerializer, without its per-record machinery (rules,
+contexts, subject lookups), which cost a fifth of a millisecond per transfer across the processes. Subjects
+follow TopicRecordNameStrategy; producers never register schemas (`manage.py sync_topology` does), they look
+their ids up once. Keys are usernames as UTF-8 strings.
 """
 
 from __future__ import annotations
@@ -11,32 +13,22 @@ import contextlib
 import dataclasses
 import io
 import json
+import struct
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
 from uuid import UUID
 
+import fastavro
 import httpx2
-from confluent_kafka.schema_registry import (
-    SchemaRegistryClient,
-    SchemaRegistryError,
-    topic_record_subject_name_strategy,
-)
-from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
-from confluent_kafka.schema_registry.serde import SchemaId
-from confluent_kafka.serialization import MessageField, SerializationContext
+from confluent_kafka.schema_registry import Schema, SchemaRegistryClient, SchemaRegistryError
 from django.conf import settings
 
 from kafka_bridge.retry import Unavailable, registry_error_is_transient
 from kafka_bridge.wire.messages import MESSAGE_TYPES, Message
 from kafka_bridge.wire.topology import Topology, get_topology
 
-SERIALIZER_CONF = {
-    "auto.register.schemas": False,
-    "use.latest.version": False,
-    "normalize.schemas": False,
-    "subject.name.strategy": topic_record_subject_name_strategy,
-}
+FRAMING = struct.Struct(">bI")  # Confluent's: the magic byte 0 and the schema id
 
 
 class DecodeError(Exception):
@@ -59,7 +51,7 @@ def registry_answers() -> Iterator[None]:
         raise Unavailable(f"the schema registry did not answer: {error!r}") from error
 
 
-def message_to_avro(message: Message, ctx: SerializationContext | None = None) -> dict[str, Any]:
+def message_to_avro(message: Message) -> dict[str, Any]:
     return {
         message.WIRE_NAMES.get(field.name, field.name): _to_wire(getattr(message, field.name))
         for field in dataclasses.fields(message)
@@ -114,75 +106,78 @@ class Codec:
         # topic -> the full names of the records it may hold (to read) and of those written to it now
         self._bound = {topic.name: {r.name for r in topic.readable} for topic in topology.topics}
         self._written = {topic.name: {r.short_name for r in topic.records} for topic in topology.topics}
-        schemas = {record.short_name: record.schema_str for topic in topology.topics for record in topic.readable}
-        self._serializers = {
-            name: AvroSerializer(registry, schema_str, message_to_avro, conf=SERIALIZER_CONF)
-            for name, schema_str in schemas.items()
-        }
-        self._deserializers = {
-            name: AvroDeserializer(registry, schema_str, self._from_avro(MESSAGE_TYPES[name]))
-            for name, schema_str in schemas.items()
-        }
-        self._record_names: dict[int, str] = {}  # schema id -> its record's full name (an id never changes)
-
-    @staticmethod
-    def _from_avro(cls: type[Message]):
-        return lambda record, ctx: avro_to_message(cls, record)
+        self._full_names = {r.short_name: r.name for topic in topology.topics for r in topic.readable}
+        self._schema_strs = {r.short_name: r.schema_str for topic in topology.topics for r in topic.readable}
+        self._schemas = {name: _parsed(schema_str) for name, schema_str in self._schema_strs.items()}
+        self._ids: dict[tuple[str, str], int] = {}  # (topic, record) -> its schema's id under the topic's subject
+        self._writers: dict[int, tuple[str, Any]] = {}  # schema id -> its record's full name and parsed schema
 
     def encode(self, topic: str, message: Message) -> bytes:
         topic = str(topic)
         if message.RECORD not in self._written.get(topic, set()):
             raise ValueError(f"{message.RECORD} is not written to topic {topic!r} in the topology")
+        schema_id = self._ids.get((topic, message.RECORD)) or self._look_up_id(topic, message.RECORD)
+        out = io.BytesIO()
+        out.write(FRAMING.pack(0, schema_id))
+        fastavro.schemaless_writer(out, self._schemas[message.RECORD], message_to_avro(message))
+        return out.getvalue()
+
+    def _look_up_id(self, topic: str, record: str) -> int:
+        subject = f"{topic}-{self._full_names[record]}"  # TopicRecordNameStrategy
         try:
             with registry_answers():
-                return self._serializers[message.RECORD](message, SerializationContext(topic, MessageField.VALUE))
+                found = self._registry.lookup_schema(subject, Schema(self._schema_strs[record], "AVRO"))
         except SchemaRegistryError as error:
             # Our own schema, not registered (a subject deleted, a registry started empty): waited for like a
             # registry that is away, never taken as bad data, until `sync_topology` registers it again.
             raise Unavailable(
-                f"the registry does not know {message.RECORD} for {topic!r} ({error}): run `manage.py sync_topology`"
+                f"the registry does not know {record} for {topic!r} ({error}): run `manage.py sync_topology`"
             ) from error
+        self._ids[(topic, record)] = found.schema_id
+        return found.schema_id
 
     def decode(self, topic: str, value: bytes | None) -> Message:
         """Turn a record value into its message; raise DecodeError with the reason when it cannot."""
         topic = str(topic)
         if value is None:
             raise DecodeError("the record has no value (a tombstone)")
-        record_name = self._writer_record_name(value)
+        record_name, writer = self._writer_of(value)
         if record_name not in self._bound.get(topic, set()):
             raise DecodeError(f"record {record_name} is not bound to topic {topic!r}")
+        short_name = record_name.rsplit(".", 1)[-1]
         try:
-            with registry_answers():
-                return self._deserializers[record_name.rsplit(".", 1)[-1]](
-                    value, SerializationContext(topic, MessageField.VALUE)
-                )
-        except Unavailable:
-            raise
+            record = fastavro.schemaless_reader(io.BytesIO(value[FRAMING.size :]), writer, self._schemas[short_name])
+            return avro_to_message(MESSAGE_TYPES[short_name], record)  # type: ignore[arg-type]
         except Exception as error:  # noqa: BLE001 - whatever else the Avro reader trips on, the bytes are bad
             raise DecodeError(f"cannot decode {record_name}: {error}") from error
 
-    def _writer_record_name(self, value: bytes) -> str:
-        """Read the schema id in the Confluent framing and return the full name of the writer's record."""
-        try:
-            schema_id = SchemaId("AVRO")
-            schema_id.from_bytes(io.BytesIO(value))
-        except Exception as error:  # noqa: BLE001 - any framing error means "undecodable"
-            raise DecodeError(f"no Confluent-framed Avro schema id: {error}") from error
-        if schema_id.id not in self._record_names:
-            self._record_names[schema_id.id] = self._record_name_of(schema_id.id)
-        return self._record_names[schema_id.id]
+    def _writer_of(self, value: bytes) -> tuple[str, Any]:
+        """The full name and the parsed schema of the record that wrote `value`, by the id in its framing."""
+        if len(value) < FRAMING.size or value[0] != 0:
+            raise DecodeError("no Confluent-framed Avro schema id: the record does not start with the magic byte 0")
+        (_, schema_id) = FRAMING.unpack_from(value)
+        if schema_id not in self._writers:
+            self._writers[schema_id] = self._writer_schema(schema_id)
+        return self._writers[schema_id]
 
-    def _record_name_of(self, schema_id: int) -> str:
+    def _writer_schema(self, schema_id: int) -> tuple[str, Any]:
         try:
             with registry_answers():
-                schema = json.loads(self._registry.get_schema(schema_id).schema_str)
+                schema_str = self._registry.get_schema(schema_id).schema_str
         except SchemaRegistryError as error:
             raise DecodeError(f"the registry knows no schema with id {schema_id}: {error}") from error
+        try:
+            schema = json.loads(schema_str)
+            parsed = fastavro.parse_schema(schema)
         except ValueError as error:
-            raise DecodeError(f"schema {schema_id} is not JSON: {error}") from error
+            raise DecodeError(f"schema {schema_id} is not Avro: {error}") from error
         name = schema.get("name", "") if isinstance(schema, dict) else ""
         namespace = schema.get("namespace") if isinstance(schema, dict) else None
-        return name if "." in name or not namespace else f"{namespace}.{name}"
+        return (name if "." in name or not namespace else f"{namespace}.{name}"), parsed
+
+
+def _parsed(schema_str: str) -> Any:
+    return fastavro.parse_schema(json.loads(schema_str))
 
 
 def registry_client(url: str | None = None) -> SchemaRegistryClient:
