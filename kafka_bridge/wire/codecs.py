@@ -116,7 +116,8 @@ class Codec:
         topic = str(topic)
         if message.RECORD not in self._written.get(topic, set()):
             raise ValueError(f"{message.RECORD} is not written to topic {topic!r} in the topology")
-        schema_id = self._ids.get((topic, message.RECORD)) or self._look_up_id(topic, message.RECORD)
+        key = (topic, message.RECORD)
+        schema_id = self._ids[key] if key in self._ids else self._look_up_id(topic, message.RECORD)
         out = io.BytesIO()
         out.write(FRAMING.pack(0, schema_id))
         fastavro.schemaless_writer(out, self._schemas[message.RECORD], message_to_avro(message))
