@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-cluster test check clean install schema browser node loadtest loadtest-sweep loadtest-runs
+.PHONY: run run-cluster test check clean install schema browser node loadtest loadtest-sweep loadtest-runs benchmark
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -65,6 +65,12 @@ loadtest-runs: $(STAMP) browser
 	    $(VPY) -m devstack exec --profile loadtest --with-apps -- $(VPY) manage.py loadtest $(CONFIG) \
 	    || echo "== run $$run ended early (a ramp ends when the bank cannot keep up: see its last lines)"; \
 	done
+
+## The performance goals in one table (docs/performance.md opens with it): 50 closed-loop customers, one customer
+## against the Kafka floors, an open loop; on a stack started for it from empty data, like `make run`'s (~8 minutes).
+benchmark: $(STAMP)
+	LOGINS_PER_MINUTE_PER_ADDRESS=100000 WEBSOCKETS_PER_ADDRESS=1000 \
+	  $(VPY) -m devstack exec --profile loadtest --with-apps -- $(VPY) manage.py benchmark --write docs/performance.md
 
 ## Lint, formatting, the import contracts (the domain stays Kafka-free; adapters never import each other) and types.
 ## The same four checks are pre-commit hooks: `.venv/bin/pre-commit install` runs them before every commit.

@@ -40,6 +40,7 @@ class ClosedLoopResult:
     ping_pong: dict
     relay: dict
     cpu_ms_per_transfer: dict[str, float]
+    machine_cpu_ms_per_transfer: dict[str, float] = field(default_factory=dict)  # busy and stolen, the whole machine
     settings: dict[str, str] = field(default_factory=dict)
     machine: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -72,28 +73,41 @@ async def _log_in(ws, name: str, tries: int = 5) -> dict:
     return account
 
 
+def transfer(source: dict, target: dict) -> dict:
+    """The variables of a one-euro transfer from `source` to `target` (accounts as `open_two_accounts` gives)."""
+    variables = {"uuid": str(uuid.uuid4()), "username": source["username"], "token": source["token"]}
+    return variables | {"amount": 100, "from": source["iban"], "to": target["iban"], "descr": "loop"}
+
+
+def connect(ws_url: str):
+    return websockets.connect(ws_url, subprotocols=["graphql-ws"], open_timeout=60, max_queue=None)
+
+
+async def open_two_accounts(ws, number: int, opening: asyncio.Semaphore) -> tuple[dict, dict]:
+    """Customer `number`'s two accounts, the first with 100,000 euros on it."""
+    accounts = []
+    for side in "ab":
+        name = f"loop-{number}-{side}-{uuid.uuid4().hex[:6]}"
+        async with opening:
+            account = await _log_in(ws, name)
+        if not account["iban"]:  # e.g. the login limit per address: wait a minute between large runs
+            raise RuntimeError(f"customer {number} could not open an account: {account['reason']}")
+        accounts.append({**account, "username": name})
+    first, second = accounts
+    deposit = {"uuid": str(uuid.uuid4()), "username": first["username"], "token": first["token"]}
+    deposit |= {"amount": 10_000_000, "from": "cash", "to": first["iban"], "descr": "start"}
+    await _call(ws, MONEY_TRANSFER, deposit)
+    return first, second
+
+
 async def _customer(ws_url: str, number: int, opening, ready: list, go, stop, samples, errors):
-    async with websockets.connect(ws_url, subprotocols=["graphql-ws"], open_timeout=60, max_queue=None) as ws:
-        accounts = []
-        for side in "ab":
-            name = f"loop-{number}-{side}-{uuid.uuid4().hex[:6]}"
-            async with opening:
-                account = await _log_in(ws, name)
-            if not account["iban"]:  # e.g. the login limit per address: wait a minute between large runs
-                raise RuntimeError(f"customer {number} could not open an account: {account['reason']}")
-            accounts.append({**account, "username": name})
-        first, second = accounts
-        deposit = {"uuid": str(uuid.uuid4()), "username": first["username"], "token": first["token"]}
-        deposit |= {"amount": 10_000_000, "from": "cash", "to": first["iban"], "descr": "start"}
-        await _call(ws, MONEY_TRANSFER, deposit)
+    async with connect(ws_url) as ws:
+        source, target = await open_two_accounts(ws, number, opening)
         ready.append(number)
-        source, target = first, second
         while not stop.is_set():
             await go.wait()  # cleared while the floors are measured
-            variables = {"uuid": str(uuid.uuid4()), "username": source["username"], "token": source["token"]}
-            variables |= {"amount": 100, "from": source["iban"], "to": target["iban"], "descr": "loop"}
             started = time.perf_counter()
-            answer = (await _call(ws, MONEY_TRANSFER, variables))["data"]["money_transfer"]
+            answer = (await _call(ws, MONEY_TRANSFER, transfer(source, target)))["data"]["money_transfer"]
             done = time.perf_counter()
             samples.append((done, (done - started) * 1000))
             if not answer["success"]:
@@ -126,37 +140,53 @@ async def _run(ws_url: str, clients: int, seconds: float, warmup: float):
     clock, began = CpuClock(), time.perf_counter()
     await asyncio.sleep(seconds)
     ended = time.perf_counter()
-    cpu = clock.read()
+    cpu, machine_cpu = clock.read(), clock.read_machine()
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     latencies = [ms for done, ms in samples if began <= done <= ended]
-    return latencies, errors, ended - began, cpu, floors
+    return latencies, errors, ended - began, (cpu, machine_cpu), floors
+
+
+def summary(latencies: list[float]) -> dict[str, float]:
+    """p50, p90, p99, the largest and the mean of `latencies` (ms), to a tenth of a millisecond."""
+    ordered = sorted(latencies) or [float("nan")]
+    count = len(ordered)
+
+    def percentile(q: float) -> float:
+        return round(ordered[min(count - 1, int(q * count))], 1)
+
+    return {
+        "p50": round(statistics.median(ordered), 1),
+        "p90": percentile(0.9),
+        "p99": percentile(0.99),
+        "max": round(ordered[-1], 1),
+        "mean": round(statistics.fmean(ordered), 1),
+    }
 
 
 def run_closed_loop(web_url: str, clients: int, seconds: float = 30.0, warmup: float = 60.0) -> ClosedLoopResult:
     """`clients` customers in a closed loop: `warmup` seconds, the floors while they wait, then `seconds` timed."""
     ws_url = web_url.replace("http://", "ws://").rstrip("/") + "/graphql-ws"
-    latencies, errors, elapsed, cpu, (ping_pong, relay) = asyncio.run(_run(ws_url, clients, seconds, warmup))
-    ordered = sorted(latencies)
-    count = len(ordered)
+    latencies, errors, elapsed, (cpu, machine_cpu), (ping_pong, relay) = asyncio.run(
+        _run(ws_url, clients, seconds, warmup)
+    )
+    count = len(latencies)
     if not count:
         raise RuntimeError(f"no transfer was answered in the timed window; refusals: {sorted(set(errors))[:5]}")
-
-    def percentile(q: float) -> float:
-        return round(ordered[min(count - 1, int(q * count))], 1)
-
+    latency = summary(latencies)
     return ClosedLoopResult(
         clients=clients,
         seconds=round(elapsed, 1),
         transfers=count,
         per_second=round(count / elapsed, 1),
-        p50_ms=round(statistics.median(ordered), 1),
-        p90_ms=percentile(0.9),
-        p99_ms=percentile(0.99),
-        mean_ms=round(statistics.fmean(ordered), 1),
+        p50_ms=latency["p50"],
+        p90_ms=latency["p90"],
+        p99_ms=latency["p99"],
+        mean_ms=latency["mean"],
         ping_pong=ping_pong,
         relay=relay,
         cpu_ms_per_transfer={part: round(1000 * spent / count, 3) for part, spent in cpu.items()},
+        machine_cpu_ms_per_transfer={kind: round(1000 * spent / count, 3) for kind, spent in machine_cpu.items()},
         settings=run_settings(),
         machine=machine(),
         errors=sorted(set(errors))[:5],

@@ -17,6 +17,8 @@ PARTS = {
     "registry": ("quarkus-run.jar",),
     "postgres": ("postgres",),
     "redis": ("redis-server",),
+    "worker": ("celery",),
+    "supervisor": ("devstack",),  # last: the stack's own supervisor (devstack run or exec)
 }
 
 LOADTEST = "loadtest"  # the load test's own process: its loop and the generators
@@ -39,13 +41,13 @@ def part_of(process: psutil.Process) -> str | None:
 def stack_processes(
     me: psutil.Process | None = None, everything: Callable[[], Iterable[psutil.Process]] = psutil.process_iter
 ) -> list[psutil.Process]:
-    """The processes to measure: those of the stack the load test runs under (`devstack exec`), so that a
-    `make run` beside it is not counted; every process on the machine when it runs outside one."""
+    """The processes to measure: those of the stack the load test runs under (`devstack exec`, itself included),
+    so that a `make run` beside it is not counted; every process on the machine when it runs outside one."""
     me = me or psutil.Process()
     with suppress(psutil.Error):
         for ancestor in me.parents():
             if any("devstack" in part for part in ancestor.cmdline()):
-                return ancestor.children(recursive=True)
+                return [ancestor, *ancestor.children(recursive=True)]
     return list(everything())
 
 
@@ -84,10 +86,17 @@ class CpuClock:
         self._last_seen: dict[int, tuple[str, float]] = {}  # pid -> (part, CPU seconds)
         self._ended = dict.fromkeys([*PARTS, *LOAD_TEST_PARTS], 0.0)
         self._start = self._totals()
+        self._machine_start = _machine_seconds()
 
     def read(self) -> dict[str, float]:
         now = self._totals()
         return {part: round(now[part] - self._start[part], 3) for part in now}
+
+    def read_machine(self) -> dict[str, float]:
+        """The whole machine's CPU seconds since the clock was made: `busy` (every process, the kernel included,
+        whether ours or not) and `stolen` (time the hypervisor gave another guest while we had work)."""
+        now = _machine_seconds()
+        return {kind: round(now[kind] - self._machine_start[kind], 3) for kind in now}
 
     def _totals(self) -> dict[str, float]:
         me = psutil.Process()
@@ -109,3 +118,10 @@ class CpuClock:
         for part, used in seen.values():
             totals[part] += used
         return totals
+
+
+def _machine_seconds() -> dict[str, float]:
+    times = psutil.cpu_times()
+    busy = times.user + times.system + getattr(times, "nice", 0.0)
+    busy += getattr(times, "irq", 0.0) + getattr(times, "softirq", 0.0)
+    return {"busy": busy, "stolen": getattr(times, "steal", 0.0)}

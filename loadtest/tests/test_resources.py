@@ -1,4 +1,4 @@
-from loadtest.resources import stack_processes
+from loadtest.resources import part_of, stack_processes
 
 
 class FakeProcess:
@@ -23,7 +23,13 @@ def test_under_a_stack_only_that_stacks_processes_are_measured():
 
     found = stack_processes(me, everything=lambda: [kafka, web, another_stacks_web])
 
-    assert [p.pid for p in found] == [11, 12]
+    assert [p.pid for p in found] == [10, 11, 12]
+
+
+def test_the_stacks_supervisor_and_worker_are_parts_of_it():
+    assert part_of(FakeProcess(10, "python -m devstack exec --profile loadtest --with-apps")) == "supervisor"
+    assert part_of(FakeProcess(14, "python celery -A bankproject worker --pool=solo")) == "worker"
+    assert part_of(FakeProcess(15, "java -cp /work/devstack/kafka kafka.Kafka")) == "kafka"
 
 
 def test_outside_a_stack_every_process_on_the_machine_is_measured():
