@@ -69,7 +69,7 @@ loadtest-runs: $(STAMP) browser
 ## The performance goals in one table (docs/performance.md opens with it): 50 closed-loop customers, one customer
 ## against the Kafka floors, an open loop; on a stack started for it from empty data, like `make run`'s (~8 minutes).
 benchmark: $(STAMP)
-	LOGINS_PER_MINUTE_PER_ADDRESS=100000 WEBSOCKETS_PER_ADDRESS=1000 \
+	LOGINS_PER_MINUTE_PER_ADDRESS=100000 WEBSOCKETS_PER_ADDRESS=1000 GRAPHQL_OPERATIONS_PER_WEBSOCKET=1000 \
 	  $(VPY) -m devstack exec --profile loadtest --with-apps -- $(VPY) manage.py benchmark --write docs/performance.md
 
 ## Lint, formatting, the import contracts (the domain stays Kafka-free; adapters never import each other) and types.

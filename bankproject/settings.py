@@ -189,6 +189,9 @@ GRAPHQL_DEADLINE_SECONDS = env.float("GRAPHQL_DEADLINE_SECONDS", default=1.0)
 # or mutations under way) one GraphQL websocket may run at once: each delivery costs the shared event loop.
 WEBSOCKETS_PER_ADDRESS = env.int("WEBSOCKETS_PER_ADDRESS", default=100)
 GRAPHQL_OPERATIONS_PER_WEBSOCKET = env.int("GRAPHQL_OPERATIONS_PER_WEBSOCKET", default=10)
+# The original clients' get_account and money_transfer subscriptions without strawberry's executor, the same frames
+# (graphql_api/fast_path.py); off, every operation takes strawberry's road (to compare the two).
+GRAPHQL_FAST_PATH = env.bool("GRAPHQL_FAST_PATH", default=True)
 
 LOADTEST_RESULTS_DIR = Path(env.str("LOADTEST_RESULTS_DIR", default=str(BASE_DIR / "loadtest-results")))
 

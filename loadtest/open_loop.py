@@ -77,13 +77,14 @@ async def _offer(customers: list[Customer], rate: float, seconds: float, samples
 
 async def _timed(customer: Customer, due: float, samples: list, errors: list) -> None:
     try:
-        answer = (await customer.transfer())["data"]["money_transfer"]
+        payload = await customer.transfer()
     except TimeoutError:
         errors.append("unanswered")
         return
     samples.append((due, (time.perf_counter() - due) * 1000))
-    if not answer["success"]:
-        errors.append(str(answer["reason"]))
+    answer = (payload.get("data") or {}).get("money_transfer")
+    if not (answer and answer["success"]):  # refused, or an error frame (too many operations on one socket, say)
+        errors.append(str(answer["reason"] if answer else payload))
 
 
 async def _run(ws_url: str, rates: list[float], seconds: float, warmup: float, customers: int, p99_at_most) -> list:
