@@ -32,16 +32,27 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
                 logger.warning("dropped a message on %s that the bank did not seal (%s)", channel, type(error).__name__)
 
     async def group_send_many(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
-        """Send each (group, message) in order, as `group_send` would, in one round trip per shard."""
+        """Send each (group, message) in order, as `group_send` would, to the groups someone listens to: per Redis
+        shard, one round trip asks which (PUBSUB NUMSUB) and one publishes. A message to a group nobody listens to
+        is neither sealed nor sent (most of a transfer's notices: the feed of all, its accounts' feeds), which is
+        what publishing it would have done for it. Listeners subscribe before they look (an answer's before its
+        command is sent, a feed's before it reads the read model), so none misses what it would have heard."""
         layer = self._get_layer()
         by_shard = defaultdict(list)
         for group, message in messages:
             channel = layer._get_group_channel_name(group)
-            by_shard[layer._get_shard(channel)].append((channel, self.serialize(message)))
+            by_shard[layer._get_shard(channel)].append((channel, message))
         for shard, published in by_shard.items():
             async with shard._lock:
                 shard._ensure_redis()
+                listened = await shard._redis.pubsub_numsub(*dict.fromkeys(channel for channel, _ in published))
+                heard = {_text(channel) for channel, listeners in listened if listeners}
                 async with shard._redis.pipeline(transaction=False) as pipeline:
-                    for channel, data in published:
-                        pipeline.publish(channel, data)
+                    for channel, message in published:
+                        if channel in heard:
+                            pipeline.publish(channel, self.serialize(message))
                     await pipeline.execute()
+
+
+def _text(name: str | bytes) -> str:
+    return name.decode() if isinstance(name, bytes) else name

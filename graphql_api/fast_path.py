@@ -122,6 +122,8 @@ def answer_for(query: object, operation_name: object, variables: object) -> Call
     strawberry's road."""
     if not (isinstance(query, str) and isinstance(operation_name, str | None)):
         return None
+    if not any(name in query for name in FIELDS):  # most other documents are not parsed twice
+        return None
     if variables is None:
         variables = {}
     if not isinstance(variables, dict):

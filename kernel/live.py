@@ -75,7 +75,7 @@ class Notifier:
 async def _send_all(notifications: list[Notification]) -> None:
     """In order: a command's answer goes before its transactions."""
     layer = get_channel_layer()
-    if hasattr(layer, "group_send_many"):  # the project's Redis layer: one round trip for them all
+    if hasattr(layer, "group_send_many"):  # the project's Redis layer: two round trips for them all
         await layer.group_send_many(notifications)
         return
     for group, message in notifications:

@@ -70,3 +70,37 @@ def test_what_crosses_redis_is_sealed_and_a_message_the_bank_did_not_seal_is_dro
 
     assert b"a-token-nobody-may-see" not in on_redis and b"NL07OPEN" not in on_redis
     assert heard == [answer[1], answer[1]]
+
+
+def test_a_notice_to_a_group_nobody_listens_to_is_neither_sealed_nor_sent(redis_layer, monkeypatch):
+    """Most of a transfer's notices (every transaction's to the feed of all, and to its account's) have nobody
+    listening: each was sealed (about 25 us) and published for nothing."""
+    import redis.asyncio
+    from django.conf import settings
+
+    sealed = []
+    serialize = redis_layer.serialize
+    monkeypatch.setattr(redis_layer, "serialize", lambda message: sealed.append(message) or serialize(message))
+    sent = [("heard", {"type": "answer", "n": 1}), ("unheard", {"type": "notice", "n": 2}), ("heard", {"n": 3})]
+
+    async def scenario():
+        raw = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+        spy = raw.pubsub()
+        await spy.psubscribe("*heard*")  # a pattern: no listener of any group, yet it sees every publication
+        try:
+            async with listening("heard") as receive:
+                await redis_layer.group_send_many(sent)
+                heard = [await asyncio.wait_for(receive(), 5) for _ in range(2)]
+            published, until = [], asyncio.get_running_loop().time() + 1  # None also stands for a skipped confirmation
+            while asyncio.get_running_loop().time() < until:
+                if seen := await spy.get_message(ignore_subscribe_messages=True, timeout=0.1):
+                    published.append(seen["channel"])
+        finally:
+            await spy.aclose()
+            await raw.aclose()
+        return heard, published
+
+    heard, published = asyncio.run(scenario())
+
+    assert heard == [sent[0][1], sent[2][1]]
+    assert sealed == heard and len(published) == 2 and not any(b"unheard" in channel for channel in published)
