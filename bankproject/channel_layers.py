@@ -31,27 +31,45 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
             except (InvalidToken, ValueError) as error:  # msgpack's errors are ValueErrors
                 logger.warning("dropped a message on %s that the bank did not seal (%s)", channel, type(error).__name__)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._listened_to: set[str] = set()  # group channels that had listeners when last asked
+
     async def group_send_many(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
-        """Send each (group, message) in order, as `group_send` would, to the groups someone listens to: per Redis
-        shard, one round trip asks which (PUBSUB NUMSUB) and one publishes. A message to a group nobody listens to
-        is neither sealed nor sent (most of a transfer's notices: the feed of all, its accounts' feeds), which is
-        what publishing it would have done for it. Listeners subscribe before they look (an answer's before its
-        command is sent, a feed's before it reads the read model), so none misses what it would have heard."""
+        """Send each (group, message) in order, as `group_send` would, to the groups someone listens to. Per Redis
+        shard, one round trip publishes the messages up to the first one to a group not known to be listened to,
+        and asks which of the groups have listeners now (PUBSUB NUMSUB); a second publishes the rest that someone
+        hears, if any. A message to a group nobody listens to is neither sealed nor sent (most of a transfer's
+        notices: the feed of all, its accounts' feeds), which is what publishing it would have done for it.
+        Listeners subscribe before they look (an answer's before its command is sent, a feed's before it reads the
+        read model), so none misses what it would have heard."""
         layer = self._get_layer()
         by_shard = defaultdict(list)
         for group, message in messages:
             channel = layer._get_group_channel_name(group)
             by_shard[layer._get_shard(channel)].append((channel, message))
         for shard, published in by_shard.items():
+            channels = list(dict.fromkeys(channel for channel, _ in published))
+            first_unknown = next(
+                (n for n, (channel, _) in enumerate(published) if channel not in self._listened_to), len(published)
+            )
+            known, rest = published[:first_unknown], published[first_unknown:]
             async with shard._lock:
                 shard._ensure_redis()
-                listened = await shard._redis.pubsub_numsub(*dict.fromkeys(channel for channel, _ in published))
-                heard = {_text(channel) for channel, listeners in listened if listeners}
                 async with shard._redis.pipeline(transaction=False) as pipeline:
-                    for channel, message in published:
-                        if channel in heard:
+                    for channel, message in known:
+                        pipeline.publish(channel, self.serialize(message))
+                    pipeline.pubsub_numsub(*channels)
+                    *_, listened = await pipeline.execute()
+                heard = {_text(channel) for channel, listeners in listened if listeners}
+                self._listened_to.difference_update(channels)
+                self._listened_to.update(heard)
+                rest = [(channel, message) for channel, message in rest if channel in heard]
+                if rest:
+                    async with shard._redis.pipeline(transaction=False) as pipeline:
+                        for channel, message in rest:
                             pipeline.publish(channel, self.serialize(message))
-                    await pipeline.execute()
+                        await pipeline.execute()
 
 
 def _text(name: str | bytes) -> str:
