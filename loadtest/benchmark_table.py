@@ -18,6 +18,7 @@ from loadtest.resources import LOADTEST
 
 CUSTOMERS = 50
 OPEN_RATES = [300.0, 400.0, 500.0, 600.0, 700.0, 800.0]
+LOWER_RATES = [200.0, 100.0]  # when 300 a second is already too many
 P99_LIMIT_MS = 250.0
 BEGIN, END = "<!-- make benchmark: begin -->", "<!-- make benchmark: end -->"
 
@@ -42,6 +43,9 @@ def measure(web_url: str, seconds: float, warmup: float, say: Callable[[str], No
     say(f"  p50 {one.p50_ms} ms; relay p50 {one.relay['p50_ms']} ms, ping-pong p50 {one.ping_pong['p50_ms']} ms")
     say(f"open loop from {CUSTOMERS} customers: {OPEN_RATES[0]:g}/s, then more until the p99 passes {P99_LIMIT_MS:g}")
     offered = run_open_loop(web_url, OPEN_RATES, seconds, 10.0, CUSTOMERS, P99_LIMIT_MS)
+    if not _kept_up(offered):
+        say(f"  not even {OPEN_RATES[0]:g}/s: then {', '.join(f'{r:g}' for r in LOWER_RATES)}/s")
+        offered += run_open_loop(web_url, LOWER_RATES, seconds, 10.0, CUSTOMERS)
     for result in offered:
         latency = result.latency_ms
         say(f"  {result.offered_per_second:g}/s offered: p50 {latency['p50']} ms, p99 {latency['p99']} ms")
@@ -51,12 +55,14 @@ def measure(web_url: str, seconds: float, warmup: float, say: Callable[[str], No
 def markdown(table: Table) -> str:
     """The goals, what was measured and whether each is met, between the markers `write_into` looks for."""
     many, one, at_300 = table.many, table.one, table.open[0]
-    kept_up = [r for r in table.open if r.latency_ms["p99"] <= P99_LIMIT_MS and not r.unanswered]
-    highest = f"{max(r.offered_per_second for r in kept_up):g}/s" if kept_up else f"under {OPEN_RATES[0]:g}/s"
+    kept_up = _kept_up(table.open)
+    highest = f"{max(r.offered_per_second for r in kept_up):g}/s" if kept_up else f"under {LOWER_RATES[-1]:g}/s"
     busy, client = _machine_ms(many), many.cpu_ms_per_transfer.get(LOADTEST, 0.0)
     relay, ping = one.relay["p50_ms"], one.ping_pong["p50_ms"]
     parts = ", ".join(f"{part} {ms:.2f}" for part, ms in _by_cost(many.cpu_ms_per_transfer) if ms >= 0.005)
     m = table.machine
+    by_rate = sorted(table.open, key=lambda result: result.offered_per_second)
+    every_rate = ", ".join(f"{rate:g}" for rate in sorted(LOWER_RATES + OPEN_RATES))
     rows = [
         (
             f"{CUSTOMERS} closed-loop customers: at least 600 transfers/s, p99 at most {P99_LIMIT_MS:g} ms",
@@ -76,11 +82,10 @@ def markdown(table: Table) -> str:
             _met(at_300.latency_ms["p99"] <= 100 and not at_300.unanswered),
         ),
         (
-            f"open loop: the highest rate offered (of {', '.join(f'{r:g}' for r in OPEN_RATES)}) with p99 under "
-            f"{P99_LIMIT_MS:g} ms",
+            f"open loop: the highest rate offered (of {every_rate}) with p99 under {P99_LIMIT_MS:g} ms",
             highest
             + " ("
-            + "; ".join(f"{r.offered_per_second:g}/s: p99 {r.latency_ms['p99']} ms" for r in table.open)
+            + "; ".join(f"{r.offered_per_second:g}/s: p99 {r.latency_ms['p99']} ms" for r in by_rate)
             + ")",
             "(measured)",
         ),
@@ -114,6 +119,10 @@ def write_into(document: Path, text: str) -> None:
         title, _, rest = old.partition("\n\n")
         new = f"{title}\n\n{text}\n\n{rest}"
     document.write_text(new)
+
+
+def _kept_up(results: list[OpenLoopResult]) -> list[OpenLoopResult]:
+    return [r for r in results if r.latency_ms["p99"] <= P99_LIMIT_MS and not r.unanswered]
 
 
 def _machine_ms(result: ClosedLoopResult) -> float:

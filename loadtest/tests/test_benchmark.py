@@ -71,6 +71,15 @@ def test_the_table_says_which_goal_is_met_and_how_far_the_open_loop_kept_up():
     assert "2.8x the relay (4.0 ms)" in one and one.endswith("| no |")
 
 
+def test_when_300_a_second_is_too_many_the_table_names_the_lower_rate_that_kept_up():
+    table = Table(closed(50, 300, 150, 400), closed(1, 50, 18, 35), [offered(300, 400), offered(200, 150)], {})
+    table.machine = {"commit": "abc1234", "date": "2026-12-08", "cores": "2", "node": "vm"}
+
+    highest = next(line for line in markdown(table).splitlines() if line.startswith("| open loop: the highest"))
+
+    assert "| 200/s (200/s: p99 150 ms; 300/s: p99 400 ms) |" in highest
+
+
 def test_the_table_replaces_the_one_between_the_markers_and_nothing_else(tmp_path):
     document = tmp_path / "performance.md"
     document.write_text(f"# Performance\n\nIntro.\n\n{BEGIN}\nold table\n{END}\n\n## History\n")
