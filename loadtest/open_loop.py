@@ -15,7 +15,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from loadtest.closed_loop import MONEY_TRANSFER, OPENING_AT_ONCE, connect, open_two_accounts, summary, transfer
+from loadtest.closed_loop import OPENING_AT_ONCE, connect, open_two_accounts, summary, transfer
+from loadtest.generator import MONEY_TRANSFER
 from loadtest.resources import CpuClock
 
 ANSWER_WITHIN = 30.0  # seconds: a transfer not answered by then counts as unanswered

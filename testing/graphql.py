@@ -17,6 +17,18 @@ STREAM = """subscription ($iban: String, $min: Int, $max: Int, $direction: dtype
   stream_transactions(iban: $iban, min_amount: $min, max_amount: $max, direction: $direction,
                       descr_includes: $text) { id iban changed_by new_balance from_to descr direction } }"""
 
+# A transfer's variables as a client sends them (the IBAN as a person types it), for tests on the in-memory bus.
+COMMAND_ID = str(uuid.uuid4())
+TRANSFER = {
+    "uuid": COMMAND_ID,
+    "username": "alice",
+    "token": "t" * 20,
+    "amount": 1_234,
+    "from": "nl66 open 0000 0000 00",
+    "to": "cash",
+    "descr": "lunch é 🙂",
+}
+
 
 def new_user(web, protocol="graphql-transport-ws", init=True, username=None):
     username = username or f"user-{uuid.uuid4().hex[:8]}"

@@ -5,19 +5,8 @@ import asyncio
 import uuid
 
 from graphql_api.schema import schema
-from testing.graphql import MONEY_TRANSFER, TRANSFER_MUTATION
+from testing.graphql import COMMAND_ID, MONEY_TRANSFER, TRANSFER, TRANSFER_MUTATION
 from transfers.commands import TransferAnswer, TransferMoney
-
-COMMAND_ID = str(uuid.uuid4())
-TRANSFER = {
-    "uuid": COMMAND_ID,
-    "username": "alice",
-    "token": "t" * 20,
-    "amount": 1_234,
-    "from": "nl66 open 0000 0000 00",
-    "to": "cash",
-    "descr": "lunch",
-}
 
 
 def test_a_transfer_mutation_sends_one_command_with_its_accounts_read_once_and_tells_the_banks_answer(in_memory):

@@ -3,26 +3,15 @@ document and variables a client may send; what it does not plan goes strawberry'
 
 import asyncio
 import json
-import uuid
 
 import pytest
 
 from graphql_api import fast_path
 from graphql_api.consumers import StartWithoutInitHandler
 from graphql_api.schema import schema
-from testing.graphql import GET_ACCOUNT, MONEY_TRANSFER
+from testing.graphql import COMMAND_ID, GET_ACCOUNT, MONEY_TRANSFER, TRANSFER
 from transfers.commands import TransferAnswer, TransferMoney
 
-COMMAND_ID = str(uuid.uuid4())
-TRANSFER = {
-    "uuid": COMMAND_ID,
-    "username": "alice",
-    "token": "t" * 20,
-    "amount": 1_234,
-    "from": "NL66OPEN0000000000",
-    "to": "cash",
-    "descr": "lunch é 🙂",
-}
 WITHOUT_REFERENCE = MONEY_TRANSFER.replace(", $reference: String", "").replace(", reference: $reference", "")
 INLINE = f"""subscription {{ money_transfer(uuid: "{COMMAND_ID}", username: "alice", token: "{"t" * 20}",
   amount: 1234, from: "NL66OPEN0000000000", to: "cash", descr: "lunch") {{ reason success uuid }} }}"""
